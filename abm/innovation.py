@@ -1,0 +1,211 @@
+"""Innovation: stochastic R&D, collaborative innovation with institutes and firms, spillovers
+over ties scaled by absorptive capacity, and adoption / imitation of green technology.
+
+These are the self-propelled technology-innovation model of seed 000 (foreign-trade firms
+and research institutes in clusters, guided by government policy) in vectorised form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.categories import BASE_EMISSION, GREEN_ABATEMENT, GREEN_PREMIUM, RD_INTENSITY
+from abm.network import Ties
+from abm.params import Params
+from abm.state import FirmState, InstituteState
+
+
+def rd_intensity(mix: np.ndarray, rd_taste: np.ndarray, boost: float) -> np.ndarray:
+    """Each firm's R&D intensity (share of revenue): its mix of category norms x taste x boost."""
+    return (mix @ RD_INTENSITY) * rd_taste * boost
+
+
+def success_probability(intensity: np.ndarray, zeta: float | np.ndarray) -> np.ndarray:
+    """P(success) = 1 - exp(-zeta x intensity) for R&D at ``intensity`` (share of revenue)."""
+    return 1.0 - np.exp(-zeta * np.maximum(intensity, 0.0))
+
+
+def absorptive_capacity(knowledge: np.ndarray, half: float) -> np.ndarray:
+    """Absorptive capacity k / (k + half), in [0, 1)."""
+    return knowledge / (knowledge + half)
+
+
+def do_rd(
+    f: FirmState, inst: InstituteState, p: Params, green_subsidy: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw this year's green and process R&D outcomes and apply them; return successes.
+
+    Green research is raised by the green R&D subsidy (a reimbursed share buys more
+    research); partnered firms pool research (``collaboration_bonus``); a firm partnered
+    with an institute draws its green level toward the institute's frontier.
+    """
+    x = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
+    partnered = (f.partner_firm >= 0) | (f.partner_inst >= 0)
+    zeta = p.rd_effectiveness * (1.0 + p.collaboration_bonus * partnered)
+    green_x = x * f.green_rd_share * (1.0 + green_subsidy)
+    proc_x = x * (1.0 - f.green_rd_share)
+    u = rng.random((f.n, 2))
+    g_ok = u[:, 0] < success_probability(green_x, zeta)
+    p_ok = u[:, 1] < success_probability(proc_x, zeta)
+    gain = p.green_step * (1.0 - f.green)
+    with_inst = g_ok & (f.partner_inst >= 0)
+    frontier = np.where(f.partner_inst >= 0, inst.frontier[np.maximum(f.partner_inst, 0)], 0.0)
+    gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
+    f.green[g_ok] += gain[g_ok]
+    f.productivity[p_ok] *= 1.0 + p.process_step
+    f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
+    np.clip(f.green, 0.0, 1.0, out=f.green)
+    return g_ok | p_ok
+
+
+def advance_institutes(inst: InstituteState, p: Params, funding: float) -> None:
+    """Institutes' frontiers grow with funding (saturating) toward 1."""
+    inst.funding[:] = funding
+    rate = p.frontier_growth * funding / (funding + p.funding_half)
+    inst.frontier += rate * (1.0 - inst.frontier)
+
+
+def collaborate(
+    f: FirmState,
+    inst: InstituteState,
+    ties: Ties,
+    p: Params,
+    members: list[np.ndarray],
+    inst_of_cluster: list[np.ndarray],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """End finished collaborations and start new ones; return new firm-firm tie pairs.
+
+    A firm without a partner starts a collaboration with probability
+    ``collaboration_propensity``: with an institute of its cluster (share
+    ``institute_partner_share``, within the institute's partner capacity), else with a
+    neighbouring firm, or (share ``new_tie_share``, or when it has no neighbour) with a random
+    firm of its cluster, which opens a new tie. Collaboration strengthens the tie.
+    """
+    f.partner_years -= 1
+    ended = f.partner_years <= 0
+    f.partner_firm[ended] = -1
+    f.partner_inst[ended] = -1
+    f.partner_years[ended] = 0
+    # a firm whose partner ended (or exited) is free again
+    lost = f.partner_firm >= 0
+    lost[lost] = f.partner_firm[f.partner_firm[lost]] != np.flatnonzero(lost)
+    f.partner_firm[lost] = -1
+    f.partner_years[lost & (f.partner_inst < 0)] = 0
+
+    free = (f.partner_firm < 0) & (f.partner_inst < 0)
+    seek = np.flatnonzero(free & (rng.random(f.n) < p.collaboration_propensity))
+    r = rng.random((len(seek), 3))
+    years = p.collaboration_years
+    new_u = np.zeros(0, np.int64)
+    new_v = np.zeros(0, np.int64)
+
+    # institutes
+    if inst.n:
+        to_inst = seek[r[:, 0] < p.institute_partner_share]
+        k = np.array([len(inst_of_cluster[c]) for c in range(len(inst_of_cluster))])
+        cl = f.cluster[to_inst]
+        ok = k[cl] > 0
+        to_inst, cl = to_inst[ok], cl[ok]
+        pick = np.array(
+            [
+                inst_of_cluster[c][int(x * k[c])]
+                for c, x in zip(cl.tolist(), r[: len(cl), 1].tolist(), strict=True)
+            ],
+            np.int64,
+        )
+        inst.partners[:] = np.bincount(f.partner_inst[f.partner_inst >= 0], minlength=inst.n)
+        if len(pick):
+            order = np.argsort(pick, kind="stable")
+            ps = pick[order]
+            first = np.searchsorted(ps, ps)
+            rank = np.arange(len(ps)) - first
+            room = inst.partner_capacity[ps] - inst.partners[ps]
+            acc = order[rank < room]
+            f.partner_inst[to_inst[acc]] = pick[acc]
+            f.partner_years[to_inst[acc]] = years
+            inst.partners += np.bincount(pick[acc], minlength=inst.n)
+        firm_seek = seek[r[:, 0] >= p.institute_partner_share]
+    else:
+        firm_seek = seek
+
+    # firms
+    if len(firm_seek):
+        rr = rng.random((len(firm_seek), 2))
+        nb = ties.random_neighbour(firm_seek, rng)
+        fresh = (rr[:, 0] < p.new_tie_share) | (nb < 0)
+        sizes = np.array([len(m) for m in members])
+        cl = f.cluster[firm_seek]
+        idx = (rr[:, 1] * sizes[cl]).astype(np.int64)
+        rnd = np.array(
+            [members[c][i] for c, i in zip(cl.tolist(), idx.tolist(), strict=True)], np.int64
+        )
+        partner = np.where(fresh, rnd, nb)
+        ok = (partner != firm_seek) & (f.partner_firm[partner] < 0) & (f.partner_inst[partner] < 0)
+        a, b = firm_seek[ok], partner[ok]
+        # one partnership per firm: keep the first claim on each partner
+        _, first = np.unique(b, return_index=True)
+        a, b = a[first], b[first]
+        keep = ~np.isin(a, b)
+        a, b = a[keep], b[keep]
+        f.partner_firm[a] = b
+        f.partner_firm[b] = a
+        f.partner_years[a] = years
+        f.partner_years[b] = years
+        new_u, new_v = ties.add(a, b)
+        ties.strengthen(a, b, 0.5, 5.0)
+    return new_u, new_v
+
+
+def spill_over(f: FirmState, ties: Ties, p: Params) -> None:
+    """Knowledge spills over ties: each firm absorbs ``spillover_rate x absorptive capacity``
+    of the tie-weighted mean lead its neighbours have over it."""
+    absorb = absorptive_capacity(f.knowledge, p.absorptive_half)
+    f.knowledge += p.spillover_rate * absorb * ties.pull(f.knowledge)
+
+
+def adopt(
+    f: FirmState,
+    inst: InstituteState,
+    ties: Ties,
+    p: Params,
+    carbon_price: float,
+    border_rate: float,
+    green_pref: np.ndarray,
+    adoption_subsidy: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adoption and imitation of better green technology; return (adopters, adoption cost).
+
+    A firm reviews its technology with Bass-like probability ``p + q x (share of green
+    neighbours)``. It can reach ``imitation_fraction`` of the gap to the best green level it
+    sees (neighbours, its cluster's institutes). It adopts when the savings over
+    ``adoption_horizon`` years -- carbon payments at home and at the border, plus the
+    value consumers' green preference puts on cleaner output -- beat the adoption cost net
+    of the subsidy.
+    """
+    green_nb = ties.neighbour_mean((f.green >= p.green_threshold).astype(float))
+    review = rng.random(f.n) < p.awareness_innovation + p.awareness_imitation * green_nb
+    best = np.maximum(ties.neighbour_max(f.green), _cluster_frontier(f, inst))
+    step = p.imitation_fraction * np.maximum(0.0, best - f.green)
+    d_emis = GREEN_ABATEMENT * step[:, None] * BASE_EMISSION  # t per USD m, per category
+    saving = (
+        carbon_price * (d_emis * f.output).sum(1) + border_rate * (d_emis * f.q_for).sum(1)
+    ) / 1e6
+    rev_dom = f.revenue - f.export_sales
+    premium = GREEN_PREMIUM * step * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
+    cost = p.adoption_cost * step * f.capacity
+    benefit = p.adoption_horizon * (saving + premium)
+    go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
+    f.green[go] += step[go]
+    return go, np.where(go, cost, 0.0)
+
+
+def _cluster_frontier(f: FirmState, inst: InstituteState) -> np.ndarray:
+    """Best institute frontier in each firm's cluster (0 where the cluster has none)."""
+    if inst.n == 0:
+        return np.zeros(f.n)
+    k = int(max(f.cluster.max(), inst.cluster.max())) + 1
+    best = np.zeros(k)
+    np.maximum.at(best, inst.cluster, inst.frontier)
+    return best[f.cluster]

@@ -1,0 +1,96 @@
+"""Markets: demand per category and market, unit costs and prices, logit clearing.
+
+Demand is a model-level array (market x category). Each market-category's demand goes to
+the firms selling there in proportion to a logit attraction on relative price plus the
+consumers' green penalty on emission intensity, weighted by the capacity a firm has in the
+category; no firm sells more than its capacity, and demand a capped firm cannot serve goes
+to the others in proportion to their attraction (:func:`capped_proportional`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.categories import BASE_EMISSION, LABOUR_COST, MARKUP, MATERIAL_COST
+
+
+def unit_costs(productivity: np.ndarray, emis: np.ndarray, carbon_price: float) -> np.ndarray:
+    """Unit cost per firm and category: labour / productivity + materials + carbon.
+
+    ``emis`` is t CO2 per USD m of output, ``carbon_price`` USD per tonne; the result is in
+    USD m per USD m of output at base cost.
+    """
+    return LABOUR_COST / productivity[:, None] + MATERIAL_COST + carbon_price * emis / 1e6
+
+
+def prices(cost: np.ndarray) -> np.ndarray:
+    """Cost-plus prices with the category mark-ups."""
+    return cost * (1.0 + MARKUP)
+
+
+def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Share ``demand`` (k,) among firms by ``weight`` (n, k), capped by ``cap`` (n, k).
+
+    The result is ``q = min(cap, lam * weight)`` per column, with ``lam`` chosen so that
+    the column sums to ``min(demand, sum of caps over firms with weight > 0)``: uncapped
+    firms keep shares proportional to their weights. Exact, by sorting, O(n log n).
+    """
+    weight = np.where(cap > 0, np.maximum(weight, 0.0), 0.0)
+    cap = np.where(weight > 0, cap, 0.0)
+    n, k = weight.shape
+    q = np.zeros((n, k))
+    for c in range(k):
+        w, m, d = weight[:, c], cap[:, c], float(demand[c])
+        total_cap = m.sum()
+        if d <= 0 or total_cap <= 0:
+            continue
+        if total_cap <= d:
+            q[:, c] = m
+            continue
+        pos = np.flatnonzero(w > 0)
+        ratio = m[pos] / w[pos]
+        order = np.argsort(ratio, kind="stable")
+        r, ms, ws = ratio[order], m[pos][order], w[pos][order]
+        cum_cap = np.concatenate([[0.0], np.cumsum(ms)])  # capped firms before j
+        tail_w = ws.sum() - np.concatenate([[0.0], np.cumsum(ws)])  # weights from j on
+        # at lam = r[j], firms < j are capped (r <= lam): f = cum_cap[j] + r[j] * tail_w[j]
+        f = cum_cap[:-1] + r * tail_w[:-1]
+        j = int(np.searchsorted(f, d))  # first firm that is not capped
+        lam = (d - cum_cap[j]) / tail_w[j]
+        q[:, c] = np.minimum(m, lam * w)
+    return q
+
+
+def attraction(
+    price: np.ndarray,
+    emis: np.ndarray,
+    cap: np.ndarray,
+    seller: np.ndarray,
+    beta: float,
+    gamma: float,
+) -> np.ndarray:
+    """Logit attraction of each firm in each category of one market.
+
+    ``cap * exp(-beta * (p / p_mean - 1) - gamma * emis / base_emission)``, where ``p_mean``
+    is the capacity-weighted mean price of the sellers; zero for non-sellers.
+    """
+    capw = cap * seller[:, None]
+    p_mean = (capw * price).sum(0) / np.maximum(capw.sum(0), 1e-12)
+    u = -beta * (price / np.where(p_mean > 0, p_mean, 1.0) - 1.0) - gamma * emis / BASE_EMISSION
+    u -= u.max(axis=0, keepdims=True)
+    return capw * np.exp(u)
+
+
+def mean_price(price: np.ndarray, cap: np.ndarray, seller: np.ndarray) -> np.ndarray:
+    """Capacity-weighted mean price per category among sellers (NaN where none)."""
+    capw = cap * seller[:, None]
+    tot = capw.sum(0)
+    return np.divide((capw * price).sum(0), tot, out=np.full(price.shape[1], np.nan), where=tot > 0)
+
+
+def realised_demand(
+    base: np.ndarray, p_mean: np.ndarray, p_ref: np.ndarray, elasticity: float
+) -> np.ndarray:
+    """Demand at this year's category price level: base x (p / p_ref)^-elasticity."""
+    rel = np.where(np.isfinite(p_mean), p_mean / p_ref, 1.0)
+    return base * rel ** (-elasticity)

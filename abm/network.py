@@ -1,0 +1,252 @@
+"""The cluster network: generation, user graph files, firm-firm ties as arrays.
+
+The graph lives twice, for two readers: ``model.grid`` (a Mesa ``Network`` over a networkx
+graph) is the public, navigable view; :class:`Ties` holds the firm-firm ties as numpy
+arrays (end points, weights, and a CSR adjacency) for the vectorised mechanisms. Both are
+updated together when collaboration opens a tie.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from abm.params import TOPOLOGIES
+
+
+def cluster_sizes(n: int, k: int) -> np.ndarray:
+    """Split ``n`` firms into ``k`` clusters of near-equal size."""
+    k = max(1, min(k, n))
+    sizes = np.full(k, n // k)
+    sizes[: n % k] += 1
+    return sizes
+
+
+def _random_pairs(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, m: int):
+    """Draw ``m`` node pairs, each end uniform in its [lo, hi) range."""
+    return rng.integers(lo[0], hi[0], m), rng.integers(lo[1], hi[1], m)
+
+
+def sbm_edges(rng: np.random.Generator, sizes: np.ndarray, d_in: float, d_out: float):
+    """Edges of a sparse stochastic block model with given mean degrees, in O(edges).
+
+    Within each cluster the number of edges is Poisson with mean ``size * d_in / 2``,
+    between clusters ``n * d_out / 2`` in all; end points are uniform, loops and
+    duplicates are dropped.
+    """
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    us, vs = [], []
+    for s0, size in zip(starts, sizes, strict=True):
+        if size < 2:
+            continue
+        m = rng.poisson(size * d_in / 2)
+        lo, hi = np.array([s0, s0]), np.array([s0 + size, s0 + size])
+        u, v = _random_pairs(rng, lo, hi, m)
+        us.append(u)
+        vs.append(v)
+    n = int(sizes.sum())
+    if len(sizes) > 1 and d_out > 0:
+        m = rng.poisson(n * d_out / 2)
+        u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        cl = np.repeat(np.arange(len(sizes)), sizes)
+        keep = cl[u] != cl[v]
+        us.append(u[keep])
+        vs.append(v[keep])
+    if not us:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return _canonical(np.concatenate(us), np.concatenate(vs))
+
+
+def _canonical(u: np.ndarray, v: np.ndarray):
+    """Order each pair (low, high), drop loops and duplicates; sorted for determinism."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    keep = lo != hi
+    key = np.unique(lo[keep].astype(np.int64) * (1 << 32) + hi[keep])
+    return (key >> 32).astype(np.int64), (key & 0xFFFFFFFF).astype(np.int64)
+
+
+def read_graph_file(path: str) -> nx.Graph:
+    """Read a user's graph from GraphML (``.graphml``/``.xml``) or a whitespace edge list."""
+    if not os.path.isfile(path):
+        raise ValueError(f"parameter 'topology': graph file {path!r} does not exist")
+    try:
+        if path.lower().endswith((".graphml", ".xml")):
+            g = nx.read_graphml(path)
+        else:
+            g = nx.read_edgelist(path, comments="#", data=False)
+    except Exception as exc:  # networkx raises many types for malformed files
+        raise ValueError(
+            f"parameter 'topology': cannot read graph file {path!r} "
+            f"(GraphML or edge list expected): {exc}"
+        ) from None
+    if g.number_of_nodes() < 2:
+        raise ValueError(f"parameter 'topology': graph file {path!r} has fewer than 2 nodes")
+    return nx.Graph(g)
+
+
+def firm_graph(
+    topology: str, n: int, n_clusters: int, d_in: float, d_out: float, rng: np.random.Generator
+):
+    """Firm-firm ties and cluster ids for a topology name or a graph file.
+
+    Returns ``(u, v, cluster)`` with canonical edge arrays over firm rows ``0..n-1``.
+    For a graph file, ``n`` is the file's node count and clusters come from a node
+    attribute ``cluster`` when every node has one, else from contiguous blocks of nodes.
+    """
+    if topology in TOPOLOGIES:
+        sizes = cluster_sizes(n, n_clusters)
+        cluster = np.repeat(np.arange(len(sizes)), sizes)
+        if topology == "sbm":
+            u, v = sbm_edges(rng, sizes, d_in, d_out)
+            return u, v, cluster
+        seed = int(rng.integers(2**31 - 1))
+        degree = max(2, int(round(d_in + d_out)))
+        if topology == "small_world":
+            g = nx.watts_strogatz_graph(n, min(degree, n - 1), 0.1, seed=seed)
+        else:
+            g = nx.barabasi_albert_graph(n, max(1, min(degree // 2, n - 1)), seed=seed)
+        e = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+        u, v = _canonical(e[:, 0], e[:, 1])
+        return u, v, cluster
+    g = read_graph_file(topology)
+    nodes = list(g.nodes())
+    index = {node: i for i, node in enumerate(nodes)}
+    e = np.array([(index[a], index[b]) for a, b in g.edges()], dtype=np.int64).reshape(-1, 2)
+    u, v = _canonical(e[:, 0], e[:, 1])
+    labels = [g.nodes[node].get("cluster") for node in nodes]
+    if all(label is not None for label in labels):
+        _, cluster = np.unique(np.array([str(x) for x in labels]), return_inverse=True)
+    else:
+        sizes = cluster_sizes(len(nodes), n_clusters)
+        cluster = np.repeat(np.arange(len(sizes)), sizes)
+    return u, v, cluster.astype(np.int64)
+
+
+@dataclass
+class Ties:
+    """Firm-firm ties as arrays: end points ``u < v``, weights, and a CSR adjacency."""
+
+    n: int
+    u: np.ndarray
+    v: np.ndarray
+    weight: np.ndarray = field(default=None)
+    indptr: np.ndarray = field(init=False)
+    indices: np.ndarray = field(init=False)
+    edge_of: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        if self.weight is None:
+            self.weight = np.ones(len(self.u))
+        self._keys = set((self.u * self.n + self.v).tolist())
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Recompute the CSR adjacency (both directions) from the edge arrays."""
+        src = np.concatenate([self.u, self.v])
+        dst = np.concatenate([self.v, self.u])
+        eid = np.concatenate([np.arange(len(self.u))] * 2)
+        order = np.lexsort((dst, src))
+        self.indices = dst[order]
+        self.edge_of = eid[order]
+        self.indptr = np.zeros(self.n + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=self.n), out=self.indptr[1:])
+
+    @property
+    def degree(self) -> np.ndarray:
+        """Number of ties of each firm."""
+        return np.diff(self.indptr)
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Add ties between firm pairs not yet tied; return the pairs actually added."""
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        new_u, new_v = [], []
+        for x, y in zip(lo.tolist(), hi.tolist(), strict=True):
+            key = x * self.n + y
+            if x != y and key not in self._keys:
+                self._keys.add(key)
+                new_u.append(x)
+                new_v.append(y)
+        if new_u:
+            self.u = np.concatenate([self.u, new_u])
+            self.v = np.concatenate([self.v, new_v])
+            self.weight = np.concatenate([self.weight, np.ones(len(new_u))])
+            self.rebuild()
+        return np.array(new_u, np.int64), np.array(new_v, np.int64)
+
+    def strengthen(self, a: np.ndarray, b: np.ndarray, amount: float, cap: float) -> None:
+        """Raise the weight of existing ties between pairs (a, b), up to ``cap``."""
+        if len(a) == 0 or len(self.u) == 0:
+            return
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        key = self.u * self.n + self.v
+        want = lo * self.n + hi
+        pos = np.searchsorted(key, want) if np.all(key[:-1] <= key[1:]) else None
+        if pos is None:
+            order = np.argsort(key)
+            p = np.searchsorted(key[order], want).clip(0, len(key) - 1)
+            idx = order[p]
+        else:
+            idx = pos.clip(0, len(key) - 1)
+        hit = key[idx] == want
+        np.add.at(self.weight, idx[hit], amount)
+        np.minimum(self.weight, cap, out=self.weight)
+
+    def neighbour_mean(self, x: np.ndarray, weighted: bool = True) -> np.ndarray:
+        """Tie-weighted mean of ``x`` over each firm's neighbours (0 where none)."""
+        w = self.weight if weighted else np.ones(len(self.u))
+        num = np.bincount(self.u, w * x[self.v], self.n) + np.bincount(
+            self.v, w * x[self.u], self.n
+        )
+        den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
+
+    def neighbour_max(self, x: np.ndarray) -> np.ndarray:
+        """Maximum of ``x`` over each firm's neighbours (-inf where none)."""
+        out = np.full(self.n, -np.inf)
+        if len(self.indices):
+            vals = x[self.indices]
+            has = self.degree > 0
+            out[has] = np.maximum.reduceat(vals, self.indptr[:-1][has])
+        return out
+
+    def pull(self, x: np.ndarray) -> np.ndarray:
+        """Tie-weighted mean lead of neighbours over each firm: mean of max(0, x_j - x_i)."""
+        lead_uv = np.maximum(0.0, x[self.v] - x[self.u])
+        lead_vu = np.maximum(0.0, x[self.u] - x[self.v])
+        w = self.weight
+        num = np.bincount(self.u, w * lead_uv, self.n) + np.bincount(self.v, w * lead_vu, self.n)
+        den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
+
+    def random_neighbour(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One uniformly drawn neighbour for each firm in ``rows`` (-1 where it has none)."""
+        deg = self.degree[rows]
+        pick = np.floor(rng.random(len(rows)) * np.maximum(deg, 1)).astype(np.int64)
+        out = np.full(len(rows), -1, np.int64)
+        has = deg > 0
+        out[has] = self.indices[self.indptr[rows[has]] + pick[has]]
+        return out
+
+
+def build_graph(
+    n_firms: int, ties: Ties, cluster: np.ndarray, inst_cluster: np.ndarray
+) -> nx.Graph:
+    """The networkx graph of firms (nodes ``0..n-1``) and institutes (``n..``).
+
+    Firm nodes carry ``kind='firm'`` and ``cluster``; institute nodes ``kind='institute'``;
+    each institute is tied to every firm of its cluster.
+    """
+    g = nx.Graph()
+    g.add_nodes_from(
+        (i, {"kind": "firm", "cluster": int(c)}) for i, c in enumerate(cluster.tolist())
+    )
+    g.add_edges_from(zip(ties.u.tolist(), ties.v.tolist(), strict=True))
+    members = [np.flatnonzero(cluster == c) for c in range(int(cluster.max()) + 1)]
+    for j, c in enumerate(inst_cluster.tolist()):
+        node = n_firms + j
+        g.add_node(node, kind="institute", cluster=int(c))
+        g.add_edges_from((node, int(f)) for f in members[c])
+    return g

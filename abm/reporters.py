@@ -1,0 +1,240 @@
+"""What the collectors record: model reporters (one number per step) and firm reporters.
+
+Each model reporter is a small function of the model with a docstring; ``MODEL_REPORTERS``
+maps the public names to them, so ``DataCollector``, ``mesa.batch_run``, the browser app
+and the experiment runner all read the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from abm.categories import CATEGORIES, RANK
+
+
+def _share(x: np.ndarray) -> np.ndarray:
+    tot = x.sum()
+    return x / tot if tot > 0 else np.zeros_like(x)
+
+
+def output_by_category(m) -> np.ndarray:
+    """Output by category, USD m at base cost."""
+    return m.firms.output.sum(0)
+
+
+def exports_by_category(m) -> np.ndarray:
+    """Exports by category, USD m at base cost."""
+    return m.firms.q_for.sum(0)
+
+
+def _output_share(c: int) -> Callable:
+    def reporter(m) -> float:
+        return float(_share(output_by_category(m))[c])
+
+    reporter.__doc__ = f"Share of {CATEGORIES[c]} in output (industrial structure)."
+    return reporter
+
+
+def _export_share(c: int) -> Callable:
+    def reporter(m) -> float:
+        return float(_share(exports_by_category(m))[c])
+
+    reporter.__doc__ = f"Share of {CATEGORIES[c]} in exports (trade structure)."
+    return reporter
+
+
+def year(m) -> int:
+    """Calendar year of the step."""
+    return m.year
+
+
+def exports(m) -> float:
+    """Total exports, USD m (value at export prices)."""
+    return float(m.firms.export_sales.sum())
+
+
+def output(m) -> float:
+    """Total output, USD m (revenue at home and abroad)."""
+    return float(m.firms.revenue.sum())
+
+
+def upgrading_index(m) -> float:
+    """Industrial-structure upgrading index: sum over categories of rank x output share (1..4)."""
+    return float((RANK * _share(output_by_category(m))).sum())
+
+
+def export_hhi(m) -> float:
+    """Export concentration: Herfindahl index of firms' shares in exports (0..1)."""
+    s = _share(m.firms.export_sales)
+    return float((s * s).sum())
+
+
+def exporter_share(m) -> float:
+    """Share of firms that export."""
+    return float(m.firms.exporter.mean())
+
+
+def digital_share(m) -> float:
+    """Share of firms on a cross-border digital platform."""
+    return float(m.firms.digital.mean())
+
+
+def green_share(m) -> float:
+    """Share of firms whose green level is at least ``green_threshold`` (green adopters)."""
+    return float((m.firms.green >= m.params.green_threshold).mean())
+
+
+def mean_green_level(m) -> float:
+    """Mean green technology level of firms (0..1)."""
+    return float(m.firms.green.mean())
+
+
+def emissions(m) -> float:
+    """Total emissions, t CO2."""
+    return float(m.firms.emissions.sum())
+
+
+def emission_intensity(m) -> float:
+    """Emission intensity of output, t CO2 per USD m of output value."""
+    out = m.firms.revenue.sum()
+    return float(m.firms.emissions.sum() / out) if out > 0 else 0.0
+
+
+def export_emission_intensity(m) -> float:
+    """Emission intensity of exports, t CO2 embedded per USD m of exports."""
+    x = m.firms.export_sales.sum()
+    return float(m.export_emissions / x) if x > 0 else 0.0
+
+
+def carbon_revenue(m) -> float:
+    """Domestic carbon payments collected by government, USD m."""
+    return float(m.firms.carbon_paid.sum())
+
+
+def subsidies(m) -> float:
+    """Green R&D and adoption subsidies paid to firms, USD m."""
+    return float(m.firms.subsidy.sum())
+
+
+def cbam_paid(m) -> float:
+    """Carbon border adjustment paid on exports, USD m."""
+    return float(m.firms.cbam_paid.sum())
+
+
+def rd_intensity(m) -> float:
+    """R&D spending as a share of revenue, all firms together."""
+    rev = m.firms.revenue.sum()
+    return float(m.firms.rd_spend.sum() / rev) if rev > 0 else 0.0
+
+
+def green_rd_share(m) -> float:
+    """Share of R&D spending aimed at green technology."""
+    rd = m.firms.rd_spend.sum()
+    return float(m.firms.green_rd_spend.sum() / rd) if rd > 0 else 0.0
+
+
+def collaborations(m) -> int:
+    """Active collaborations: firm-firm pairs plus firm-institute partnerships."""
+    f = m.firms
+    return int((f.partner_firm >= 0).sum() // 2 + (f.partner_inst >= 0).sum())
+
+
+def mean_knowledge(m) -> float:
+    """Mean process knowledge of firms."""
+    return float(m.firms.knowledge.mean())
+
+
+def n_firms(m) -> int:
+    """Number of firms."""
+    return int(m.firms.n)
+
+
+def entries(m) -> int:
+    """Firms that entered this year."""
+    return int(m.entries)
+
+
+def exits(m) -> int:
+    """Firms that exited this year."""
+    return int(m.exits)
+
+
+def carbon_price(m) -> float:
+    """Domestic carbon price this year, USD per tonne."""
+    return float(m.government.carbon_price)
+
+
+def research_funding(m) -> float:
+    """Public research funding paid to institutes this year, USD m."""
+    return float(m.institutes.funding.sum())
+
+
+def digital_infrastructure(m) -> float:
+    """Public digital-infrastructure level (0..1)."""
+    return float(m.government.digital_infrastructure)
+
+
+def carbon_productivity(m) -> float:
+    """Output value per tonne of CO2, USD per t."""
+    e = m.firms.emissions.sum()
+    return float(m.firms.revenue.sum() * 1e6 / e) if e > 0 else 0.0
+
+
+def budget_balance(m) -> float:
+    """Government budget: carbon revenue - subsidies - research - infrastructure, USD m."""
+    return float(m.government.budget)
+
+
+MODEL_REPORTERS: dict[str, Callable] = {
+    "year": year,
+    **{f"output_share_{c}": _output_share(i) for i, c in enumerate(CATEGORIES)},
+    **{f"export_share_{c}": _export_share(i) for i, c in enumerate(CATEGORIES)},
+    "output": output,
+    "exports": exports,
+    "upgrading_index": upgrading_index,
+    "export_hhi": export_hhi,
+    "exporter_share": exporter_share,
+    "digital_share": digital_share,
+    "green_share": green_share,
+    "mean_green_level": mean_green_level,
+    "emissions": emissions,
+    "emission_intensity": emission_intensity,
+    "export_emission_intensity": export_emission_intensity,
+    "carbon_revenue": carbon_revenue,
+    "subsidies": subsidies,
+    "cbam_paid": cbam_paid,
+    "rd_intensity": rd_intensity,
+    "green_rd_share": green_rd_share,
+    "collaborations": collaborations,
+    "mean_knowledge": mean_knowledge,
+    "n_firms": n_firms,
+    "entries": entries,
+    "exits": exits,
+    "carbon_price": carbon_price,
+    "research_funding": research_funding,
+    "digital_infrastructure": digital_infrastructure,
+    "carbon_productivity": carbon_productivity,
+    "budget_balance": budget_balance,
+}
+
+#: Firm-level reporters: column name -> agent attribute.
+FIRM_REPORTERS: dict[str, str] = {
+    "row": "row",
+    "cluster": "cluster",
+    "capacity": "capacity",
+    "main_category": "main_category",
+    "productivity": "productivity",
+    "green_level": "green_level",
+    "knowledge": "knowledge",
+    "rd_intensity": "rd_intensity",
+    "exporter": "exporter",
+    "digital": "digital",
+    "net_worth": "net_worth",
+    "age": "age",
+    "revenue": "revenue",
+    "profit": "profit",
+    "emissions": "emissions",
+    "exports": "exports",
+}

@@ -1,0 +1,56 @@
+"""Product mix: capacity shifts toward categories with higher margins, paying adjustment
+("precipitation") costs (seed 000); technology-intensive goods need knowledge above a
+threshold, digital services need knowledge and a digital platform."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.categories import DS, N_CAT, TIB
+from abm.params import Params
+from abm.state import FirmState
+
+#: Years over which a firm weighs the margin gain of a shift against its one-off cost.
+SHIFT_HORIZON = 5
+
+
+def allowed_categories(knowledge: np.ndarray, digital: np.ndarray, p: Params) -> np.ndarray:
+    """(n, 4) mask of the categories a firm may expand into."""
+    ok = np.ones((len(knowledge), N_CAT), bool)
+    ok[:, TIB] = knowledge >= p.knowledge_TIB
+    ok[:, DS] = (knowledge >= p.knowledge_DS) & digital
+    return ok
+
+
+def margins_per_capacity(
+    f: FirmState, unit_margin_dom: np.ndarray, unit_margin_for: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's realised margin per unit of capacity by category, and the market's."""
+    cap = f.capacity[:, None] * f.mix
+    earned = unit_margin_dom * f.q_dom + unit_margin_for * f.q_for
+    own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
+    market = earned.sum(0) / np.maximum(cap.sum(0), 1e-12)
+    return own, market
+
+
+def shift_mix(
+    f: FirmState, unit_margin_dom: np.ndarray, unit_margin_for: np.ndarray, p: Params
+) -> np.ndarray:
+    """Move ``mix_speed`` of capacity toward the best allowed category when the margin
+    gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m."""
+    own, market = margins_per_capacity(f, unit_margin_dom, unit_margin_for)
+    present = f.mix > 0.05
+    expected = np.where(present, own, market[None, :])
+    expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)
+    best = expected.argmax(1)
+    rows = np.arange(f.n)
+    current = (f.mix * own).sum(1)
+    moved = p.mix_speed * (1.0 - f.mix[rows, best])
+    gain = (expected[rows, best] - current) * moved * f.capacity
+    cost = p.adjustment_cost * moved * f.capacity
+    go = np.isfinite(expected[rows, best]) & (SHIFT_HORIZON * gain > cost) & (moved > 1e-9)
+    lam = np.where(go, p.mix_speed, 0.0)
+    f.mix *= 1.0 - lam[:, None]
+    f.mix[rows, best] += lam
+    f.mix /= f.mix.sum(1, keepdims=True)
+    return np.where(go, cost, 0.0)
