@@ -49,7 +49,9 @@ def do_rd(
     p_ok = u[:, 1] < success_probability(proc_x, zeta)
     gain = p.green_step * (1.0 - f.green)
     with_inst = g_ok & (f.partner_inst >= 0)
-    frontier = np.where(f.partner_inst >= 0, inst.frontier[np.maximum(f.partner_inst, 0)], 0.0)
+    frontier = np.zeros(f.n)
+    has_inst = f.partner_inst >= 0
+    frontier[has_inst] = inst.frontier[f.partner_inst[has_inst]]
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
     f.green[g_ok] += gain[g_ok]
     f.productivity[p_ok] *= 1.0 + p.process_step

@@ -49,7 +49,8 @@ def sbm_edges(rng: np.random.Generator, sizes: np.ndarray, d_in: float, d_out: f
         vs.append(v)
     n = int(sizes.sum())
     if len(sizes) > 1 and d_out > 0:
-        m = rng.poisson(n * d_out / 2)
+        cross = 1.0 - float(((sizes / n) ** 2).sum())  # share of uniform pairs that cross
+        m = rng.poisson(n * d_out / 2 / cross)
         u, v = rng.integers(0, n, m), rng.integers(0, n, m)
         cl = np.repeat(np.arange(len(sizes)), sizes)
         keep = cl[u] != cl[v]

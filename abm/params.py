@@ -457,7 +457,7 @@ _PARAMS = [
     ),
     _p(
         "adoption_cost",
-        0.6,
+        0.25,
         "Cost of raising the green level by 1, per unit of capacity.",
         "USD m per USD m capacity",
         0.0,
@@ -499,10 +499,10 @@ _PARAMS = [
         0.0,
         100.0,
     ),
-    _p("export_fixed_cost", 1.0, "Yearly fixed cost of exporting.", "USD m/yr", 0.0, 1000.0),
+    _p("export_fixed_cost", 0.6, "Yearly fixed cost of exporting.", "USD m/yr", 0.0, 1000.0),
     _p(
         "platform_export_saving",
-        0.6,
+        0.7,
         "Share of the fixed export cost a digital platform removes.",
         "share",
         0.0,

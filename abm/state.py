@@ -159,7 +159,7 @@ def init_institutes(
     cl = np.repeat(np.arange(n_clusters), k)
     return InstituteState(
         cluster=cl.astype(np.int64),
-        frontier=rng.uniform(0.4, 0.6, len(cl)),
+        frontier=rng.uniform(0.5, 0.7, len(cl)),
         funding=np.full(len(cl), float(params.research_funding)),
         partner_capacity=np.maximum(3, np.ceil(0.1 * cluster_size[cl] / max(k, 1))).astype(
             np.int64

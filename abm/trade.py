@@ -53,11 +53,11 @@ def update_exporters(
     fixed: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[int, int]:
-    """Non-exporters enter when expected export profit beats half the fixed cost (a sunk
-    hurdle); exporters leave when realised export profit is negative. Each decision is taken
-    with probability 1/2 a year (inertia). Returns (entries, exits)."""
+    """Non-exporters enter when expected export profit beats the fixed cost once more (a
+    sunk entry hurdle); exporters leave when realised export profit is negative. Each
+    decision is taken with probability 1/2 a year (inertia). Returns (entries, exits)."""
     draw = rng.random(f.n) < 0.5
-    enter = ~f.exporter & (expected > 0.5 * fixed) & draw
+    enter = ~f.exporter & (expected > fixed) & draw
     leave = f.exporter & (realised < 0.0) & draw
     f.exporter[enter] = True
     f.exporter[leave] = False
@@ -80,7 +80,8 @@ def adopt_platform(
     (for firms with the knowledge for DS), all raised by the share of neighbours on
     platforms (network effect) and by public infrastructure. Cost: ``platform_cost``,
     halved at full infrastructure. A firm reviews the choice with probability
-    0.05 + 0.25 x infrastructure a year. Returns the adopters.
+    0.01 + 0.05 x infrastructure + 0.1 x (share of neighbours on platforms) a year.
+    Returns the adopters.
     """
     saved_trade = p.digital_trade_saving * (trade_unit * f.q_for).sum(1)
     would_export = f.exporter | (expected_with_platform > 0)
@@ -91,7 +92,7 @@ def adopt_platform(
         1.0 + p.platform_network_effect * nb + 0.5 * infrastructure
     )
     cost = platform_fee(p, infrastructure)
-    review = rng.random(f.n) < 0.05 + 0.25 * infrastructure
+    review = rng.random(f.n) < 0.01 + 0.05 * infrastructure + 0.1 * nb
     go = ~f.digital & review & (benefit > cost)
     f.digital[go] = True
     return go

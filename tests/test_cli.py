@@ -1,0 +1,69 @@
+"""The ``abm`` command line."""
+
+import pandas as pd
+import pytest
+
+from abm import SCENARIOS
+from abm.cli import main, parse_sets
+
+
+def test_parse_sets_types():
+    assert parse_sets(["a=1", "b=2.5", "c=true", "d=sbm"]) == {
+        "a": 1,
+        "b": 2.5,
+        "c": True,
+        "d": "sbm",
+    }
+    with pytest.raises(ValueError, match="name=value"):
+        parse_sets(["oops"])
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_run_writes_frames_and_summary_for_every_scenario(scenario, tmp_path, capsys):
+    out = tmp_path / f"{scenario}.parquet"
+    code = main(
+        [
+            "run",
+            "--scenario",
+            scenario,
+            "--steps",
+            "4",
+            "--seed",
+            "7",
+            "--out",
+            str(out),
+            "--set",
+            "n_firms=60",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    model = pd.read_parquet(out)
+    firms = pd.read_parquet(out.with_name(f"{scenario}.firms.parquet"))
+    assert len(model) == 5 and model.Step.tolist() == [0, 1, 2, 3, 4]
+    assert firms.Step.nunique() == 5 and len(firms) == 5 * 60
+    text = capsys.readouterr().out
+    assert "upgrading index" in text and "2024" in text
+
+
+def test_same_seed_same_parquet(tmp_path):
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    for path in (a, b):
+        main(
+            ["run", "--steps", "3", "--seed", "5", "--n-firms", "50", "--out", str(path), "--quiet"]
+        )
+    pd.testing.assert_frame_equal(pd.read_parquet(a), pd.read_parquet(b))
+
+
+def test_scenarios_lists_presets_and_changes(capsys):
+    assert main(["scenarios"]) == 0
+    text = capsys.readouterr().out
+    for name in SCENARIOS:
+        assert f"{name}:" in text
+    assert "carbon_price = 30.0" in text
+
+
+def test_unknown_scenario_is_one_clear_error(tmp_path, capsys):
+    assert main(["run", "--scenario", "nope", "--out", str(tmp_path / "x.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scenario 'nope'" in err and "baseline" in err

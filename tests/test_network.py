@@ -1,0 +1,107 @@
+"""The cluster network: topologies, user graph files, evolving ties."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from mesa.discrete_space import Network
+
+from abm import TradeClusterModel
+from abm.agents import ForeignTradeFirm, ResearchInstitute
+from abm.network import Ties, sbm_edges
+from tests.conftest import run_model
+
+
+@pytest.mark.parametrize("topology", ["sbm", "small_world", "scale_free"])
+def test_topologies_build_a_mesa_network_with_firms_and_institutes(topology):
+    m = TradeClusterModel(topology=topology, n_firms=90, n_clusters=3, rng=2)
+    assert isinstance(m.grid, Network)
+    g = m.grid.G
+    assert g.number_of_nodes() == 90 + 3 * m.params.institutes_per_cluster
+    firms = m.agents_by_type[ForeignTradeFirm]
+    assert len(firms) == 90
+    assert all(a.cell.coordinate == a.row for a in firms)
+    for inst in m.agents_by_type[ResearchInstitute]:
+        node = inst.cell.coordinate
+        members = {i for i in range(90) if m.firms.cluster[i] == inst.cluster}
+        assert {x for x in g.neighbors(node)} == members
+    assert m.ties.u.size > 0
+
+
+def test_sbm_ties_are_dense_within_and_sparse_between_clusters():
+    rng = np.random.default_rng(0)
+    sizes = np.array([200, 200, 200])
+    u, v = sbm_edges(rng, sizes, d_in=6.0, d_out=0.5)
+    cl = np.repeat(np.arange(3), 200)
+    within = (cl[u] == cl[v]).sum()
+    between = (cl[u] != cl[v]).sum()
+    assert within / 600 * 2 == pytest.approx(6.0, rel=0.15)
+    assert between / 600 * 2 == pytest.approx(0.5, rel=0.4)
+    assert np.all(u < v)
+
+
+def test_graph_file_edgelist_and_graphml(tmp_path):
+    g = nx.karate_club_graph()
+    edgelist = tmp_path / "karate.edges"
+    nx.write_edgelist(g, edgelist, data=False)
+    m = TradeClusterModel(topology=str(edgelist), rng=1, n_clusters=2)
+    assert m.n_firms == 34
+    assert m.ties.u.size == g.number_of_edges()
+    for node in g.nodes:
+        g.nodes[node]["cluster"] = g.nodes[node]["club"]
+    graphml = tmp_path / "karate.graphml"
+    nx.write_graphml(g, graphml)
+    m2 = TradeClusterModel(topology=str(graphml), rng=1)
+    assert m2.n_clusters == 2
+
+
+def test_malformed_graph_file_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("<graphml><graph><node id='a'></graph>")
+    with pytest.raises(ValueError, match="topology.*bad.graphml"):
+        TradeClusterModel(topology=str(bad), rng=1)
+    with pytest.raises(ValueError, match="topology"):
+        TradeClusterModel(topology=str(tmp_path / "missing.edges"), rng=1)
+
+
+def test_collaboration_adds_and_strengthens_ties():
+    m = TradeClusterModel(n_firms=150, rng=3, collaboration_propensity=0.8, new_tie_share=0.8)
+    edges0 = m.grid.G.number_of_edges()
+    ties0 = m.ties.u.size
+    for _ in range(4):
+        m.step()
+    assert m.ties.u.size > ties0
+    assert m.grid.G.number_of_edges() - edges0 == m.ties.u.size - ties0
+    assert m.ties.weight.max() > 1.0
+    for a, b in zip(m.ties.u[ties0:], m.ties.v[ties0:], strict=True):
+        assert m.grid.G.has_edge(int(a), int(b))
+
+
+def test_ties_neighbour_operations_match_networkx():
+    rng = np.random.default_rng(5)
+    g = nx.gnm_random_graph(40, 90, seed=5)
+    e = np.array(g.edges())
+    ties = Ties(40, np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1]))
+    x = rng.random(40)
+    mx = ties.neighbour_max(x)
+    mean = ties.neighbour_mean(x)
+    for i in range(40):
+        nb = list(g.neighbors(i))
+        if nb:
+            assert mx[i] == pytest.approx(max(x[j] for j in nb))
+            assert mean[i] == pytest.approx(np.mean([x[j] for j in nb]))
+    picks = ties.random_neighbour(np.arange(40), rng)
+    for i, j in enumerate(picks):
+        assert (j == -1) == (g.degree(i) == 0)
+        if j >= 0:
+            assert g.has_edge(i, int(j))
+
+
+def test_exits_replace_agents_and_keep_network_places():
+    m = run_model(steps=30, n_firms=200, rng=4, demand_growth_LIB=-0.2, demand_growth_RIB=-0.2)
+    df = m.model_frame()
+    assert df.exits.sum() > 0
+    assert (df.entries == df.exits).all()
+    firms = m.agents_by_type[ForeignTradeFirm]
+    assert len(firms) == 200
+    assert sorted(a.row for a in firms) == list(range(200))
+    assert len(set(m.firm_ids.tolist())) == 200

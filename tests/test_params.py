@@ -1,0 +1,119 @@
+"""Parameters, scenarios and bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from abm import SCENARIOS, TradeClusterModel
+from abm.params import PARAMETERS, resolve
+from abm.scenarios import DESCRIPTIONS, MODES
+
+REQUIRED = [
+    "n_firms",
+    "n_clusters",
+    "institutes_per_cluster",
+    "topology",
+    "start_year",
+    "carbon_price",
+    "carbon_price_growth",
+    "foreign_carbon_price",
+    "cbam_coverage",
+    "green_preference",
+    "green_rd_subsidy",
+    "adoption_subsidy",
+    "research_funding",
+    "collaboration_propensity",
+    "digital_infrastructure",
+]
+
+
+def test_required_parameters_exist_with_docs_units_and_bounds():
+    for name in REQUIRED:
+        p = PARAMETERS[name]
+        assert p.doc
+        if p.kind in (int, float):
+            assert p.low is not None and p.high is not None and p.low <= p.default <= p.high
+
+
+def test_every_default_validates():
+    for p in PARAMETERS.values():
+        assert p.validate(p.default) == p.default
+
+
+def test_scenarios_are_the_eight_presets_and_described():
+    assert list(SCENARIOS) == [
+        "baseline",
+        "technology",
+        "policy",
+        "linkage",
+        "consumption",
+        "digital",
+        "cbam",
+        "combined",
+    ]
+    assert set(DESCRIPTIONS) == set(SCENARIOS)
+    assert set(MODES) <= set(SCENARIOS)
+
+
+def test_explicit_keywords_override_the_scenario():
+    assert resolve("policy").carbon_price == SCENARIOS["policy"]["carbon_price"]
+    assert resolve("policy", carbon_price=5.0).carbon_price == 5.0
+    m = TradeClusterModel(scenario="policy", carbon_price=5.0, n_firms=30, rng=1)
+    assert m.government.carbon_price == 5.0
+
+
+def test_scenarios_compose_with_plus():
+    p = resolve("technology+policy")
+    assert p.rd_boost == SCENARIOS["technology"]["rd_boost"]
+    assert p.carbon_price == SCENARIOS["policy"]["carbon_price"]
+    combined = resolve("combined")
+    every = resolve("+".join(n for n in SCENARIOS if n not in ("baseline", "combined")))
+    assert dict(combined) == dict(every)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"carbon_prise": 10.0}, ["carbon_prise", "carbon_price", "allowed"]),
+        ({"carbon_price": -1.0}, ["carbon_price", "-1.0", "[0, 2000]"]),
+        ({"cbam_coverage": 1.5}, ["cbam_coverage", "1.5", "[0, 1]"]),
+        ({"n_firms": 12.5}, ["n_firms", "12.5", "integer"]),
+        ({"n_firms": "many"}, ["n_firms", "'many'"]),
+        ({"firm_data": 1}, ["firm_data", "true or false"]),
+        ({"topology": "torus"}, ["topology", "torus", "'sbm'", "'small_world'", "'scale_free'"]),
+        ({"scenario": "greenwash"}, ["scenario", "greenwash", "baseline", "combined"]),
+        ({"scenario": "policy+nope"}, ["scenario", "nope"]),
+    ],
+)
+def test_bad_input_names_field_value_and_allowed(kwargs, words):
+    with pytest.raises(ValueError) as err:
+        TradeClusterModel(rng=1, **kwargs)
+    msg = str(err.value)
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+def test_cli_turns_bad_input_into_one_line_and_nonzero_exit(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "abm.cli",
+            "run",
+            "--set",
+            "cbam_coverage=2",
+            "--steps",
+            "1",
+            "--out",
+            str(tmp_path / "r.parquet"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cbam_coverage" in lines[0]
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "r.parquet").exists()

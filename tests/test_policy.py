@@ -1,0 +1,66 @@
+"""Policy: the CBAM charge, its phase-in, carbon price paths."""
+
+import numpy as np
+import pytest
+
+from abm.policy import cbam_charge, cbam_phase_in, price_path
+from tests.conftest import run_model
+
+
+def test_cbam_formula():
+    embedded = np.array([0.0, 10.0, 250.0])
+    got = cbam_charge(90.0, 15.0, embedded, coverage=0.4)
+    np.testing.assert_allclose(got, (90.0 - 15.0) * embedded * 0.4)
+
+
+def test_cbam_is_zero_when_home_price_is_higher():
+    assert np.all(cbam_charge(50.0, 80.0, np.array([100.0]), 1.0) == 0)
+
+
+def test_cbam_phase_in_follows_the_eu_schedule():
+    expected = {
+        2025: 0.0,
+        2026: 0.025,
+        2027: 0.05,
+        2028: 0.10,
+        2029: 0.225,
+        2030: 0.485,
+        2031: 0.61,
+        2032: 0.735,
+        2033: 0.86,
+        2034: 1.0,
+        2050: 1.0,
+    }
+    for year, share in expected.items():
+        assert cbam_phase_in(year) == pytest.approx(share)
+
+
+def test_price_path_compounds():
+    assert price_path(10.0, 0.05, 2) == pytest.approx(10.0 * 1.05**2)
+
+
+def test_model_charges_cbam_only_from_the_start_year():
+    m = run_model(steps=8, cbam_coverage=0.8, n_firms=100)
+    df = m.model_frame()
+    before = df[df.year < 2026]
+    after = df[df.year >= 2027]
+    assert (before.cbam_paid == 0).all()
+    assert (after.cbam_paid > 0).all()
+
+
+def test_model_cbam_matches_formula_on_embedded_emissions():
+    m = run_model(steps=10, cbam_coverage=0.5, n_firms=100)
+    gov, f = m.government, m.firms
+    embedded = (m.emis * f.q_for).sum()  # tonnes embedded in exports
+    expected = (
+        cbam_charge(gov.foreign_carbon_price, gov.carbon_price, embedded, 0.5, gov.cbam_phase) / 1e6
+    )
+    assert f.cbam_paid.sum() == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_adaptive_price_rises_faster_when_emissions_grow_after_peak():
+    kw = dict(steps=15, n_firms=100, peak_year=2021, carbon_price_growth=0.0, demand_growth_RIB=0.1)
+    fixed = run_model(**kw).model_frame().carbon_price
+    adaptive = run_model(adaptive_carbon_price=True, **kw).model_frame().carbon_price
+    assert fixed.nunique() == 1
+    assert adaptive.iloc[-1] > fixed.iloc[-1]
