@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import BASE_EMISSION, GREEN_ABATEMENT, GREEN_PREMIUM, RD_INTENSITY
+from abm.categories import (
+    BASE_EMISSION,
+    GREEN_ABATEMENT,
+    GREEN_PREMIUM,
+    LABOUR_COST,
+    RD_INTENSITY,
+)
 from abm.network import Ties
 from abm.params import Params
 from abm.state import FirmState, InstituteState
+
+#: Share of the gap to its preferred R&D split a firm closes in a year.
+GREEN_SHARE_ADJUSTMENT = 0.2
 
 
 def rd_intensity(mix: np.ndarray, rd_taste: np.ndarray, boost: float) -> np.ndarray:
@@ -58,6 +67,31 @@ def do_rd(
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
     return g_ok | p_ok
+
+
+def choose_green_share(
+    f: FirmState, p: Params, carbon_price: float, border_rate: float, green_pref: np.ndarray
+) -> None:
+    """Firms steer their R&D split toward the line whose success is worth more.
+
+    The yearly value of a green success is the carbon payments (at home and at the border)
+    and the consumer premium it saves; that of a process success the labour cost it saves.
+    The green share moves a fifth of the way toward ``V_green / (V_green + V_process)``.
+    """
+    d_emis = GREEN_ABATEMENT * (p.green_step * (1.0 - f.green))[:, None] * BASE_EMISSION
+    carbon = carbon_price * (d_emis * f.output).sum(1) + border_rate * (d_emis * f.q_for).sum(1)
+    rev_dom = f.revenue - f.export_sales
+    premium = (
+        GREEN_PREMIUM
+        * p.green_step
+        * (1.0 - f.green)
+        * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
+    )
+    v_green = carbon / 1e6 + premium
+    v_proc = p.process_step * (LABOUR_COST / f.productivity[:, None] * f.output).sum(1)
+    total = v_green + v_proc
+    target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
+    f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)
 
 
 def advance_institutes(inst: InstituteState, p: Params, funding: float) -> None:

@@ -13,6 +13,7 @@ from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import BASE_EMISSION, INFRASTRUCTURE_COST, MARKUP, OVERHEAD, emission_intensity
 from abm.collectors import ModelCollector
 from abm.demography import exiting, grow, renew
+from abm.evaluation import InnovationIndex
 from abm.markets import (
     attraction,
     capped_proportional,
@@ -101,6 +102,7 @@ class TradeClusterModel(mesa.Model):
         self.datacollector = ModelCollector(
             MODEL_REPORTERS, ForeignTradeFirm if p.firm_data else None
         )
+        self.innovation = InnovationIndex()
         self.running = True
         self._year_start()
         self._collect()
@@ -218,9 +220,11 @@ class TradeClusterModel(mesa.Model):
         gov.budget = gov.carbon_revenue - gov.subsidies - gov.spending
 
     def research(self) -> None:
-        """Stage 5: stochastic R&D with a green / process split."""
-        innovation.do_rd(
-            self.firms, self.institutes, self.params, self.government.green_rd_subsidy, self.rng
+        """Stage 5: stochastic R&D with a green / process split; firms re-choose the split."""
+        gov = self.government
+        innovation.do_rd(self.firms, self.institutes, self.params, gov.green_rd_subsidy, self.rng)
+        innovation.choose_green_share(
+            self.firms, self.params, gov.carbon_price, gov.border_rate, self.green_pref
         )
 
     def collaborate(self) -> None:
@@ -315,8 +319,12 @@ class TradeClusterModel(mesa.Model):
             self.firm_ids[r] = agent.unique_id
 
     def _collect(self) -> None:
-        """Stage 12: collectors record the year."""
+        """Stage 12: the year's innovation index is scored, then collectors record the year."""
         self.emission_history.append(float(self.firms.emissions.sum()))
+        needed = self.innovation.required_reporters
+        self.innovation_value = self.innovation.update(
+            {name: MODEL_REPORTERS[name](self) for name in needed}
+        )
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ outputs

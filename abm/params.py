@@ -593,3 +593,21 @@ def resolve(scenario: str = "baseline", **overrides: Any) -> Params:
     values.update(scenario_values(scenario))
     values.update(validate(overrides))
     return Params(values)
+
+
+def markdown_table() -> str:
+    """The parameter table of ``docs/ODD.md``: name, default, unit, bounds, meaning, source."""
+    rows = [
+        "| parameter | default | unit | allowed | meaning | source of the default |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in PARAMETERS.values():
+        if isinstance(p.default, bool):
+            default = str(p.default).lower()
+        elif isinstance(p.default, str):
+            default = repr(p.default)
+        else:
+            default = f"{p.default:g}"
+        cells = (f"`{p.name}`", default, p.unit, p.allowed(), p.doc, p.source)
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"

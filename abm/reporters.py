@@ -182,6 +182,11 @@ def carbon_productivity(m) -> float:
     return float(m.firms.revenue.sum() * 1e6 / e) if e > 0 else 0.0
 
 
+def innovation_index(m) -> float:
+    """Low-carbon innovation performance index of the year (0..100), see ``abm.evaluation``."""
+    return float(m.innovation_value)
+
+
 def budget_balance(m) -> float:
     """Government budget: carbon revenue - subsidies - research - infrastructure, USD m."""
     return float(m.government.budget)
@@ -217,6 +222,7 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "digital_infrastructure": digital_infrastructure,
     "carbon_productivity": carbon_productivity,
     "budget_balance": budget_balance,
+    "innovation_index": innovation_index,
 }
 
 #: Firm-level reporters: column name -> agent attribute.

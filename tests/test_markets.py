@@ -20,7 +20,7 @@ def test_clearing_conserves_demand_and_respects_capacity(weight, cap, demand):
     q = capped_proportional(demand, weight, cap)
     assert np.all(q >= 0)
     assert np.all(q <= cap * (1 + 1e-12))
-    np.testing.assert_allclose(q.sum(0), np.minimum(demand, cap.sum(0)), rtol=1e-9)
+    np.testing.assert_allclose(q.sum(0), np.minimum(demand, cap.sum(0)), rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,0 +1,154 @@
+"""``abm evaluate RUN.parquet``: print the innovation index breakdown of a run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .index import RUN_COLUMNS, score_run
+from .system import IndicatorSystem
+
+__all__ = ["evaluate", "register"]
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``evaluate`` subcommand to an argparse subparsers object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        As returned by ``ArgumentParser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser (its ``func`` default is :func:`evaluate`).
+    """
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="print the low-carbon innovation performance index of a run",
+        description=(
+            "Score a model run (Parquet file written by 'abm run') with the low-carbon "
+            "innovation performance index and print its breakdown for one step."
+        ),
+    )
+    parser.add_argument("run", type=Path, metavar="RUN.parquet", help="model run data")
+    parser.add_argument(
+        "--system", type=Path, metavar="FILE", help="indicator system TOML (default: built in)"
+    )
+    parser.add_argument("--step", type=int, metavar="N", help="step to show (default: the last)")
+    parser.add_argument("--run-id", metavar="ID", help="run to show when the file holds several")
+    parser.set_defaults(func=evaluate)
+    return parser
+
+
+def _fail(message: str) -> None:
+    print(f"abm evaluate: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _number(value: float) -> str:
+    if pd.isna(value):
+        return "n/a"
+    magnitude = abs(value)
+    if magnitude == 0 or 0.01 <= magnitude < 1e5:
+        return f"{value:.4g}" if magnitude < 1 else f"{value:,.2f}"
+    return f"{value:.3e}"
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Run the ``evaluate`` subcommand; print the breakdown to stdout.
+
+    Errors (unreadable file, bad indicator system, missing reporters, unknown
+    step or run) print one line on stderr and exit with status 2.
+    """
+    try:
+        system = (
+            IndicatorSystem.from_toml(args.system) if args.system else IndicatorSystem.default()
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    if not Path(args.run).is_file():
+        _fail(f"no such file: {args.run}")
+    try:
+        frame = pd.read_parquet(args.run)
+    except (OSError, ValueError, ImportError) as exc:  # pyarrow errors derive from these
+        _fail(f"cannot read {args.run} as Parquet: {exc}")
+    if "Step" not in frame.columns and frame.index.name == "Step":
+        frame = frame.reset_index()
+    run_column = next((c for c in RUN_COLUMNS if c in frame.columns), None)
+    note = ""
+    if run_column is not None:
+        runs = list(pd.unique(frame[run_column]))
+        if args.run_id is not None:
+            chosen = [r for r in runs if str(r) == args.run_id]
+            if not chosen:
+                _fail(f"no run {args.run_id!r} in {args.run}; runs are {runs[:10]}")
+            run = chosen[0]
+        else:
+            run = runs[0] if runs else None
+            if len(runs) > 1:
+                note = f" (first of {len(runs)} runs; choose one with --run-id)"
+        frame = frame[frame[run_column] == run]
+        note = f", {run_column} {run}" + note
+    try:
+        scored = score_run(frame, system, include_values=True)
+    except ValueError as exc:
+        _fail(f"{args.run}: {exc}")
+    if scored.empty:
+        _fail(f"{args.run}: no rows")
+    steps = scored["Step"] if "Step" in scored.columns else pd.Series(range(len(scored)))
+    steps = steps.to_numpy()
+    step = int(steps.max()) if args.step is None else args.step
+    rows = [i for i, s in enumerate(steps) if s == step]
+    if not rows:
+        _fail(f"no step {step} in {args.run}; steps run {int(steps.min())}..{int(steps.max())}")
+    row = scored.iloc[rows[-1]]
+    print(_report(system, row, args.run, step, note))
+    return 0
+
+
+def _report(system: IndicatorSystem, row: pd.Series, path: Path, step: int, note: str) -> str:
+    year = f" (year {int(row['year'])})" if "year" in row and pd.notna(row["year"]) else ""
+    width = 36
+    lines = [
+        f"Low-carbon innovation performance index: {path.name}, step {step}{year}{note}",
+        f"{'':{width}} {'value':>12}  {'unit':<30} {'score':>6} {'weight':>7}",
+        f"{'Innovation index':{width}} {'':>12}  {'':<30} {row['innovation_index']:6.1f} {1:7.3f}",
+    ]
+    goal = system.local_weights["goal"]
+    for side, side_label in system.sides.items():
+        lines.append(
+            f"  {side_label:{width - 2}} {'':>12}  {'':<30} {row[f'{side}_score']:6.1f} "
+            f"{goal[side]:7.3f}"
+        )
+        for group, _ in system.local_weights[side].items():
+            dim = group.split("/", 1)[1]
+            members = [i for i in system.indicators if i.side == side and i.dimension == dim]
+            dim_weight = sum(system.weights[i.name] for i in members)
+            dim_score = sum(system.weights[i.name] * row[f"score_{i.name}"] for i in members)
+            label = system.dimensions[dim]
+            lines.append(
+                f"    {label:{width - 4}} {'':>12}  {'':<30} {dim_score / dim_weight:6.1f} "
+                f"{dim_weight:7.3f}"
+            )
+            for indicator in members:
+                lines.append(
+                    f"      {indicator.label:{width - 6}} "
+                    f"{_number(row[f'value_{indicator.name}']):>12}  {indicator.unit:<30.30} "
+                    f"{row[f'score_{indicator.name}']:6.1f} {system.weights[indicator.name]:7.3f}"
+                )
+    lines.append("Dimensions across both sides:")
+    for dim in system.used_dimensions:
+        lines.append(
+            f"  {system.dimensions[dim]:{width - 2}} {'':>12}  {'':<30} {row[f'dim_{dim}']:6.1f}"
+        )
+    lines.append(
+        f"Scores 0-100; values smoothed over {system.smoothing_years} years; weights are global "
+        f"AHP weights; system: {system.origin}"
+    )
+    return "\n".join(lines)

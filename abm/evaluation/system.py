@@ -1,0 +1,510 @@
+"""The indicator system: indicators, their mapping onto model reporters, AHP weights.
+
+An :class:`IndicatorSystem` is read from a TOML file (the default is the package
+file ``indicators.toml``). Its hierarchy is goal -> side (input, output) ->
+dimension -> indicator, each level weighted by AHP; an indicator's global weight
+is the product of the local weights on its path.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from .ahp import AHPResult, ahp, global_weights
+from .grey import GreyClass, GreyClasses, WhiteningFunction
+from .thresholds import validate_thresholds
+
+__all__ = ["Evidence", "Indicator", "IndicatorSystem", "Source"]
+
+Transform = Literal["level", "fall_from_first", "growth_from_first"]
+_TRANSFORMS = ("level", "fall_from_first", "growth_from_first")
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0."""
+    safe = np.where(denominator == 0, 1.0, denominator)
+    return np.where(denominator == 0, 0.0, numerator / safe)
+
+
+@dataclass(frozen=True)
+class Source:
+    """How a raw yearly series is read from model reporters.
+
+    ``x_t = sum(reporters)_t [/ per_t]``, then ``transform``: ``"level"`` keeps
+    it, ``"fall_from_first"`` gives ``1 - x_t / x_0`` and
+    ``"growth_from_first"`` gives ``x_t / x_0 - 1`` (0 when ``x_0`` is 0), with
+    ``x_0`` the run's first step.
+    """
+
+    reporters: tuple[str, ...]
+    per: str | None = None
+    transform: Transform = "level"
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Reporter names this source reads."""
+        return self.reporters + ((self.per,) if self.per else ())
+
+    def _level(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        x = np.asarray(columns[self.reporters[0]], dtype=float)
+        for name in self.reporters[1:]:
+            x = x + np.asarray(columns[name], dtype=float)
+        if self.per is not None:
+            x = _ratio(x, np.asarray(columns[self.per], dtype=float))
+        return x
+
+    def compute(
+        self, columns: Mapping[str, np.ndarray], first: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
+        """Raw series from reporter columns and the run's first-step values."""
+        x = self._level(columns)
+        if self.transform == "level":
+            return x
+        x0 = np.broadcast_to(self._level(first), x.shape)
+        if self.transform == "fall_from_first":
+            return np.where(x0 == 0, 0.0, 1.0 - _ratio(x, x0))
+        return np.where(x0 == 0, 0.0, _ratio(x, x0) - 1.0)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of model evidence behind a qualitative rating: a source and the
+    value at which it counts as fully achieved (``saturation``)."""
+
+    source: Source
+    saturation: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator of the system.
+
+    Attributes
+    ----------
+    name, label : str
+        Identifier and readable name.
+    side : str
+        ``"input"`` or ``"output"`` (keys of the system's sides).
+    dimension : str
+        One of the system's dimensions.
+    kind : {"quantitative", "qualitative"}
+    unit : str
+        Unit of the smoothed value (qualitative: the rating scale).
+    source : Source or None
+        Reporter mapping (quantitative).
+    direction : {"higher", "lower"}
+        Whether larger values are better (quantitative).
+    thresholds, scores : tuple of float
+        Scoring breakpoints and their scores (quantitative).
+    evidence, panel : tuple
+        Rule that turns model state into expert ratings (qualitative).
+    ratings : tuple of float or None
+        Fixed expert ratings overriding the rule (qualitative).
+    """
+
+    name: str
+    label: str
+    side: str
+    dimension: str
+    kind: Literal["quantitative", "qualitative"]
+    unit: str = ""
+    source: Source | None = None
+    direction: Literal["higher", "lower"] = "higher"
+    thresholds: tuple[float, ...] = ()
+    scores: tuple[float, ...] | None = None
+    evidence: tuple[Evidence, ...] = ()
+    panel: tuple[float, ...] = ()
+    ratings: tuple[float, ...] | None = None
+
+    @property
+    def group(self) -> str:
+        """Name of the indicator's (side, dimension) node in the hierarchy."""
+        return f"{self.side}/{self.dimension}"
+
+
+class _Fields:
+    """Typed access to a TOML table with errors naming the file and field."""
+
+    def __init__(self, origin: str, table: Mapping[str, Any], where: str) -> None:
+        self.origin, self.table, self.where = origin, table, where
+
+    def error(self, key: str | None, message: str) -> ValueError:
+        name = f"{self.where}.{key}" if key and self.where else (key or self.where)
+        return ValueError(f"{self.origin}: field '{name}': {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self.error(key, "missing")
+            return default
+        value = self.table[key]
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.error(key, f"expected {_kind_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.error(key, f"expected {_kind_name(kind)}, got {value!r}")
+        return value
+
+    def number(self, key: str, default: Any = ...) -> float:
+        return float(self.get(key, (int, float), default))
+
+    def numbers(self, key: str, default: Any = ...) -> tuple[float, ...] | None:
+        values = self.get(key, list, default)
+        if values is None:
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise self.error(key, f"expected a list of numbers, got {values!r}")
+        return tuple(float(v) for v in values)
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...] | None:
+        values = self.get(key, list, default)
+        if values is None:
+            return None
+        if not values or not all(isinstance(v, str) for v in values):
+            raise self.error(key, f"expected a non-empty list of names, got {values!r}")
+        return tuple(values)
+
+    def only(self, *allowed: str) -> None:
+        unknown = sorted(set(self.table) - set(allowed))
+        if unknown:
+            raise self.error(unknown[0], f"unknown field; expected one of {sorted(allowed)}")
+
+    def sub(self, key: str, default: Any = ...) -> _Fields:
+        return _Fields(self.origin, self.get(key, dict, default), f"{self.where}.{key}".strip("."))
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds:
+        kinds = tuple(k for k in kinds if k is not int)
+    names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+
+
+def _source(fields: _Fields) -> Source:
+    reporter = fields.get("reporter", str, None)
+    reporters = fields.strings("reporters", None)
+    if (reporter is None) == (reporters is None):
+        raise fields.error("reporter", "give exactly one of 'reporter' or 'reporters'")
+    transform = fields.get("transform", str, "level")
+    if transform not in _TRANSFORMS:
+        raise fields.error("transform", f"must be one of {_TRANSFORMS}, got {transform!r}")
+    return Source(
+        reporters=(reporter,) if reporter is not None else reporters,
+        per=fields.get("per", str, None),
+        transform=transform,
+    )
+
+
+def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str]) -> Indicator:
+    name = fields.get("name", str)
+    side = fields.get("side", str)
+    if side not in sides:
+        raise fields.error("side", f"unknown side {side!r}; sides are {sorted(sides)}")
+    dimension = fields.get("dimension", str)
+    if dimension not in dims:
+        raise fields.error("dimension", f"unknown dimension {dimension!r}; see [dimensions]")
+    kind = fields.get("kind", str, "quantitative")
+    base = ("name", "label", "side", "dimension", "kind", "unit")
+    if kind == "quantitative":
+        fields.only(
+            *base, "reporter", "reporters", "per", "transform", "direction", "thresholds", "scores"
+        )
+    elif kind == "qualitative":
+        fields.only(*base, "ratings", "evidence", "panel")
+    common = dict(
+        name=name,
+        label=fields.get("label", str, name),
+        side=side,
+        dimension=dimension,
+        unit=fields.get("unit", str, ""),
+    )
+    if kind == "quantitative":
+        direction = fields.get("direction", str)
+        if direction not in ("higher", "lower"):
+            raise fields.error("direction", f"must be 'higher' or 'lower', got {direction!r}")
+        thresholds = fields.numbers("thresholds")
+        scores = fields.numbers("scores", None)
+        try:
+            validate_thresholds(thresholds, scores)
+        except ValueError as exc:
+            raise fields.error("thresholds", str(exc)) from None
+        return Indicator(
+            kind="quantitative",
+            source=_source(fields),
+            direction=direction,
+            thresholds=thresholds,
+            scores=scores,
+            **common,
+        )
+    if kind == "qualitative":
+        ratings = fields.numbers("ratings", None)
+        items = fields.get("evidence", list, [] if ratings is not None else ...)
+        evidence = []
+        for k, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise fields.error(f"evidence[{k}]", "expected a table")
+            sub = _Fields(fields.origin, item, f"{fields.where}.evidence[{k}]")
+            sub.only("reporter", "reporters", "per", "transform", "saturation")
+            saturation = sub.number("saturation")
+            if not saturation > 0 or not math.isfinite(saturation):
+                raise sub.error("saturation", f"must be a positive number, got {saturation}")
+            evidence.append(Evidence(source=_source(sub), saturation=saturation))
+        if ratings is None and not evidence:
+            raise fields.error("evidence", "a qualitative indicator needs evidence or ratings")
+        panel = fields.numbers("panel", (0.0,))
+        if not panel:
+            raise fields.error("panel", "needs at least one expert")
+        if ratings is not None and not ratings:
+            raise fields.error("ratings", "needs at least one expert rating")
+        return Indicator(
+            kind="qualitative",
+            evidence=tuple(evidence),
+            panel=panel,
+            ratings=ratings,
+            **common,
+        )
+    raise fields.error("kind", f"must be 'quantitative' or 'qualitative', got {kind!r}")
+
+
+def _grey(fields: _Fields) -> GreyClasses:
+    fields.only("scale", "classes")
+    scale = fields.numbers("scale")
+    if len(scale) != 2:
+        raise fields.error("scale", f"expected [lowest, highest] rating, got {list(scale)}")
+    classes = []
+    for k, item in enumerate(fields.get("classes", list)):
+        if not isinstance(item, dict):
+            raise fields.error(f"classes[{k}]", "expected a table")
+        sub = _Fields(fields.origin, item, f"{fields.where}.classes[{k}]")
+        sub.only("name", "value", "points")
+        points = sub.numbers("points")
+        if len(points) != 4:
+            raise sub.error("points", f"expected four turning points [a, b, c, d], got {points}")
+        try:
+            function = WhiteningFunction(*points)
+        except ValueError as exc:
+            raise sub.error("points", str(exc)) from None
+        classes.append(GreyClass(sub.get("name", str), sub.number("value"), function))
+    try:
+        return GreyClasses(classes=tuple(classes), scale=(scale[0], scale[1]))
+    except ValueError as exc:
+        raise fields.error("classes", str(exc)) from None
+
+
+def _comparison(fields: _Fields, expected: Sequence[str]) -> tuple[tuple[str, ...], AHPResult]:
+    items = fields.strings("items")
+    if sorted(items) != sorted(expected) or len(set(items)) != len(items):
+        raise fields.error("items", f"must list exactly {sorted(expected)}, got {list(items)}")
+    matrix = fields.get("matrix", list)
+    try:
+        result = ahp(matrix, check=True)
+    except ValueError as exc:
+        raise fields.error("matrix", str(exc)) from None
+    if result.n != len(items):
+        raise fields.error("matrix", f"must be {len(items)} x {len(items)}, one row per item")
+    return items, result
+
+
+@dataclass(frozen=True)
+class IndicatorSystem:
+    """Indicators, hierarchy, AHP weights and scoring rules of the index.
+
+    Build it with :meth:`default` or :meth:`from_toml`; see the package file
+    ``indicators.toml`` for the format.
+
+    Attributes
+    ----------
+    indicators : tuple of Indicator
+    sides, dimensions : dict of str to str
+        Keys and labels.
+    smoothing_years : int
+        Moving-average window n.
+    grey : GreyClasses
+        Grey classes and rating scale for the qualitative indicators.
+    comparisons : dict of str to AHPResult
+        AHP result of every pairwise matrix, keyed ``"goal"``, ``"<side>"`` and
+        ``"<side>/<dimension>"``.
+    local_weights : dict of str to dict of str to float
+        The hierarchy: local weights under each node (root ``"goal"``).
+    weights : dict of str to float
+        Global weight of every indicator (sums to one).
+    origin : str
+        File the system was read from.
+    """
+
+    indicators: tuple[Indicator, ...]
+    sides: dict[str, str]
+    dimensions: dict[str, str]
+    smoothing_years: int
+    grey: GreyClasses
+    comparisons: dict[str, AHPResult]
+    local_weights: dict[str, dict[str, float]]
+    weights: dict[str, float] = field(init=False)
+    origin: str = "<memory>"
+    _sources: tuple[tuple[str, Source], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tree = global_weights(self.local_weights, root="goal")
+        object.__setattr__(self, "weights", {i.name: tree[i.name] for i in self.indicators})
+        series: list[tuple[str, Source]] = []
+        for i in self.indicators:
+            if i.kind == "quantitative" and i.source is not None:
+                series.append((i.name, i.source))
+        for i in self.indicators:
+            if i.kind == "qualitative" and i.ratings is None:
+                series.extend((f"{i.name}#{k}", e.source) for k, e in enumerate(i.evidence))
+        object.__setattr__(self, "_sources", tuple(series))
+
+    # ---- construction -------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> IndicatorSystem:
+        """The default system shipped as ``abm/evaluation/indicators.toml``."""
+        text = resources.files(__package__).joinpath("indicators.toml").read_text("utf-8")
+        return cls.from_dict(tomllib.loads(text), origin="abm/evaluation/indicators.toml")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> IndicatorSystem:
+        """Read a system from a TOML file.
+
+        Raises
+        ------
+        ValueError
+            If the file cannot be read or parsed, or a field is missing or
+            invalid; the message names the file and the field.
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the indicator system: {exc.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(data, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], origin: str = "<dict>") -> IndicatorSystem:
+        """Build a system from parsed TOML (see :meth:`from_toml`)."""
+        root = _Fields(origin, data, "")
+        root.only("index", "sides", "dimensions", "grey", "ahp", "indicators")
+        root.sub("index").only("smoothing_years")
+        years = root.sub("index").get("smoothing_years", int)
+        if years < 1:
+            raise root.sub("index").error("smoothing_years", f"must be >= 1, got {years}")
+        sides = dict(root.get("sides", dict))
+        if sorted(sides) != ["input", "output"]:
+            raise root.error("sides", f"must define 'input' and 'output', got {sorted(sides)}")
+        dims = dict(root.get("dimensions", dict))
+        if not dims:
+            raise root.error("dimensions", "define at least one dimension")
+        grey = _grey(root.sub("grey"))
+
+        items = root.get("indicators", list)
+        indicators: list[Indicator] = []
+        for k, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise root.error(f"indicators[{k}]", "expected a table")
+            indicator = _indicator(_Fields(origin, item, f"indicators[{k}]"), sides, dims)
+            if any(i.name == indicator.name for i in indicators):
+                raise root.error(f"indicators[{k}].name", f"duplicate name {indicator.name!r}")
+            if indicator.name in sides or indicator.name == "goal" or "/" in indicator.name:
+                raise root.error(f"indicators[{k}].name", f"reserved name {indicator.name!r}")
+            if indicator.ratings is not None:
+                lo, hi = grey.scale
+                if any(not lo <= r <= hi for r in indicator.ratings):
+                    raise root.error(f"indicators[{k}].ratings", f"must lie in [{lo}, {hi}]")
+            indicators.append(indicator)
+        if not indicators:
+            raise root.error("indicators", "define at least one indicator")
+
+        ahp_fields = root.sub("ahp")
+        comparisons: dict[str, AHPResult] = {}
+        local: dict[str, dict[str, float]] = {}
+
+        def weigh(node: str, fields: _Fields | None, children: list[str], prefix: str = "") -> None:
+            key = node.replace("/", ".")
+            if len(children) == 1 and (fields is None or "matrix" not in fields.table):
+                local[node] = {prefix + children[0]: 1.0}
+                return
+            if fields is None or "matrix" not in fields.table:
+                raise ahp_fields.error(key, f"missing pairwise comparisons of {children}")
+            order, result = _comparison(fields, children)
+            comparisons[node] = result
+            local[node] = {
+                prefix + name: float(w) for name, w in zip(order, result.weights, strict=True)
+            }
+
+        def table(fields: _Fields | None, key: str) -> _Fields | None:
+            return fields.sub(key) if fields is not None and key in fields.table else None
+
+        used_sides = [s for s in sides if any(i.side == s for i in indicators)]
+        weigh("goal", table(ahp_fields, "goal"), used_sides)
+        for side in used_sides:
+            side_dims = list(dict.fromkeys(i.dimension for i in indicators if i.side == side))
+            side_fields = table(ahp_fields, side)
+            weigh(side, side_fields, side_dims, prefix=f"{side}/")
+            for dim in side_dims:
+                members = [i.name for i in indicators if i.side == side and i.dimension == dim]
+                weigh(f"{side}/{dim}", table(side_fields, dim), members)
+        return cls(
+            indicators=tuple(indicators),
+            sides={s: str(sides[s]) for s in used_sides},
+            dimensions={d: str(v) for d, v in dims.items()},
+            smoothing_years=years,
+            grey=grey,
+            comparisons=comparisons,
+            local_weights=local,
+            origin=origin,
+        )
+
+    def with_ratings(self, ratings: Mapping[str, Sequence[float]]) -> IndicatorSystem:
+        """A copy with fixed expert ratings for the named qualitative indicators."""
+        names = {i.name: i for i in self.indicators}
+        lo, hi = self.grey.scale
+        updated = []
+        for indicator in self.indicators:
+            if indicator.name in ratings:
+                values = tuple(float(r) for r in ratings[indicator.name])
+                if indicator.kind != "qualitative":
+                    raise ValueError(f"{indicator.name!r} is not a qualitative indicator")
+                if not values or any(not lo <= r <= hi for r in values):
+                    raise ValueError(f"ratings of {indicator.name!r} must lie in [{lo}, {hi}]")
+                indicator = replace(indicator, ratings=values)
+            updated.append(indicator)
+        unknown = set(ratings) - set(names)
+        if unknown:
+            raise ValueError(f"unknown indicators {sorted(unknown)}")
+        return replace(self, indicators=tuple(updated))
+
+    # ---- derived views --------------------------------------------------------------
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Indicator names in order."""
+        return tuple(i.name for i in self.indicators)
+
+    @property
+    def used_dimensions(self) -> tuple[str, ...]:
+        """Dimensions that hold at least one indicator, in declaration order."""
+        return tuple(d for d in self.dimensions if any(i.dimension == d for i in self.indicators))
+
+    def sources(self) -> list[tuple[str, Source]]:
+        """Every raw series the system reads: (key, source), quantitative first.
+
+        Keys are indicator names, and ``"<indicator>#<k>"`` for the k-th
+        evidence item of a qualitative indicator rated by the rule.
+        """
+        return list(self._sources)
+
+    @property
+    def required_reporters(self) -> tuple[str, ...]:
+        """Model reporters the system reads, sorted."""
+        return tuple(sorted({n for _, s in self.sources() for n in s.needs}))
