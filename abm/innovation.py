@@ -16,7 +16,7 @@ from abm.categories import (
     LABOUR_COST,
     RD_INTENSITY,
 )
-from abm.network import Ties
+from abm.network import Groups, Ties
 from abm.params import Params
 from abm.state import FirmState, InstituteState
 
@@ -106,8 +106,8 @@ def collaborate(
     inst: InstituteState,
     ties: Ties,
     p: Params,
-    members: list[np.ndarray],
-    inst_of_cluster: list[np.ndarray],
+    members: Groups,
+    inst_of_cluster: Groups,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """End finished collaborations and start new ones; return new firm-firm tie pairs.
@@ -138,18 +138,10 @@ def collaborate(
 
     # institutes
     if inst.n:
-        to_inst = seek[r[:, 0] < p.institute_partner_share]
-        k = np.array([len(inst_of_cluster[c]) for c in range(len(inst_of_cluster))])
-        cl = f.cluster[to_inst]
-        ok = k[cl] > 0
-        to_inst, cl = to_inst[ok], cl[ok]
-        pick = np.array(
-            [
-                inst_of_cluster[c][int(x * k[c])]
-                for c, x in zip(cl.tolist(), r[: len(cl), 1].tolist(), strict=True)
-            ],
-            np.int64,
-        )
+        wants = r[:, 0] < p.institute_partner_share
+        pick = inst_of_cluster.pick(f.cluster[seek[wants]], r[wants, 1])
+        to_inst = seek[wants][pick >= 0]
+        pick = pick[pick >= 0]
         inst.partners[:] = np.bincount(f.partner_inst[f.partner_inst >= 0], minlength=inst.n)
         if len(pick):
             order = np.argsort(pick, kind="stable")
@@ -170,12 +162,7 @@ def collaborate(
         rr = rng.random((len(firm_seek), 2))
         nb = ties.random_neighbour(firm_seek, rng)
         fresh = (rr[:, 0] < p.new_tie_share) | (nb < 0)
-        sizes = np.array([len(m) for m in members])
-        cl = f.cluster[firm_seek]
-        idx = (rr[:, 1] * sizes[cl]).astype(np.int64)
-        rnd = np.array(
-            [members[c][i] for c, i in zip(cl.tolist(), idx.tolist(), strict=True)], np.int64
-        )
+        rnd = members.pick(f.cluster[firm_seek], rr[:, 1])
         partner = np.where(fresh, rnd, nb)
         ok = (partner != firm_seek) & (f.partner_firm[partner] < 0) & (f.partner_inst[partner] < 0)
         a, b = firm_seek[ok], partner[ok]

@@ -22,7 +22,7 @@ from abm.markets import (
     realised_demand,
     unit_costs,
 )
-from abm.network import Ties, build_graph, firm_graph
+from abm.network import Groups, Ties, build_graph, firm_graph
 from abm.params import PARAMETERS, resolve
 from abm.policy import cbam_charge
 from abm.reporters import MODEL_REPORTERS
@@ -63,13 +63,11 @@ class TradeClusterModel(mesa.Model):
         self.n_firms = len(cluster)
         self.n_clusters = int(cluster.max()) + 1
         self.ties = Ties(self.n_firms, u, v)
-        self.members = [np.flatnonzero(cluster == c) for c in range(self.n_clusters)]
-        sizes = np.array([len(m) for m in self.members])
+        self.members = Groups(cluster, self.n_clusters)
+        sizes = self.members.size
         self.firms = init_firms(p, cluster, self.rng)
         self.institutes = init_institutes(p, self.n_clusters, sizes, self.rng)
-        self.inst_of_cluster = [
-            np.flatnonzero(self.institutes.cluster == c) for c in range(self.n_clusters)
-        ]
+        self.inst_of_cluster = Groups(self.institutes.cluster, self.n_clusters)
         graph = build_graph(self.n_firms, self.ties, cluster, self.institutes.cluster)
         self.grid = Network(graph, layout=None, random=self.random)
         self.firm_agents: list[ForeignTradeFirm] = list(

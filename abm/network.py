@@ -126,6 +126,28 @@ def firm_graph(
     return u, v, cluster.astype(np.int64)
 
 
+class Groups:
+    """Members of each group (e.g. the firms of each cluster) as one sorted array."""
+
+    def __init__(self, labels: np.ndarray, n_groups: int):
+        self.members = np.argsort(labels, kind="stable")
+        self.size = np.bincount(labels, minlength=n_groups)
+        self.start = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+
+    def __getitem__(self, group: int) -> np.ndarray:
+        return self.members[self.start[group] : self.start[group] + self.size[group]]
+
+    def pick(self, groups: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One member of each group in ``groups``, chosen by uniforms ``u`` in [0, 1);
+        -1 for an empty group."""
+        size = self.size[groups]
+        idx = self.start[groups] + np.minimum((u * size).astype(np.int64), size - 1)
+        out = np.full(len(groups), -1, np.int64)
+        has = size > 0
+        out[has] = self.members[idx[has]]
+        return out
+
+
 @dataclass
 class Ties:
     """Firm-firm ties as arrays: end points ``u < v``, weights, and a CSR adjacency."""
@@ -149,7 +171,7 @@ class Ties:
         src = np.concatenate([self.u, self.v])
         dst = np.concatenate([self.v, self.u])
         eid = np.concatenate([np.arange(len(self.u))] * 2)
-        order = np.lexsort((dst, src))
+        order = np.argsort(src, kind="stable")
         self.indices = dst[order]
         self.edge_of = eid[order]
         self.indptr = np.zeros(self.n + 1, np.int64)
@@ -245,9 +267,9 @@ def build_graph(
         (i, {"kind": "firm", "cluster": int(c)}) for i, c in enumerate(cluster.tolist())
     )
     g.add_edges_from(zip(ties.u.tolist(), ties.v.tolist(), strict=True))
-    members = [np.flatnonzero(cluster == c) for c in range(int(cluster.max()) + 1)]
+    members = Groups(cluster, int(cluster.max()) + 1)
     for j, c in enumerate(inst_cluster.tolist()):
         node = n_firms + j
         g.add_node(node, kind="institute", cluster=int(c))
-        g.add_edges_from((node, int(f)) for f in members[c])
+        g.add_edges_from((node, f) for f in members[c].tolist())
     return g
