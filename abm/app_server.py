@@ -86,13 +86,34 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
         "--log-level-uvicorn",
         "warning",
     ]
-    with contextlib.suppress(KeyboardInterrupt):
+    import click
+
+    # Ctrl-C stops uvicorn, which re-raises it; click turns it into Abort.
+    with contextlib.suppress(KeyboardInterrupt, click.exceptions.Abort):
         run.main(args=argv, prog_name="abm app", standalone_mode=False)
     print("abm app: stopped", flush=True)
     return 0
 
 
+def port_free(host: str, port: int) -> bool:
+    """Whether ``port`` on ``host`` can be listened on."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            return True
+    except OSError:
+        return False
+
+
 def cmd_app(args) -> int:
+    if not port_free(args.host, args.port):
+        print(
+            f"abm app: error: cannot listen on {args.host}:{args.port} (in use?); "
+            "choose another with --port",
+            file=sys.stderr,
+        )
+        return 2
     missing = missing_assets()
     if missing:
         print(
