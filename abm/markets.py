@@ -23,9 +23,16 @@ def unit_costs(productivity: np.ndarray, emis: np.ndarray, carbon_price: float) 
     return LABOUR_COST / productivity[:, None] + MATERIAL_COST + carbon_price * emis / 1e6
 
 
-def prices(cost: np.ndarray) -> np.ndarray:
-    """Cost-plus prices with the category mark-ups."""
-    return cost * (1.0 + MARKUP)
+def prices(cost: np.ndarray, cap: np.ndarray, pass_through: float) -> np.ndarray:
+    """Mark-up prices on a blend of own and average unit cost.
+
+    ``price = (1 + MARKUP) x (pass_through x cost + (1 - pass_through) x mean cost)``, with
+    the capacity-weighted mean cost of the category: a firm passes on only part of a cost
+    advantage (or handicap), so more productive and cleaner firms earn higher margins.
+    """
+    weight = cap.sum(0)
+    mean = np.divide((cap * cost).sum(0), weight, out=cost.mean(0), where=weight > 0)
+    return (1.0 + MARKUP) * (pass_through * cost + (1.0 - pass_through) * mean)
 
 
 def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:

@@ -156,8 +156,9 @@ class TradeClusterModel(mesa.Model):
             / 1e6
         )
         self.export_cost = self.unit_cost + self.trade_unit + self.cbam_unit
-        self.price_dom = prices(self.unit_cost)
-        self.price_for = prices(self.export_cost)
+        cap = f.capacity[:, None] * f.mix
+        self.price_dom = prices(self.unit_cost, cap, p.cost_pass_through)
+        self.price_for = prices(self.export_cost, cap, p.cost_pass_through)
 
     def clear_markets(self) -> None:
         """Stage 3: demand grows; foreign then domestic markets clear by logit, capped."""

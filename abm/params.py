@@ -252,6 +252,14 @@ _PARAMS = [
         -0.5,
         1.0,
     ),
+    _p(
+        "cost_pass_through",
+        0.5,
+        "Share of a firm's own unit cost (vs the category average) passed into its price.",
+        "share",
+        0.0,
+        1.0,
+    ),
     _p("price_sensitivity", 8.0, "Logit sensitivity of demand to relative price.", "1", 0.0, 100.0),
     _p(
         "demand_elasticity",
@@ -457,7 +465,7 @@ _PARAMS = [
     ),
     _p(
         "adoption_cost",
-        0.25,
+        0.15,
         "Cost of raising the green level by 1, per unit of capacity.",
         "USD m per USD m capacity",
         0.0,

@@ -12,7 +12,12 @@ from typing import Any
 
 from abm.params import unknown_name_error, validate
 
-_TECHNOLOGY = {"rd_boost": 2.0, "green_rd_share": 0.5, "frontier_growth": 0.09}
+_TECHNOLOGY = {
+    "rd_boost": 1.3,
+    "rd_effectiveness": 20.0,
+    "green_rd_share": 0.5,
+    "frontier_growth": 0.09,
+}
 _POLICY = {
     "carbon_price": 30.0,
     "carbon_price_growth": 0.07,
