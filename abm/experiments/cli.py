@@ -1,0 +1,163 @@
+"""``abm experiment run FILE`` and ``abm experiment report DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}; allowed: an integer >= 1"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}; allowed: an integer >= 1")
+    return value
+
+
+def cmd_run(args) -> int:
+    from abm.cli import parse_sets
+    from abm.experiments.runner import run_experiment
+    from abm.experiments.spec import describe, load_experiment
+
+    exp = load_experiment(args.file)
+    try:
+        sets = parse_sets(args.set)
+    except ValueError as exc:
+        raise ValueError(f"{args.file}: {exc}") from None
+    exp = exp.with_overrides(
+        replicates=args.replicates,
+        steps=args.steps,
+        base_seed=args.base_seed,
+        fixed=sets,
+        sample_size=args.sample_size,
+        firm_data=True if args.firm_data else None,
+    )
+    if args.scheduler and args.executor != "dask":
+        raise ValueError("--scheduler needs --executor dask")
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    print(describe(exp))
+    if args.dry_run:
+        print(f"dry run: nothing written (would write to {out})")
+        return 0
+    if args.executor == "dask":
+        where = f"Dask scheduler {args.scheduler}" if args.scheduler else "a local Dask cluster"
+        how = where + ("" if args.scheduler else f" ({args.workers or 'all'} workers)")
+    elif args.executor == "process":
+        how = f"a process pool ({args.workers or 'all cores'} workers)"
+    else:
+        how = "this process"
+    print(f"running on {how} -> {out}")
+    try:
+        summary = run_experiment(
+            exp,
+            out,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished runs are kept in {out}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(summary)
+    if summary.other_versions:
+        print(
+            "note: some finished runs were made with abm "
+            + ", ".join(summary.other_versions)
+            + "; delete the directory to rerun them with this version",
+            file=sys.stderr,
+        )
+    if summary.failed:
+        n = len(summary.failed)
+        print(f"{n} run{'s' * (n != 1)} failed:", file=sys.stderr)
+        for rid, err in list(summary.failed.items())[:20]:
+            print(f"  {rid}: {err}", file=sys.stderr)
+        if n > 20:
+            print(f"  ... and {n - 20} more", file=sys.stderr)
+        print(
+            f"tracebacks are in {out / 'manifest.jsonl'}; run the same command again to "
+            "retry the failed runs",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_report(args) -> int:
+    from abm.experiments.report import write_report
+
+    written = write_report(args.dir, reporters=args.reporter, year=args.year, dest=args.dest)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``experiment run`` and ``experiment report`` to the ``abm`` command."""
+    exp = subparsers.add_parser(
+        "experiment",
+        help="run sweeps from experiment files and report their results",
+        description="Run experiment files (TOML, see docs/experiments.md) and report results.",
+    )
+    sub = exp.add_subparsers(dest="experiment_command", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run every (point, replicate) of an experiment file; resumable",
+        description="Run every (point, replicate) of an experiment file. Finished runs in "
+        "--out are skipped, so running the same command again resumes a stopped sweep.",
+    )
+    run.add_argument("file", help="experiment file (TOML)")
+    run.add_argument("--out", help="output directory (default results/<experiment name>)")
+    run.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    run.add_argument(
+        "--executor",
+        choices=("process", "dask", "serial"),
+        default="process",
+        help="process pool (default), dask.distributed, or serial in this process",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler (with --executor dask): its address, e.g. "
+        "tcp://10.0.0.5:8786, or its scheduler file",
+    )
+    run.add_argument("--replicates", type=_positive, help="override the number of replicates")
+    run.add_argument("--steps", type=_positive, help="override the number of years")
+    run.add_argument("--base-seed", type=int, help="override the base seed")
+    run.add_argument("--sample-size", type=_positive, help="override the sampler's n")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a fixed parameter (repeatable), e.g. --set n_firms=100",
+    )
+    run.add_argument(
+        "--firm-data", action="store_true", help="keep the firm frame of every run (large)"
+    )
+    run.add_argument("--dry-run", action="store_true", help="validate and count runs only")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    rep = sub.add_parser(
+        "report",
+        help="write figures (PNG) and summary tables of a results directory",
+        description="Write figures and summary tables of a results directory to DIR/report.",
+    )
+    rep.add_argument("dir", help="results directory of 'abm experiment run'")
+    rep.add_argument(
+        "--reporter",
+        action="append",
+        help="reporter to show (repeatable; default: upgrading_index, emissions, ...)",
+    )
+    rep.add_argument("--year", type=int, help="year of the tables (default: the last)")
+    rep.add_argument("--dest", help="where to write (default DIR/report)")
+    rep.set_defaults(func=cmd_report)

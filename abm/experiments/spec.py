@@ -1,0 +1,697 @@
+"""Experiment files: parse and validate a TOML experiment, expand it into points and runs.
+
+An experiment is a base scenario, fixed parameters and one design: a full-factorial grid
+over parameter lists, the 2^k factorial of promotion modes (each on or off), or a SALib
+sampler (Sobol or Morris) over parameter ranges. Each point is run ``replicates`` times with
+seeds derived from ``base_seed`` through :class:`numpy.random.SeedSequence`, so a run's seed
+depends only on (base seed, point, replicate) and never on how or where it is executed.
+
+Every problem in a file is reported as one :class:`ExperimentError` naming the file and the
+field, before anything is run or written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from abm.params import PARAMETERS
+from abm.reporters import MODEL_REPORTERS
+from abm.scenarios import MODES, SCENARIOS, scenario_values
+
+#: Top-level keys of an experiment file.
+TOP_KEYS = (
+    "name",
+    "description",
+    "scenario",
+    "steps",
+    "replicates",
+    "base_seed",
+    "reporters",
+    "firm_data",
+    "common_random_numbers",
+    "fixed",
+    "grid",
+    "factorial",
+    "sampler",
+)
+FACTORIAL_KEYS = ("modes",)
+SAMPLER_KEYS = (
+    "method",
+    "n",
+    "seed",
+    "ranges",
+    "calc_second_order",
+    "scramble",
+    "num_levels",
+    "optimal_trajectories",
+)
+SAMPLER_METHODS = ("sobol", "morris")
+#: Parameters the runner sets itself; experiment files set them through top-level keys.
+RESERVED = ("firm_data",)
+
+
+class ExperimentError(ValueError):
+    """A problem in an experiment file or its overrides; the message names file and field."""
+
+
+def _close(name: str, allowed) -> str:
+    close = difflib.get_close_matches(name, list(allowed), n=3)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """A SALib sampler over named parameter ranges."""
+
+    method: str
+    n: int
+    seed: int
+    ranges: dict[str, tuple[float, float]]
+    calc_second_order: bool = False
+    scramble: bool = True
+    num_levels: int = 4
+    optimal_trajectories: int | None = None
+
+    def problem(self) -> dict:
+        """The SALib problem dictionary."""
+        names = list(self.ranges)
+        return {
+            "num_vars": len(names),
+            "names": names,
+            "bounds": [list(self.ranges[n]) for n in names],
+        }
+
+    def sample(self) -> np.ndarray:
+        """The sample matrix, one row per point (SALib's order)."""
+        problem = self.problem()
+        if self.method == "sobol":
+            from SALib.sample import sobol
+
+            return sobol.sample(
+                problem,
+                self.n,
+                calc_second_order=self.calc_second_order,
+                scramble=self.scramble,
+                seed=self.seed,
+            )
+        from SALib.sample import morris
+
+        return morris.sample(
+            problem,
+            self.n,
+            num_levels=self.num_levels,
+            optimal_trajectories=self.optimal_trajectories,
+            seed=self.seed,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "n": self.n,
+            "seed": self.seed,
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "calc_second_order": self.calc_second_order,
+            "scramble": self.scramble,
+            "num_levels": self.num_levels,
+            "optimal_trajectories": self.optimal_trajectories,
+            "problem": self.problem(),
+        }
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design point: a scenario and the parameter overrides of its runs."""
+
+    index: int
+    scenario: str
+    params: dict[str, Any]
+    factors: dict[str, bool] = field(default_factory=dict)
+    varied: dict[str, Any] = field(default_factory=dict)
+    sample: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs; picklable, so it travels to process-pool and Dask workers."""
+
+    run_id: str
+    point: int
+    replicate: int
+    seed: int
+    scenario: str
+    params: dict[str, Any]
+    steps: int
+    reporters: tuple[str, ...] | None
+    firm_data: bool
+    factors: dict[str, bool] = field(default_factory=dict)
+
+    def key(self) -> dict:
+        """What determines the run's output (everything but its name)."""
+        return {
+            "scenario": self.scenario,
+            "params": dict(sorted(self.params.items())),
+            "steps": self.steps,
+            "seed": self.seed,
+            "reporters": list(self.reporters) if self.reporters is not None else None,
+            "firm_data": self.firm_data,
+        }
+
+    def digest(self) -> str:
+        """A short hash of :meth:`key`; resume reuses a finished run only if it matches."""
+        text = json.dumps(self.key(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_id(point: int, replicate: int) -> str:
+    """Stable, readable run name, e.g. ``p0003_r01``."""
+    return f"p{point:04d}_r{replicate:02d}"
+
+
+def seed_for(base_seed: int, point: int, replicate: int, common: bool = False) -> int:
+    """The model seed of (point, replicate): a 63-bit integer from ``SeedSequence``.
+
+    With ``common`` (common random numbers) every point's replicate ``r`` gets the same seed.
+    """
+    key = (replicate,) if common else (point, replicate)
+    ss = np.random.SeedSequence(base_seed, spawn_key=key)
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: what to vary, how often, for how long, what to keep."""
+
+    name: str
+    scenario: str = "baseline"
+    steps: int = 40
+    replicates: int = 1
+    base_seed: int = 0
+    reporters: tuple[str, ...] | None = None
+    firm_data: bool = False
+    common_random_numbers: bool = False
+    fixed: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list] = field(default_factory=dict)
+    modes: tuple[str, ...] = ()
+    sampler: Sampler | None = None
+    description: str = ""
+    source: str | None = None
+
+    # ------------------------------------------------------------------ design
+    @property
+    def kind(self) -> str:
+        """``"sobol"``, ``"morris"``, ``"factorial"``, ``"grid"`` or ``"single"``."""
+        if self.sampler is not None:
+            return self.sampler.method
+        if self.modes:
+            return "factorial"
+        if self.grid:
+            return "grid"
+        return "single"
+
+    @property
+    def varied(self) -> tuple[str, ...]:
+        """Names of the parameters (and ``scenario``) that differ between points."""
+        if self.sampler is not None:
+            return tuple(self.sampler.ranges)
+        return tuple(self.grid)
+
+    def _scenario_with(self, active: list[str]) -> str:
+        names = [] if self.scenario == "baseline" else [self.scenario]
+        names += active
+        return "+".join(names) if names else "baseline"
+
+    def points(self) -> list[Point]:
+        """Every design point, in a fixed order (factorial modes, then grid, or SALib's)."""
+        base = {**self.fixed, "firm_data": self.firm_data}
+        out: list[Point] = []
+        if self.sampler is not None:
+            matrix = self.sampler.sample()
+            for i, row in enumerate(matrix):
+                values = {}
+                for name, x in zip(self.sampler.ranges, row, strict=True):
+                    p = PARAMETERS[name]
+                    values[name] = int(round(float(x))) if p.kind is int else float(x)
+                out.append(
+                    Point(
+                        i,
+                        self.scenario,
+                        {**base, **values},
+                        varied=values,
+                        sample=tuple(float(x) for x in row),
+                    )
+                )
+            return out
+        mode_combos = list(itertools.product((False, True), repeat=len(self.modes)))
+        grid_names = list(self.grid)
+        grid_combos = list(itertools.product(*(self.grid[n] for n in grid_names)))
+        i = 0
+        for combo in mode_combos:
+            factors = dict(zip(self.modes, combo, strict=True))
+            active = [m for m, on in factors.items() if on]
+            for values in grid_combos:
+                varied = dict(zip(grid_names, values, strict=True))
+                scenario = self._scenario_with(active)
+                params = dict(base)
+                for k, v in varied.items():
+                    if k == "scenario":
+                        scenario = v
+                    else:
+                        params[k] = v
+                out.append(Point(i, scenario, params, factors, varied))
+                i += 1
+        return out
+
+    def runs(self, points: list[Point] | None = None) -> list[RunSpec]:
+        """Every (point, replicate) run with its seed."""
+        points = self.points() if points is None else points
+        return [
+            RunSpec(
+                run_id=run_id(p.index, r),
+                point=p.index,
+                replicate=r,
+                seed=seed_for(self.base_seed, p.index, r, self.common_random_numbers),
+                scenario=p.scenario,
+                params=dict(p.params),
+                steps=self.steps,
+                reporters=self.reporters,
+                firm_data=self.firm_data,
+                factors=dict(p.factors),
+            )
+            for p in points
+            for r in range(self.replicates)
+        ]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points()) * self.replicates
+
+    # ------------------------------------------------------------------ overrides
+    def with_overrides(
+        self,
+        *,
+        replicates: int | None = None,
+        steps: int | None = None,
+        base_seed: int | None = None,
+        fixed: Mapping[str, Any] | None = None,
+        firm_data: bool | None = None,
+        sample_size: int | None = None,
+    ) -> Experiment:
+        """A copy with a different size (for quick looks, notebooks and tests), validated."""
+        where = f"{self.source or self.name} (override)"
+        changes: dict[str, Any] = {}
+        if replicates is not None:
+            changes["replicates"] = _positive_int(replicates, "replicates", where)
+        if steps is not None:
+            changes["steps"] = _positive_int(steps, "steps", where)
+        if base_seed is not None:
+            changes["base_seed"] = _seed(base_seed, "base_seed", where)
+        if firm_data is not None:
+            changes["firm_data"] = _bool(firm_data, "firm_data", where)
+        if fixed:
+            new_fixed = dict(self.fixed)
+            new_fixed.update(_check_fixed(dict(fixed), where, "--set"))
+            taken = [k for k in fixed if k in self.varied]
+            if taken:
+                raise ExperimentError(
+                    f"{where}: --set {taken[0]}: this parameter is varied by the experiment's "
+                    f"[{'sampler' if self.sampler else 'grid'}]; change it in the file"
+                )
+            _check_mode_overlap(self.modes, new_fixed, where, "--set")
+            changes["fixed"] = new_fixed
+        if sample_size is not None:
+            if self.sampler is None:
+                raise ExperimentError(f"{where}: sample size: the experiment has no [sampler]")
+            n = _positive_int(sample_size, "sampler.n", where)
+            changes["sampler"] = replace(self.sampler, n=_sampler_n(self.sampler.method, n, where))
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (written as ``experiment.json`` beside the results)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "source": self.source,
+            "kind": self.kind,
+            "scenario": self.scenario,
+            "steps": self.steps,
+            "replicates": self.replicates,
+            "base_seed": self.base_seed,
+            "common_random_numbers": self.common_random_numbers,
+            "reporters": list(self.reporters) if self.reporters is not None else None,
+            "firm_data": self.firm_data,
+            "fixed": self.fixed,
+            "grid": self.grid,
+            "modes": list(self.modes),
+            "varied": list(self.varied),
+            "sampler": self.sampler.to_dict() if self.sampler else None,
+        }
+
+
+# ---------------------------------------------------------------------- validation helpers
+def _positive_int(value, name: str, where: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ExperimentError(
+            f"{where}: {name}: invalid value {value!r}; allowed: an integer >= {minimum}"
+        )
+    return value
+
+
+def _seed(value, name: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: an integer >= 0")
+    return value
+
+
+def _bool(value, name: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: true or false")
+    return value
+
+
+def _str(value, name: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: a string")
+    return value
+
+
+def _table(value, name: str, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ExperimentError(
+            f"{where}: {name}: expected a table ([{name}]), got {type(value).__name__}"
+        )
+    return value
+
+
+def _check_keys(table: dict, allowed, where: str, prefix: str = "") -> None:
+    for key in table:
+        if key not in allowed:
+            raise ExperimentError(
+                f"{where}: {prefix}unknown key {key!r}{_close(key, allowed)}; "
+                f"allowed: {', '.join(allowed)}"
+            )
+
+
+def _param(name: str, where: str, table: str):
+    if name in RESERVED:
+        raise ExperimentError(
+            f"{where}: [{table}] {name}: set it with the top-level key {name} = true/false "
+            f"(or --firm-data)"
+        )
+    if name not in PARAMETERS:
+        raise ExperimentError(
+            f"{where}: [{table}] unknown parameter {name!r}{_close(name, PARAMETERS)}; "
+            "see 'abm params' for the list"
+        )
+    return PARAMETERS[name]
+
+
+def _check_value(name: str, value, where: str, field_name: str):
+    try:
+        return PARAMETERS[name].validate(value)
+    except ValueError as exc:
+        raise ExperimentError(f"{where}: {field_name}: {exc}") from None
+
+
+def _check_scenario(value, where: str, field_name: str) -> str:
+    try:
+        scenario_values(value)
+    except ValueError as exc:
+        raise ExperimentError(f"{where}: {field_name}: {exc}") from None
+    return value.strip()
+
+
+def _check_fixed(table: dict, where: str, label: str = "[fixed]") -> dict:
+    out = {}
+    for name, value in table.items():
+        _param(name, where, "fixed" if label == "[fixed]" else label)
+        out[name] = _check_value(name, value, where, f"{label} {name}")
+    return out
+
+
+def _mode_params(modes) -> dict[str, str]:
+    owner = {}
+    for m in modes:
+        for k in SCENARIOS[m]:
+            owner[k] = m
+    return owner
+
+
+def _check_mode_overlap(modes, table: Mapping, where: str, label: str) -> None:
+    owner = _mode_params(modes)
+    for name in table:
+        if name in owner:
+            raise ExperimentError(
+                f"{where}: {label} {name}: this parameter is set by the mode {owner[name]!r} "
+                "of [factorial]; a value here would cancel that mode's effect"
+            )
+
+
+def _sampler_n(method: str, n: int, where: str) -> int:
+    if method == "sobol" and n & (n - 1):
+        raise ExperimentError(
+            f"{where}: [sampler] n: invalid value {n}; allowed for sobol: a power of 2 "
+            "(e.g. 64, 128, 256), which Sobol' sequences need to converge"
+        )
+    return n
+
+
+def _check_grid(table: dict, where: str) -> dict[str, list]:
+    if not table:
+        raise ExperimentError(f"{where}: [grid] is empty; give at least one parameter list")
+    out: dict[str, list] = {}
+    for name, values in table.items():
+        if name != "scenario":
+            _param(name, where, "grid")
+        if not isinstance(values, list):
+            values = [values]
+        if not values:
+            raise ExperimentError(f"{where}: [grid] {name}: empty list; give at least one value")
+        checked = []
+        for i, v in enumerate(values):
+            label = f"[grid] {name}[{i}]"
+            if name == "scenario":
+                checked.append(_check_scenario(v, where, label))
+            else:
+                checked.append(_check_value(name, v, where, label))
+        if len(set(map(repr, checked))) != len(checked):
+            raise ExperimentError(f"{where}: [grid] {name}: repeated values {values!r}")
+        out[name] = checked
+    return out
+
+
+def _check_sampler(table: dict, base_seed: int, where: str) -> Sampler:
+    _check_keys(table, SAMPLER_KEYS, where, "[sampler] ")
+    method = table.get("method")
+    if method not in SAMPLER_METHODS:
+        raise ExperimentError(
+            f"{where}: [sampler] method: invalid value {method!r}; allowed: "
+            + ", ".join(repr(m) for m in SAMPLER_METHODS)
+        )
+    if "n" not in table:
+        raise ExperimentError(f"{where}: [sampler] n: missing; give the base sample size")
+    n = _sampler_n(method, _positive_int(table["n"], "[sampler] n", where), where)
+    seed = _seed(table.get("seed", base_seed), "[sampler] seed", where)
+    ranges_in = _table(table.get("ranges", {}), "sampler.ranges", where)
+    if not ranges_in:
+        raise ExperimentError(
+            f"{where}: [sampler.ranges] is empty; give name = [low, high] for each parameter"
+        )
+    ranges: dict[str, tuple[float, float]] = {}
+    for name, rng in ranges_in.items():
+        p = _param(name, where, "sampler.ranges")
+        label = f"[sampler.ranges] {name}"
+        if p.kind not in (int, float):
+            raise ExperimentError(
+                f"{where}: {label}: {p.kind.__name__} parameter cannot be sampled; "
+                "use [grid] or [fixed]"
+            )
+        if not (isinstance(rng, list) and len(rng) == 2):
+            raise ExperimentError(f"{where}: {label}: invalid value {rng!r}; allowed: [low, high]")
+        lo = _check_value(name, rng[0], where, label + "[0]")
+        hi = _check_value(name, rng[1], where, label + "[1]")
+        if not lo < hi:
+            raise ExperimentError(f"{where}: {label}: low {lo!r} must be below high {hi!r}")
+        ranges[name] = (float(lo), float(hi))
+    if method == "sobol" and len(ranges) < 2:
+        raise ExperimentError(f"{where}: [sampler.ranges]: sobol needs at least 2 parameters")
+    second = _bool(table.get("calc_second_order", False), "[sampler] calc_second_order", where)
+    scramble = _bool(table.get("scramble", True), "[sampler] scramble", where)
+    levels = _positive_int(table.get("num_levels", 4), "[sampler] num_levels", where, 2)
+    if levels % 2:
+        raise ExperimentError(
+            f"{where}: [sampler] num_levels: invalid value {levels}; allowed: an even integer"
+        )
+    optimal = table.get("optimal_trajectories")
+    if optimal is not None:
+        optimal = _positive_int(optimal, "[sampler] optimal_trajectories", where, 2)
+        if optimal >= n:
+            raise ExperimentError(
+                f"{where}: [sampler] optimal_trajectories: {optimal} must be below n = {n}"
+            )
+    return Sampler(method, n, seed, ranges, second, scramble, levels, optimal)
+
+
+def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = None) -> Experiment:
+    """Validate a parsed experiment table; ``where`` prefixes every error message."""
+    data = dict(data)
+    _check_keys(data, TOP_KEYS, where)
+    name = _str(data.get("name", name or "experiment"), "name", where)
+    description = _str(data.get("description", ""), "description", where)
+    scenario = _check_scenario(
+        _str(data.get("scenario", "baseline"), "scenario", where), where, "scenario"
+    )
+    steps = _positive_int(data.get("steps", 40), "steps", where)
+    replicates = _positive_int(data.get("replicates", 1), "replicates", where)
+    base_seed = _seed(data.get("base_seed", 0), "base_seed", where)
+    firm_data = _bool(data.get("firm_data", False), "firm_data", where)
+    common = _bool(data.get("common_random_numbers", False), "common_random_numbers", where)
+
+    reporters = data.get("reporters")
+    if reporters is not None and reporters != "all":
+        if not isinstance(reporters, list) or not reporters:
+            raise ExperimentError(
+                f'{where}: reporters: invalid value {reporters!r}; allowed: "all" or a '
+                "non-empty list of reporter names"
+            )
+        for r in reporters:
+            if r not in MODEL_REPORTERS:
+                raise ExperimentError(
+                    f"{where}: reporters: unknown reporter {r!r}{_close(str(r), MODEL_REPORTERS)}"
+                    f"; allowed: {', '.join(MODEL_REPORTERS)}"
+                )
+        reporters = tuple(dict.fromkeys(["year", *reporters]))
+    else:
+        reporters = None
+
+    fixed = _check_fixed(_table(data.get("fixed", {}), "fixed", where), where)
+
+    modes: tuple[str, ...] = ()
+    if "factorial" in data:
+        fact = _table(data["factorial"], "factorial", where)
+        _check_keys(fact, FACTORIAL_KEYS, where, "[factorial] ")
+        raw = fact.get("modes")
+        if not isinstance(raw, list) or not raw:
+            raise ExperimentError(
+                f"{where}: [factorial] modes: invalid value {raw!r}; allowed: a non-empty list "
+                f"of scenario names, e.g. {list(MODES)!r}"
+            )
+        allowed = [s for s in SCENARIOS if s not in ("baseline",)]
+        for m in raw:
+            if m not in allowed:
+                raise ExperimentError(
+                    f"{where}: [factorial] modes: unknown mode {m!r}{_close(str(m), allowed)}; "
+                    f"allowed: {', '.join(allowed)}"
+                )
+        if len(set(raw)) != len(raw):
+            raise ExperimentError(f"{where}: [factorial] modes: repeated names in {raw!r}")
+        modes = tuple(raw)
+        _check_mode_overlap(modes, fixed, where, "[fixed]")
+
+    grid: dict[str, list] = {}
+    if "grid" in data:
+        grid = _check_grid(_table(data["grid"], "grid", where), where)
+        if modes:
+            if "scenario" in grid:
+                raise ExperimentError(
+                    f"{where}: [grid] scenario: cannot vary the scenario together with "
+                    "[factorial], which sets it"
+                )
+            _check_mode_overlap(modes, grid, where, "[grid]")
+        both = [k for k in grid if k in fixed]
+        if both:
+            raise ExperimentError(
+                f"{where}: [grid] {both[0]}: also set in [fixed]; keep it in one table"
+            )
+
+    sampler = None
+    if "sampler" in data:
+        if grid or modes:
+            raise ExperimentError(
+                f"{where}: [sampler]: cannot be combined with [grid] or [factorial]; "
+                "use one design per file"
+            )
+        sampler = _check_sampler(_table(data["sampler"], "sampler", where), base_seed, where)
+        both = [k for k in sampler.ranges if k in fixed]
+        if both:
+            raise ExperimentError(
+                f"{where}: [sampler.ranges] {both[0]}: also set in [fixed]; keep it in one table"
+            )
+
+    exp = Experiment(
+        name=name,
+        scenario=scenario,
+        steps=steps,
+        replicates=replicates,
+        base_seed=base_seed,
+        reporters=reporters,
+        firm_data=firm_data,
+        common_random_numbers=common,
+        fixed=fixed,
+        grid=grid,
+        modes=modes,
+        sampler=sampler,
+        description=description,
+        source=None,
+    )
+    # Every point must build a valid parameter set (catches scenario + value conflicts early).
+    from abm.params import resolve
+
+    for p in exp.points()[:1] if sampler is not None else exp.points():
+        try:
+            resolve(p.scenario, **p.params)
+        except ValueError as exc:
+            raise ExperimentError(f"{where}: point {p.index} ({p.varied}): {exc}") from None
+    return exp
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment TOML file.
+
+    Raises ``FileNotFoundError`` when the file is missing and :class:`ExperimentError` (a
+    ``ValueError``) naming the file and the field for anything wrong inside it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"experiment file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ExperimentError(f"{path}: not a UTF-8 text file: {exc}") from None
+    exp = parse_experiment(data, str(path), name=path.stem)
+    return replace(exp, source=str(path))
+
+
+def describe(exp: Experiment) -> str:
+    """One line: name, design, points, replicates, steps."""
+    n_points = len(exp.points())
+    return (
+        f"{exp.name}: {exp.kind} design, {n_points} point{'s' * (n_points != 1)} x "
+        f"{exp.replicates} replicate{'s' * (exp.replicates != 1)} = "
+        f"{n_points * exp.replicates} runs of {exp.steps} years"
+    )
+
+
+__all__ = [
+    "Experiment",
+    "ExperimentError",
+    "Point",
+    "RunSpec",
+    "Sampler",
+    "describe",
+    "load_experiment",
+    "parse_experiment",
+    "run_id",
+    "seed_for",
+]
