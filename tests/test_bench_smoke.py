@@ -1,0 +1,47 @@
+"""Smoke run of the scale benchmark (tiny sizes, 2 steps) so it cannot rot. No timing checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks" / "bench_scale.py"
+
+
+@pytest.mark.timeout(600)
+def test_bench_scale_quick(tmp_path):
+    out_json = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--json", str(out_json)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+
+    # the table: header and one row per measured configuration
+    header = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    assert "us/agent-step" in lines[header] and "peak_MiB" in lines[header]
+    body = lines[header + 2 :]
+    assert any(line.startswith("Boltzmann non-spatial (REF)") for line in body)
+    assert any(line.startswith("Boltzmann shipped, spatial") for line in body)
+    assert sum(line.startswith("TradeClusterModel") for line in body) >= 2
+    assert "[bench]" in proc.stderr  # progress goes to stderr, not into the table
+
+    # the last two lines are the machine-readable results
+    name1, value1 = lines[-2].split("=")
+    name2, value2 = lines[-1].split("=")
+    assert name1 == "ratio_per_firm_step_vs_boltzmann"
+    assert name2 == "scaling_100k_over_10k"
+    assert float(value1) > 0 and float(value2) > 0
+
+    data = json.loads(out_json.read_text())
+    assert data["reference"] == "boltzmann_nonspatial"
+    assert data["ratio_per_firm_step_vs_boltzmann"] == pytest.approx(float(value1), rel=1e-3)
+    assert all(row["peak_rss_mib"] > 0 for row in data["rows"])
