@@ -20,7 +20,7 @@ class ForeignTradeFirm(FixedAgent):
     def __init__(self, model, row: int):
         super().__init__(model)
         self.row = int(row)
-        self.cell = model.grid[self.row]
+        self.cell = model.network_cell(self.row)
 
     @property
     def _f(self):
@@ -93,7 +93,7 @@ class ResearchInstitute(FixedAgent):
     def __init__(self, model, index: int):
         super().__init__(model)
         self.index = int(index)
-        self.cell = model.grid[model.n_firms + self.index]
+        self.cell = model.network_cell(model.n_firms + self.index)
 
     cluster = property(
         lambda self: int(self.model.institutes.cluster[self.index]), doc="Cluster id."

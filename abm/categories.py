@@ -54,6 +54,16 @@ GREEN_PREMIUM = 0.05
 INFRASTRUCTURE_COST = 0.05
 
 
+def per_firm(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Sum over categories for each firm: of ``a``, or of ``a * b`` when ``b`` is given."""
+    return np.einsum("ij->i", a) if b is None else np.einsum("ij,ij->i", a, b)
+
+
+def per_category(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Sum over firms for each category: of ``a``, or of ``a * b`` when ``b`` is given."""
+    return np.einsum("ij->j", a) if b is None else np.einsum("ij,ij->j", a, b)
+
+
 def emission_intensity(green: np.ndarray) -> np.ndarray:
     """Emission intensity per firm and category (t CO2 per USD m) from green levels."""
     return BASE_EMISSION[None, :] * (1.0 - GREEN_ABATEMENT * green[:, None])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import CAPITAL_COST
+from abm.categories import CAPITAL_COST, per_firm
 from abm.params import Params
 from abm.state import FirmState, draw_mix
 
@@ -18,7 +18,7 @@ MIN_CAPACITY = 0.5
 def grow(f: FirmState, p: Params) -> None:
     """Book profit into net worth; depreciate capacity and invest retained profit when busy."""
     f.net_worth += f.profit
-    util = f.output.sum(1) / np.maximum(f.capacity, 1e-12)
+    util = per_firm(f.output) / np.maximum(f.capacity, 1e-12)
     invest = np.where(util > INVEST_UTILISATION, p.reinvestment * np.maximum(f.profit, 0.0), 0.0)
     f.capacity *= 1.0 - p.depreciation
     f.capacity += invest / CAPITAL_COST

@@ -15,6 +15,7 @@ from abm.categories import (
     GREEN_PREMIUM,
     LABOUR_COST,
     RD_INTENSITY,
+    per_firm,
 )
 from abm.network import Groups, Ties
 from abm.params import Params
@@ -79,7 +80,7 @@ def choose_green_share(
     The green share moves a fifth of the way toward ``V_green / (V_green + V_process)``.
     """
     d_emis = GREEN_ABATEMENT * (p.green_step * (1.0 - f.green))[:, None] * BASE_EMISSION
-    carbon = carbon_price * (d_emis * f.output).sum(1) + border_rate * (d_emis * f.q_for).sum(1)
+    carbon = carbon_price * per_firm(d_emis, f.output) + border_rate * per_firm(d_emis, f.q_for)
     rev_dom = f.revenue - f.export_sales
     premium = (
         GREEN_PREMIUM
@@ -88,7 +89,7 @@ def choose_green_share(
         * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
     )
     v_green = carbon / 1e6 + premium
-    v_proc = p.process_step * (LABOUR_COST / f.productivity[:, None] * f.output).sum(1)
+    v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
     f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)
@@ -213,7 +214,7 @@ def adopt(
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
     d_emis = GREEN_ABATEMENT * step[:, None] * BASE_EMISSION  # t per USD m, per category
     saving = (
-        carbon_price * (d_emis * f.output).sum(1) + border_rate * (d_emis * f.q_for).sum(1)
+        carbon_price * per_firm(d_emis, f.output) + border_rate * per_firm(d_emis, f.q_for)
     ) / 1e6
     rev_dom = f.revenue - f.export_sales
     premium = GREEN_PREMIUM * step * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)

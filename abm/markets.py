@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import BASE_EMISSION, LABOUR_COST, MARKUP, MATERIAL_COST
+from abm.categories import (
+    BASE_EMISSION,
+    LABOUR_COST,
+    MARKUP,
+    MATERIAL_COST,
+    per_category,
+)
 
 
 def unit_costs(productivity: np.ndarray, emis: np.ndarray, carbon_price: float) -> np.ndarray:
@@ -30,8 +36,8 @@ def prices(cost: np.ndarray, cap: np.ndarray, pass_through: float) -> np.ndarray
     the capacity-weighted mean cost of the category: a firm passes on only part of a cost
     advantage (or handicap), so more productive and cleaner firms earn higher margins.
     """
-    weight = cap.sum(0)
-    mean = np.divide((cap * cost).sum(0), weight, out=cost.mean(0), where=weight > 0)
+    weight = per_category(cap)
+    mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
     return (1.0 + MARKUP) * (pass_through * cost + (1.0 - pass_through) * mean)
 
 
@@ -40,7 +46,9 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
 
     The result is ``q = min(cap, lam * weight)`` per column, with ``lam`` chosen so that
     the column sums to ``min(demand, sum of caps over firms with weight > 0)``: uncapped
-    firms keep shares proportional to their weights. Exact, by sorting, O(n log n).
+    firms keep shares proportional to their weights. Solved by water-filling: firms whose
+    proportional share would exceed their capacity get their capacity, the rest share what
+    is left, until no share exceeds a capacity (each pass O(n); few passes in practice).
     """
     weight = np.where(cap > 0, np.maximum(weight, 0.0), 0.0)
     cap = np.where(weight > 0, cap, 0.0)
@@ -48,23 +56,22 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
     q = np.zeros((n, k))
     for c in range(k):
         w, m, d = weight[:, c], cap[:, c], float(demand[c])
-        total_cap = m.sum()
-        if d <= 0 or total_cap <= 0:
+        if d <= 0:
             continue
-        if total_cap <= d:
+        if m.sum() <= d:
             q[:, c] = m
             continue
-        pos = np.flatnonzero(w > 0)
-        ratio = m[pos] / w[pos]
-        order = np.argsort(ratio, kind="stable")
-        r, ms, ws = ratio[order], m[pos][order], w[pos][order]
-        cum_cap = np.concatenate([[0.0], np.cumsum(ms)])  # capped firms before j
-        tail_w = ws.sum() - np.concatenate([[0.0], np.cumsum(ws)])  # weights from j on
-        # at lam = r[j], firms < j are capped (r <= lam): f = cum_cap[j] + r[j] * tail_w[j]
-        f = cum_cap[:-1] + r * tail_w[:-1]
-        j = int(np.searchsorted(f, d))  # first firm that is not capped
-        lam = (d - cum_cap[j]) / tail_w[j]
-        q[:, c] = np.minimum(m, lam * w)
+        free = np.flatnonzero(w > 0)
+        left = d
+        while len(free):
+            share = w[free] * (left / w[free].sum())
+            full = share >= m[free]
+            if not full.any():
+                q[free, c] = share
+                break
+            q[free[full], c] = m[free[full]]
+            left -= m[free[full]].sum()
+            free = free[~full]
     return q
 
 
@@ -82,17 +89,18 @@ def attraction(
     is the capacity-weighted mean price of the sellers; zero for non-sellers.
     """
     capw = cap * seller[:, None]
-    p_mean = (capw * price).sum(0) / np.maximum(capw.sum(0), 1e-12)
+    p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
     u = -beta * (price / np.where(p_mean > 0, p_mean, 1.0) - 1.0) - gamma * emis / BASE_EMISSION
-    u -= u.max(axis=0, keepdims=True)
+    u -= np.array([u[:, c].max() for c in range(u.shape[1])])
     return capw * np.exp(u)
 
 
 def mean_price(price: np.ndarray, cap: np.ndarray, seller: np.ndarray) -> np.ndarray:
     """Capacity-weighted mean price per category among sellers (NaN where none)."""
     capw = cap * seller[:, None]
-    tot = capw.sum(0)
-    return np.divide((capw * price).sum(0), tot, out=np.full(price.shape[1], np.nan), where=tot > 0)
+    tot = per_category(capw)
+    nan = np.full(price.shape[1], np.nan)
+    return np.divide(per_category(capw, price), tot, out=nan, where=tot > 0)
 
 
 def realised_demand(

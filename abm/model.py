@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from typing import Any
 
 import mesa
@@ -10,7 +12,13 @@ from mesa.discrete_space import Network
 
 from abm import innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
-from abm.categories import BASE_EMISSION, INFRASTRUCTURE_COST, MARKUP, OVERHEAD, emission_intensity
+from abm.categories import (
+    INFRASTRUCTURE_COST,
+    OVERHEAD,
+    emission_intensity,
+    per_category,
+    per_firm,
+)
 from abm.collectors import ModelCollector
 from abm.demography import exiting, grow, renew
 from abm.evaluation import InnovationIndex
@@ -27,6 +35,18 @@ from abm.params import PARAMETERS, resolve
 from abm.policy import cbam_charge
 from abm.reporters import MODEL_REPORTERS
 from abm.state import init_firms, init_institutes
+
+
+@contextmanager
+def _gc_paused():
+    """Pause Python's cyclic garbage collector (construction creates many objects)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class TradeClusterModel(mesa.Model):
@@ -50,6 +70,11 @@ class TradeClusterModel(mesa.Model):
         self.params = resolve(scenario, **params)
         super().__init__(rng=rng)
         self.scenario_name = scenario
+        with _gc_paused():  # hundreds of thousands of objects: skip needless collections
+            self._build()
+
+    def _build(self) -> None:
+        """Create the network, the agents and the markets, and record the start year."""
         p = self.params
         self.year = p.start_year
         self.entries = 0
@@ -69,7 +94,8 @@ class TradeClusterModel(mesa.Model):
         self.institutes = init_institutes(p, self.n_clusters, sizes, self.rng)
         self.inst_of_cluster = Groups(self.institutes.cluster, self.n_clusters)
         graph = build_graph(self.n_firms, self.ties, cluster, self.institutes.cluster)
-        self.grid = Network(graph, layout=None, random=self.random)
+        self._grid = Network(graph, layout=None, random=self.random)
+        self._pending_ties: list[np.ndarray] = []
         self.firm_agents: list[ForeignTradeFirm] = list(
             ForeignTradeFirm.create_agents(self, self.n_firms, row=np.arange(self.n_firms))
         )
@@ -83,7 +109,7 @@ class TradeClusterModel(mesa.Model):
 
         # --- markets: demand calibrated to initial capacity ---
         self._compute_costs()
-        cap = (self.firms.capacity[:, None] * self.firms.mix).sum(0)
+        cap = per_category(self.firms.capacity[:, None] * self.firms.mix)
         total = p.demand_slack * cap
         self.base_demand = np.vstack(
             [(1 - p.foreign_demand_share) * total, p.foreign_demand_share * total]
@@ -182,14 +208,14 @@ class TradeClusterModel(mesa.Model):
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov = self.firms, self.params, self.government
         out = f.output
-        f.revenue = (self.price_dom * f.q_dom).sum(1) + (self.price_for * f.q_for).sum(1)
-        f.export_sales = (self.price_for * f.q_for).sum(1)
-        f.emissions = (self.emis * out).sum(1)
+        f.export_sales = per_firm(self.price_for, f.q_for)
+        f.revenue = per_firm(self.price_dom, f.q_dom) + f.export_sales
+        f.emissions = per_firm(self.emis, out)
         self.export_emissions = float((self.emis * f.q_for).sum())
         f.carbon_paid = gov.carbon_price * f.emissions / 1e6
-        f.cbam_paid = (self.cbam_unit * f.q_for).sum(1)
-        production = (self.unit_cost * out).sum(1)  # includes carbon payments
-        trade_costs = (self.trade_unit * f.q_for).sum(1)
+        f.cbam_paid = per_firm(self.cbam_unit, f.q_for)
+        production = per_firm(self.unit_cost, out)  # includes carbon payments
+        trade_costs = per_firm(self.trade_unit, f.q_for)
         fixed = trade.export_fixed_cost(f.digital, p) * f.exporter
         platform = trade.platform_fee(p, gov.digital_infrastructure) * f.digital
         intensity = innovation.rd_intensity(f.mix, f.rd_taste, p.rd_boost)
@@ -237,8 +263,8 @@ class TradeClusterModel(mesa.Model):
             self.inst_of_cluster,
             self.rng,
         )
-        for a, b in zip(u.tolist(), v.tolist(), strict=True):
-            self.grid.add_connection(self.grid[a], self.grid[b])
+        if len(u):
+            self._pending_ties.append(np.stack([u, v]))
         innovation.spill_over(self.firms, self.ties, self.params)
 
     def adopt_technology(self) -> None:
@@ -272,7 +298,7 @@ class TradeClusterModel(mesa.Model):
         f, p = self.firms, self.params
         fixed = trade.export_fixed_cost(f.digital, p)
         expected = self._potential_export_profit(fixed)
-        realised = ((self.price_for - self.export_cost) * f.q_for).sum(1) - fixed
+        realised = per_firm(self.price_for - self.export_cost, f.q_for) - fixed
         trade.update_exporters(f, expected, realised, fixed, self.rng)
 
     def _potential_export_profit(self, fixed: np.ndarray) -> np.ndarray:
@@ -326,6 +352,25 @@ class TradeClusterModel(mesa.Model):
         )
         self.datacollector.collect(self)
 
+    # ------------------------------------------------------------------ network
+    @property
+    def grid(self) -> Network:
+        """The cluster network as a Mesa ``Network`` (networkx graph at ``grid.G``).
+
+        Ties opened by collaboration are added to it when it is read, so runs that never
+        look at it do not pay Mesa's per-connection cost.
+        """
+        if self._pending_ties:
+            pairs = np.concatenate(self._pending_ties, axis=1)
+            self._pending_ties.clear()
+            for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+                self._grid.add_connection(self._grid[a], self._grid[b])
+        return self._grid
+
+    def network_cell(self, node: int):
+        """The Mesa cell of a network node (firm row, or ``n_firms + institute``)."""
+        return self._grid[node]
+
     # ------------------------------------------------------------------ outputs
     def model_frame(self):
         """Model reporters as a DataFrame, one row per step (``Step`` 0 = initial state)."""
@@ -347,11 +392,6 @@ class TradeClusterModel(mesa.Model):
         df.insert(1, "year", df["Step"] + self.params.start_year)
         return df
 
-    @property
-    def cbam_base_emission(self) -> np.ndarray:
-        """Base emission intensities by category (t CO2 per USD m)."""
-        return BASE_EMISSION
-
     @staticmethod
     def parameter_table():
         """All parameters with default, unit, bounds and source, as a DataFrame."""
@@ -372,4 +412,4 @@ class TradeClusterModel(mesa.Model):
         )
 
 
-__all__ = ["TradeClusterModel", "MARKUP"]
+__all__ = ["TradeClusterModel"]

@@ -163,7 +163,9 @@ class Ties:
     def __post_init__(self):
         if self.weight is None:
             self.weight = np.ones(len(self.u))
-        self._keys = set((self.u * self.n + self.v).tolist())
+        keys = self.u * self.n + self.v
+        self._key_order = np.argsort(keys, kind="stable")
+        self._keys = keys[self._key_order]  # sorted keys, for look-ups
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -182,39 +184,51 @@ class Ties:
         """Number of ties of each firm."""
         return np.diff(self.indptr)
 
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Edge index of the tie between each pair (a, b), -1 where there is none."""
+        want = np.minimum(a, b) * self.n + np.maximum(a, b)
+        if len(self._keys) == 0:
+            return np.full(len(want), -1, np.int64)
+        pos = np.searchsorted(self._keys, want).clip(0, len(self._keys) - 1)
+        return np.where(self._keys[pos] == want, self._key_order[pos], -1)
+
     def add(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Add ties between firm pairs not yet tied; return the pairs actually added."""
+        """Add ties between firm pairs not yet tied; return the pairs added (sorted).
+
+        The CSR adjacency and the sorted keys are updated in place by insertion, so adding
+        a few ties costs a copy of the arrays, not a sort of all ties.
+        """
         lo, hi = np.minimum(a, b), np.maximum(a, b)
-        new_u, new_v = [], []
-        for x, y in zip(lo.tolist(), hi.tolist(), strict=True):
-            key = x * self.n + y
-            if x != y and key not in self._keys:
-                self._keys.add(key)
-                new_u.append(x)
-                new_v.append(y)
-        if new_u:
-            self.u = np.concatenate([self.u, new_u])
-            self.v = np.concatenate([self.v, new_v])
-            self.weight = np.concatenate([self.weight, np.ones(len(new_u))])
-            self.rebuild()
-        return np.array(new_u, np.int64), np.array(new_v, np.int64)
+        keys = np.unique((lo * self.n + hi)[lo != hi])
+        keys = keys[self.find(keys // self.n, keys % self.n) < 0]
+        if len(keys) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        new_u, new_v = keys // self.n, keys % self.n
+        first = len(self.u)
+        ids = np.arange(first, first + len(keys))
+        self.u = np.concatenate([self.u, new_u])
+        self.v = np.concatenate([self.v, new_v])
+        self.weight = np.concatenate([self.weight, np.ones(len(keys))])
+        pos = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, pos, keys)
+        self._key_order = np.insert(self._key_order, pos, ids)
+        # each new tie goes at the end of both end points' rows, in id order
+        src = np.concatenate([new_u, new_v])
+        dst = np.concatenate([new_v, new_u])
+        eid = np.concatenate([ids, ids])
+        order = np.lexsort((eid, src))
+        src, dst, eid = src[order], dst[order], eid[order]
+        at = self.indptr[src + 1]
+        self.indices = np.insert(self.indices, at, dst)
+        self.edge_of = np.insert(self.edge_of, at, eid)
+        self.indptr[1:] += np.cumsum(np.bincount(src, minlength=self.n))
+        return new_u, new_v
 
     def strengthen(self, a: np.ndarray, b: np.ndarray, amount: float, cap: float) -> None:
         """Raise the weight of existing ties between pairs (a, b), up to ``cap``."""
-        if len(a) == 0 or len(self.u) == 0:
-            return
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        key = self.u * self.n + self.v
-        want = lo * self.n + hi
-        pos = np.searchsorted(key, want) if np.all(key[:-1] <= key[1:]) else None
-        if pos is None:
-            order = np.argsort(key)
-            p = np.searchsorted(key[order], want).clip(0, len(key) - 1)
-            idx = order[p]
-        else:
-            idx = pos.clip(0, len(key) - 1)
-        hit = key[idx] == want
-        np.add.at(self.weight, idx[hit], amount)
+        idx = self.find(a, b)
+        idx = idx[idx >= 0]
+        np.add.at(self.weight, idx, amount)
         np.minimum(self.weight, cap, out=self.weight)
 
     def neighbour_mean(self, x: np.ndarray, weighted: bool = True) -> np.ndarray:

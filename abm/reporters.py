@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from abm.categories import CATEGORIES, RANK
+from abm.categories import CATEGORIES, RANK, per_category
 
 
 def _share(x: np.ndarray) -> np.ndarray:
@@ -21,12 +21,12 @@ def _share(x: np.ndarray) -> np.ndarray:
 
 def output_by_category(m) -> np.ndarray:
     """Output by category, USD m at base cost."""
-    return m.firms.output.sum(0)
+    return per_category(m.firms.q_dom) + per_category(m.firms.q_for)
 
 
 def exports_by_category(m) -> np.ndarray:
     """Exports by category, USD m at base cost."""
-    return m.firms.q_for.sum(0)
+    return per_category(m.firms.q_for)
 
 
 def _output_share(c: int) -> Callable:

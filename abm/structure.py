@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, N_CAT, TIB
+from abm.categories import DS, N_CAT, TIB, per_category, per_firm
 from abm.params import Params
 from abm.state import FirmState
 
@@ -29,7 +29,7 @@ def margins_per_capacity(
     cap = f.capacity[:, None] * f.mix
     earned = unit_margin_dom * f.q_dom + unit_margin_for * f.q_for
     own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
-    market = earned.sum(0) / np.maximum(cap.sum(0), 1e-12)
+    market = per_category(earned) / np.maximum(per_category(cap), 1e-12)
     return own, market
 
 
@@ -44,7 +44,7 @@ def shift_mix(
     expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)
     best = expected.argmax(1)
     rows = np.arange(f.n)
-    current = (f.mix * own).sum(1)
+    current = per_firm(f.mix, own)
     moved = p.mix_speed * (1.0 - f.mix[rows, best])
     gain = (expected[rows, best] - current) * moved * f.capacity
     cost = p.adjustment_cost * moved * f.capacity

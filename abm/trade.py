@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import BASE_EMISSION, DS, MARKUP
+from abm.categories import BASE_EMISSION, DS, MARKUP, per_category, per_firm
 from abm.network import Ties
 from abm.params import Params
 from abm.state import FirmState
@@ -33,17 +33,18 @@ def potential_export_profit(
     cap = f.capacity[:, None] * f.mix
     ex = f.exporter
     capw = cap * ex[:, None]
-    p_mean = (capw * price_for).sum(0) / np.maximum(capw.sum(0), 1e-12)
-    p_mean = np.where(p_mean > 0, p_mean, np.median(price_for, axis=0))
+    p_mean = per_category(capw, price_for) / np.maximum(per_category(capw), 1e-12)
+    if np.any(p_mean <= 0):  # no exporter in a category: use the median price
+        p_mean = np.where(p_mean > 0, p_mean, np.median(price_for, axis=0))
     u = cap * np.exp(
         np.minimum(50.0, -beta * (price_for / p_mean - 1.0) - gamma * emis / BASE_EMISSION)
     )
-    total = (u * ex[:, None]).sum(0)
+    total = per_category(u[ex])
     denom = total + np.where(ex[:, None], 0.0, u)
     share = np.divide(u, denom, out=np.zeros_like(u), where=denom > 0)
     q = np.minimum(cap, demand_for * share)
     margin = MARKUP * export_cost  # price - cost per unit exported
-    return (margin * q).sum(1) - fixed
+    return per_firm(margin, q) - fixed
 
 
 def update_exporters(
@@ -83,7 +84,7 @@ def adopt_platform(
     0.01 + 0.05 x infrastructure + 0.1 x (share of neighbours on platforms) a year.
     Returns the adopters.
     """
-    saved_trade = p.digital_trade_saving * (trade_unit * f.q_for).sum(1)
+    saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
     would_export = f.exporter | (expected_with_platform > 0)
     saved_fixed = p.platform_export_saving * p.export_fixed_cost * would_export
     ds_option = 0.02 * f.capacity * (f.knowledge >= p.knowledge_DS) * (1.0 - f.mix[:, DS])

@@ -105,3 +105,26 @@ def test_exits_replace_agents_and_keep_network_places():
     assert len(firms) == 200
     assert sorted(a.row for a in firms) == list(range(200))
     assert len(set(m.firm_ids.tolist())) == 200
+
+
+def test_incremental_tie_insertion_matches_a_full_rebuild():
+    rng = np.random.default_rng(9)
+    g = nx.gnm_random_graph(60, 100, seed=9)
+    e = np.array(g.edges())
+    ties = Ties(60, np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1]))
+    for _ in range(5):
+        a, b = rng.integers(0, 60, 30), rng.integers(0, 60, 30)
+        new_u, new_v = ties.add(a, b)
+        assert np.all(new_u < new_v)
+        again_u, _ = ties.add(a, b)
+        assert len(again_u) == 0  # nothing is added twice
+        indptr, indices, edge_of = ties.indptr.copy(), ties.indices.copy(), ties.edge_of.copy()
+        ties.rebuild()
+        np.testing.assert_array_equal(indptr, ties.indptr)
+        for i in range(60):
+            row = slice(indptr[i], indptr[i + 1])
+            assert sorted(indices[row]) == sorted(ties.indices[row])
+            assert sorted(edge_of[row]) == sorted(ties.edge_of[row])
+    idx = ties.find(ties.v[:10], ties.u[:10])
+    np.testing.assert_array_equal(idx, np.arange(10))
+    assert ties.find(np.array([0]), np.array([0]))[0] == -1

@@ -390,12 +390,19 @@ def _wait_quiet(limit_s: float) -> None:
         import psutil
     except ImportError:  # pragma: no cover
         return
-    deadline = time.monotonic() + limit_s
+    start = time.monotonic()
+    said = -math.inf
     while True:
         busy = psutil.cpu_percent(interval=1.0) / 100 * (os.cpu_count() or 1)
-        if busy <= OTHERS_LIMIT or time.monotonic() >= deadline:
+        waited = time.monotonic() - start
+        if busy <= OTHERS_LIMIT:
             return
-        _progress(f"  waiting for a quiet machine: others use {busy:.2f} CPU")
+        if waited >= limit_s:
+            _progress(f"  still busy after {waited:.0f} s ({busy:.2f} CPU); measuring anyway")
+            return
+        if waited - said >= 15:
+            said = waited
+            _progress(f"  waiting for a quiet machine: others use {busy:.2f} CPU")
 
 
 def parse_args(argv=None):
