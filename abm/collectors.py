@@ -1,15 +1,15 @@
 """The model's DataCollector: Mesa's, with firm-level records taken from the firm arrays.
 
 Model reporters are Mesa's as usual. Firm reporters are recorded per ``ForeignTradeFirm``
-(``get_agenttype_vars_dataframe(ForeignTradeFirm)``), but read column-wise from
-``model.firms`` instead of agent by agent, so firm-level data stays cheap at scale.
+(``get_agenttype_vars_dataframe(ForeignTradeFirm)``), but copied column-wise from
+``model.firms`` as numpy arrays instead of agent by agent as tuples, so firm-level data
+stays cheap in time and memory at scale.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
+import pandas as pd
 from mesa.datacollection import DataCollector
 
 from abm.categories import CATEGORIES
@@ -23,7 +23,7 @@ def firm_columns(model) -> dict[str, np.ndarray]:
         "row": np.arange(f.n),
         "cluster": f.cluster,
         "capacity": f.capacity,
-        "main_category": np.array(CATEGORIES)[f.mix.argmax(1)],
+        "main_category": pd.Categorical.from_codes(f.mix.argmax(1), CATEGORIES),
         **{f"mix_{c}": f.mix[:, i] for i, c in enumerate(CATEGORIES)},
         "productivity": f.productivity,
         "green_level": f.green,
@@ -78,6 +78,25 @@ class ModelCollector(DataCollector):
     def _record_agenttype(self, model, agent_type):
         if agent_type is not self._firm_type:
             return super()._record_agenttype(model, agent_type)
-        cols = firm_columns(model)
-        lists = [cols[name].tolist() for name in FIRM_COLUMNS]
-        return zip(itertools.repeat(model.time), model.firm_ids.tolist(), *lists, strict=False)
+        cols = {
+            name: value.copy() if isinstance(value, np.ndarray) else value
+            for name, value in firm_columns(model).items()
+        }
+        return [(model.time, model.firm_ids.copy(), cols)]
+
+    def get_agenttype_vars_dataframe(self, agent_type):
+        """Agent-type records as a DataFrame indexed by (Step, AgentID)."""
+        if agent_type is not self._firm_type:
+            return super().get_agenttype_vars_dataframe(agent_type)
+        frames = []
+        for records in self._agenttype_records.values():
+            for time, ids, cols in records.get(agent_type, []):
+                frame = pd.DataFrame(cols)
+                frame.insert(0, "AgentID", ids)
+                frame.insert(0, "Step", time)
+                frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=["Step", "AgentID", *FIRM_COLUMNS]).set_index(
+                ["Step", "AgentID"]
+            )
+        return pd.concat(frames, ignore_index=True).set_index(["Step", "AgentID"])
