@@ -108,7 +108,7 @@ class TradeClusterModel(mesa.Model):
         self.government = Government(self)
 
         # --- markets: demand calibrated to initial capacity ---
-        self._compute_costs()
+        self.compute_costs()
         cap = per_category(self.firms.capacity[:, None] * self.firms.mix)
         total = p.demand_slack * cap
         self.base_demand = np.vstack(
@@ -128,14 +128,21 @@ class TradeClusterModel(mesa.Model):
         )
         self.innovation = InnovationIndex()
         self.running = True
-        self._year_start()
-        self._collect()
+        # the start year: stages 1-4 and 12, so step 0 is recorded with its markets cleared
+        self.set_policy()
+        self.compute_costs()
+        self.clear_markets()
+        self.account()
+        self.collect()
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
         """Advance one year through the twelve stages of the ODD process overview."""
         self.year += 1
-        self._year_start()  # 1 policy, 2 unit costs, 3 markets, 4 accounting
+        self.set_policy()  # 1
+        self.compute_costs()  # 2
+        self.clear_markets()  # 3
+        self.account()  # 4
         self.research()  # 5
         self.collaborate()  # 6
         self.adopt_technology()  # 7
@@ -143,13 +150,7 @@ class TradeClusterModel(mesa.Model):
         self.enter_and_exit_exports()  # 9
         self.adopt_digital()  # 10
         self.grow_exit_enter()  # 11
-        self._collect()  # 12
-
-    def _year_start(self) -> None:
-        self.set_policy()  # 1
-        self._compute_costs()  # 2
-        self.clear_markets()  # 3
-        self.account()  # 4
+        self.collect()  # 12
 
     # ------------------------------------------------------------------ stages
     def set_policy(self) -> None:
@@ -162,7 +163,7 @@ class TradeClusterModel(mesa.Model):
             self.institutes, self.params, self.government.research_funding
         )
 
-    def _compute_costs(self) -> None:
+    def compute_costs(self) -> None:
         """Stage 2: unit costs with the domestic carbon price; export costs add trade cost
         (lower on a platform) and the CBAM charge on embedded emissions."""
         f, p, gov = self.firms, self.params, self.government
@@ -343,7 +344,7 @@ class TradeClusterModel(mesa.Model):
             self.firm_agents[r] = agent
             self.firm_ids[r] = agent.unique_id
 
-    def _collect(self) -> None:
+    def collect(self) -> None:
         """Stage 12: the year's innovation index is scored, then collectors record the year."""
         self.emission_history.append(float(self.firms.emissions.sum()))
         needed = self.innovation.required_reporters

@@ -30,7 +30,7 @@ def test_sales_within_capacity():
     # capacity grows after markets clear, so check a clearing directly
     m = run_model(steps=6, n_firms=120)
     m.set_policy()
-    m._compute_costs()
+    m.compute_costs()
     m.clear_markets()
     cap = m.firms.capacity[:, None] * m.firms.mix
     assert np.all(m.firms.output <= cap * (1 + 1e-9))
