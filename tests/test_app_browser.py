@@ -4,8 +4,8 @@ The browser tests start ``abm app`` on a free port, drive Debian's Chromium
 (``/usr/bin/chromium``, never a Playwright download) with pytest-playwright's ``playwright``
 fixture and check what a user sees: every view, Step, scenario + Reset, no error text, no
 request leaving the machine. They save screenshots under the test's output folder
-(``test-results/<test id>/``) and measure how long a step takes to show, at 500 and at
-10,000 firms. Without the browser they are skipped, except under ``CI=true``, where they fail.
+(``test-results/<test id>/``) and measure how long a step takes to show, at 500, 10,000
+and 100,000 firms. Without the browser they are skipped, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -455,13 +455,22 @@ def test_page_shows_views_steps_and_applies_scenario(app_page, output_path):
 
 
 @pytest.mark.browser
-def test_redraw_time_at_500_and_10000_firms(app_page, output_path, capsys):
+def test_redraw_time_at_500_10000_and_100000_firms(app_page, output_path, capsys):
     page, watch = app_page
     out = out_dir(output_path)
     times = {}
-    for n in (500, 10_000):
-        if n != 500:
+    for n in (500, 10_000, 100_000):
+        if n == 10_000:
             set_slider(page, "Firms:", n, current=500, step_size=100)
+        elif n == 100_000:  # the slider's maximum: the End key moves there
+            thumb = slider(page, "Firms:").locator('[role="slider"]')
+            thumb.focus()
+            page.keyboard.press("End")
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('.v-navigation-drawer .v-label')]
+                    .some(l => l.textContent.trim() === 'Firms: 100,000')"""
+            )
+        if n != 500:
             press(page, "Reset")
             page.wait_for_function(
                 "(n) => document.querySelector('.abm-view-key-figures').innerText"

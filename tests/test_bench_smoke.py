@@ -12,7 +12,6 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks" / "bench_scale.py"
 
 
-@pytest.mark.timeout(600)
 def test_bench_scale_quick(tmp_path):
     out_json = tmp_path / "bench.json"
     proc = subprocess.run(

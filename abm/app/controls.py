@@ -94,7 +94,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("research_funding", "Research funding", "USD m/yr per institute", 0.0, 50.0, 0.5),
     Control("collaboration_propensity", "Collaboration propensity", "/yr", 0.0, 1.0, 0.05),
     Control("digital_infrastructure", "Digital infrastructure", "(0..1)", 0.0, 1.0, 0.05),
-    Control("n_firms", "Firms", "", 100, 20_000, 100),
+    Control("n_firms", "Firms", "", 100, 100_000, 100),
     Control("n_clusters", "Clusters", "", 1, 30, 1),
     Control("topology", "Network topology"),
 )
