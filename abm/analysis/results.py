@@ -15,6 +15,23 @@ from abm.experiments.runner import read_experiment_json, read_manifest, run_path
 ID_COLUMNS = ("run_id", "point", "replicate", "seed", "scenario")
 
 
+#: Columns of the manifest that describe a run (not its parameters).
+MANIFEST_COLUMNS = (
+    "run_id",
+    "point",
+    "replicate",
+    "seed",
+    "scenario",
+    "status",
+    "error",
+    "duration_s",
+    "started",
+    "finished",
+    "host",
+    "version",
+)
+
+
 def _experiment(results) -> dict:
     if isinstance(results, str | Path):
         return read_experiment_json(results) or {}
@@ -30,23 +47,7 @@ def load_manifest(out_dir: str | Path) -> pd.DataFrame:
         raise FileNotFoundError(f"results directory not found: {out_dir}")
     rows = []
     for rec in records.values():
-        row = {
-            k: rec.get(k)
-            for k in (
-                "run_id",
-                "point",
-                "replicate",
-                "seed",
-                "scenario",
-                "status",
-                "error",
-                "duration_s",
-                "started",
-                "finished",
-                "host",
-                "version",
-            )
-        }
+        row = {k: rec.get(k) for k in MANIFEST_COLUMNS}
         row.update(rec.get("factors") or {})
         for k, v in (rec.get("params") or {}).items():
             row.setdefault(k, v)
@@ -154,20 +155,7 @@ def load_results(
     return out
 
 
-_MANIFEST_COLS = {
-    "run_id",
-    "point",
-    "replicate",
-    "seed",
-    "scenario",
-    "status",
-    "error",
-    "duration_s",
-    "started",
-    "finished",
-    "host",
-    "version",
-}
+_MANIFEST_COLS = set(MANIFEST_COLUMNS)
 
 
 def load_firms(out_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
