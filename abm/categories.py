@@ -34,7 +34,7 @@ MATERIAL_COST = np.array([0.45, 0.60, 0.45, 0.25])
 MARKUP = np.array([0.12, 0.14, 0.25, 0.30])
 
 #: R&D intensity (share of revenue) by category: LIB about 0.3 %, RIB about 1 %,
-#: TIB 5-15 % (MODEL.md section 9); DS taken between.
+#: TIB 5-15 % (orders of magnitude of R&D intensity by sector); DS taken between.
 RD_INTENSITY = np.array([0.003, 0.01, 0.08, 0.05])
 
 #: Initial output mix of the cluster population (LIB, RIB, TIB, DS).

@@ -54,15 +54,30 @@ def run_model(scenario: str, steps: int, seed: int | None, params: dict, progres
     return model
 
 
-def write_frames(model, out: Path) -> list[Path]:
+def run_metadata(model, seed: int | None) -> dict:
+    """How a run was made: scenario, seed, every parameter and the package version."""
+    from abm import __version__
+
+    return {
+        "scenario": model.scenario_name,
+        "seed": seed,
+        "parameters": dict(model.params),
+        "abm_version": __version__,
+    }
+
+
+def write_frames(model, out: Path, metadata: dict | None = None) -> list[Path]:
     """Write the model frame to ``out`` and, when recorded, the firm frame beside it
-    (``<stem>.firms.parquet``)."""
+    (``<stem>.firms.parquet``); ``metadata`` goes into both files (``DataFrame.attrs``)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     written = [out]
-    model.model_frame().reset_index().to_parquet(out, index=False)
+    frame = model.model_frame().reset_index()
+    frame.attrs.update(metadata or {})
+    frame.to_parquet(out, index=False)
     firms = model.firm_frame()
     if len(firms):
         path = out.with_name(out.stem + ".firms.parquet")
+        firms.attrs.update(metadata or {})
         firms.to_parquet(path, index=False)
         written.append(path)
     return written
@@ -105,13 +120,22 @@ def cmd_run(args) -> int:
     params = parse_sets(args.set)
     if args.n_firms is not None:
         params["n_firms"] = args.n_firms
+    if args.steps < 0:
+        raise ValueError(f"--steps: invalid value {args.steps}; allowed: 0 or more years")
+    if not args.out.endswith(".parquet"):
+        raise ValueError(f"--out: {args.out!r} must end in .parquet")
+    seed = args.seed
+    if seed is None:  # draw one, so that the run can be repeated
+        import numpy as np
+
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
     t0 = time.perf_counter()
-    model = run_model(args.scenario, args.steps, args.seed, params, progress=not args.quiet)
+    model = run_model(args.scenario, args.steps, seed, params, progress=not args.quiet)
     elapsed = time.perf_counter() - t0
-    written = write_frames(model, Path(args.out))
+    written = write_frames(model, Path(args.out), run_metadata(model, seed))
     frame = model.model_frame()
     print(
-        f"scenario {args.scenario}, seed {args.seed}, {model.n_firms} firms, "
+        f"scenario {args.scenario}, seed {seed}, {model.n_firms} firms, "
         f"{args.steps} years in {elapsed:.1f} s"
     )
     print(summary(frame))
@@ -145,10 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="abm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run one model and write its frames as Parquet")
+    run = sub.add_parser(
+        "run",
+        help="run one model and write its frames as Parquet",
+        description="Run one model and write its model and firm frames as Parquet.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     run.add_argument("--scenario", default="baseline", help="preset name, or names joined by +")
     run.add_argument("--steps", type=int, default=40, help="years to simulate (default 40)")
-    run.add_argument("--seed", type=int, default=None, help="seed of the model's generator")
+    run.add_argument(
+        "--seed", type=int, default=None, help="seed of the model's generator (default: drawn)"
+    )
     run.add_argument("--out", default="run.parquet", help="model frame Parquet file")
     run.add_argument("--n-firms", type=int, default=None, help="shortcut for --set n_firms=N")
     run.add_argument(

@@ -580,7 +580,10 @@ def unknown_name_error(kind: str, name: str, allowed: list[str]) -> ValueError:
     """A ValueError for an unknown name, with the closest matches and the allowed names."""
     close = difflib.get_close_matches(name, allowed, n=3)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-    return ValueError(f"unknown {kind} {name!r}{hint}; allowed: {', '.join(allowed)}")
+    names = (
+        ", ".join(allowed) if len(allowed) <= 12 else f"the {len(allowed)} names of 'abm params'"
+    )
+    return ValueError(f"unknown {kind} {name!r}{hint}; allowed: {names}")
 
 
 def validate(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,9 +30,11 @@ def test_outputs_cleared(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes(path):
+def test_notebook_executes(path, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
+    # the kernel inherits TMPDIR: the notebooks' temporary results land in pytest's tmp_path
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,11 +45,12 @@ def cmd_run(args) -> int:
     if args.dry_run:
         print(f"dry run: nothing written (would write to {out})")
         return 0
+    workers = args.workers or os.cpu_count() or 1
     if args.executor == "dask":
         where = f"Dask scheduler {args.scheduler}" if args.scheduler else "a local Dask cluster"
-        how = where + ("" if args.scheduler else f" ({args.workers or 'all'} workers)")
+        how = where + ("" if args.scheduler else f" ({workers} workers)")
     elif args.executor == "process":
-        how = f"a process pool ({args.workers or 'all cores'} workers)"
+        how = f"a process pool ({workers} workers)"
     else:
         how = "this process"
     print(f"running on {how} -> {out}")
