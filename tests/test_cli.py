@@ -67,3 +67,37 @@ def test_unknown_scenario_is_one_clear_error(tmp_path, capsys):
     assert main(["run", "--scenario", "nope", "--out", str(tmp_path / "x.parquet")]) == 2
     err = capsys.readouterr().err
     assert "unknown scenario 'nope'" in err and "baseline" in err
+
+
+def test_run_records_how_it_was_made_and_draws_a_seed(tmp_path, capsys):
+    out = tmp_path / "r.parquet"
+    assert main(["run", "--steps", "2", "--n-firms", "40", "--out", str(out), "--quiet"]) == 0
+    meta = pd.read_parquet(out).attrs
+    assert meta["scenario"] == "baseline" and meta["parameters"]["n_firms"] == 40
+    assert isinstance(meta["seed"], int) and f"seed {meta['seed']}," in capsys.readouterr().out
+    again = tmp_path / "again.parquet"
+    main(
+        [
+            "run",
+            "--steps",
+            "2",
+            "--n-firms",
+            "40",
+            "--seed",
+            str(meta["seed"]),
+            "--out",
+            str(again),
+            "--quiet",
+        ]
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(again))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [(["--steps", "-1"], ["--steps", "-1"]), (["--out", "x.csv"], ["--out", "x.csv", ".parquet"])],
+)
+def test_run_rejects_bad_steps_and_output_names(args, words, capsys):
+    assert main(["run", *args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert all(w in err for w in words), err
