@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 from abm.analysis.results import at_year, design_columns, load_results, replicate_summary
 
@@ -164,6 +165,8 @@ def plot_effects(
         year = eff.attrs.get("year", "")
         ax.set_title(name or f"{rep} {year}".strip(), fontsize="medium")
         ax.set_xlabel(f"{value} ({eff.attrs.get('conf', 0.95):.0%} interval)")
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 2M, not 2000000
+        ax.tick_params(axis="x", labelsize="small")
         ax.grid(axis="x", alpha=0.3)
     if title:
         fig.suptitle(title)

@@ -182,7 +182,12 @@ def score_run(
     system = system or IndicatorSystem.default()
     missing = _missing(system, frame.columns)
     if missing:
-        raise ValueError(f"the run data lacks reporters needed by the index: {missing}")
+        hint = (
+            "this looks like firm-level data; score the model frame (the run's .parquet)"
+            if "firm_id" in frame.columns
+            else 'keep them in the run (in an experiment file: reporters = "all")'
+        )
+        raise ValueError(f"the run data lacks reporters needed by the index: {missing}; {hint}")
     if run_column is None:
         run_column = next((c for c in RUN_COLUMNS if c in frame.columns), None)
     elif run_column not in frame.columns:
