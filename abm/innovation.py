@@ -70,6 +70,21 @@ def do_rd(
     return g_ok | p_ok
 
 
+def green_gain_value(
+    f: FirmState, gain: np.ndarray, carbon_price: float, border_rate: float, green_pref: np.ndarray
+) -> np.ndarray:
+    """Yearly value to each firm of raising its green level by ``gain``, USD m: the carbon
+    payments saved at home and at the border on this year's output and exports, plus the
+    value consumers' green preference puts on cleaner sales (``GREEN_PREMIUM``)."""
+    d_emis = GREEN_ABATEMENT * gain[:, None] * BASE_EMISSION  # t per USD m, per category
+    saving = (
+        carbon_price * per_firm(d_emis, f.output) + border_rate * per_firm(d_emis, f.q_for)
+    ) / 1e6
+    rev_dom = f.revenue - f.export_sales
+    premium = GREEN_PREMIUM * gain * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
+    return saving + premium
+
+
 def choose_green_share(
     f: FirmState, p: Params, carbon_price: float, border_rate: float, green_pref: np.ndarray
 ) -> None:
@@ -79,16 +94,9 @@ def choose_green_share(
     and the consumer premium it saves; that of a process success the labour cost it saves.
     The green share moves a fifth of the way toward ``V_green / (V_green + V_process)``.
     """
-    d_emis = GREEN_ABATEMENT * (p.green_step * (1.0 - f.green))[:, None] * BASE_EMISSION
-    carbon = carbon_price * per_firm(d_emis, f.output) + border_rate * per_firm(d_emis, f.q_for)
-    rev_dom = f.revenue - f.export_sales
-    premium = (
-        GREEN_PREMIUM
-        * p.green_step
-        * (1.0 - f.green)
-        * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
+    v_green = green_gain_value(
+        f, p.green_step * (1.0 - f.green), carbon_price, border_rate, green_pref
     )
-    v_green = carbon / 1e6 + premium
     v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
@@ -212,14 +220,8 @@ def adopt(
     review = rng.random(f.n) < p.awareness_innovation + p.awareness_imitation * green_nb
     best = np.maximum(ties.neighbour_max(f.green), _cluster_frontier(f, inst))
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
-    d_emis = GREEN_ABATEMENT * step[:, None] * BASE_EMISSION  # t per USD m, per category
-    saving = (
-        carbon_price * per_firm(d_emis, f.output) + border_rate * per_firm(d_emis, f.q_for)
-    ) / 1e6
-    rev_dom = f.revenue - f.export_sales
-    premium = GREEN_PREMIUM * step * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
     cost = p.adoption_cost * step * f.capacity
-    benefit = p.adoption_horizon * (saving + premium)
+    benefit = p.adoption_horizon * green_gain_value(f, step, carbon_price, border_rate, green_pref)
     go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
     f.green[go] += step[go]
     return go, np.where(go, cost, 0.0)

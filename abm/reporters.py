@@ -1,4 +1,4 @@
-"""What the collectors record: model reporters (one number per step) and firm reporters.
+"""What the collectors record each step: the model reporters (firm reporters: collectors.py).
 
 Each model reporter is a small function of the model with a docstring; ``MODEL_REPORTERS``
 maps the public names to them, so ``DataCollector``, ``mesa.batch_run``, the browser app
@@ -223,24 +223,4 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "carbon_productivity": carbon_productivity,
     "budget_balance": budget_balance,
     "innovation_index": innovation_index,
-}
-
-#: Firm-level reporters: column name -> agent attribute.
-FIRM_REPORTERS: dict[str, str] = {
-    "row": "row",
-    "cluster": "cluster",
-    "capacity": "capacity",
-    "main_category": "main_category",
-    "productivity": "productivity",
-    "green_level": "green_level",
-    "knowledge": "knowledge",
-    "rd_intensity": "rd_intensity",
-    "exporter": "exporter",
-    "digital": "digital",
-    "net_worth": "net_worth",
-    "age": "age",
-    "revenue": "revenue",
-    "profit": "profit",
-    "emissions": "emissions",
-    "exports": "exports",
 }
