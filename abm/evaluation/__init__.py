@@ -4,7 +4,8 @@ A library that stands on its own: AHP weights (:func:`ahp`,
 :func:`global_weights`), moving-average smoothing and threshold scoring of
 quantitative indicators (:func:`moving_average`, :func:`threshold_score`),
 grey multi-level evaluation of expert ratings (:func:`grey_evaluate`,
-:func:`grey_score`), and the indicator system mapped onto the model's
+:func:`grey_score`) and grey fixed-weight clustering
+(:func:`clustering_coefficients`), and the indicator system mapped onto the model's
 reporters (:class:`IndicatorSystem`), applied to run data by
 :func:`score_run` and step by step by :class:`InnovationIndex`.
 """
@@ -16,6 +17,7 @@ from .grey import (
     GreyClasses,
     GreyEvaluation,
     WhiteningFunction,
+    clustering_coefficients,
     compose,
     grey_evaluate,
     grey_score,
@@ -36,6 +38,7 @@ __all__ = [
     "InnovationIndex",
     "WhiteningFunction",
     "ahp",
+    "clustering_coefficients",
     "compose",
     "global_weights",
     "grey_evaluate",

@@ -15,10 +15,17 @@ each have a whitening weight function ``f_e`` and a class value ``c_e``.
 The score is an affine map of ``B``, so composing the weight vectors up the
 hierarchy and composing the scores give the same result.
 
+The coefficient ``x_e`` is a grey fixed-weight clustering coefficient
+``sigma_k = sum_j eta_j f_j^k(x_j)`` (Liu and Lin) with the experts as the
+criteria, one whitening function per class and unit weights;
+:func:`clustering_coefficients` computes the general form and both use it.
+
 References
 ----------
 Liu, S. and Lin, Y. (2010). *Grey Systems: Theory and Applications*, ch. on
 grey clustering evaluation (whitenization weight functions). Springer.
+Cotfas, L.-A. (2022). grey-systems-book, grey fixed-weight clustering notebook
+(the published example reproduced in the tests).
 Seed 000, section 5.3 (evaluation sample matrix of expert ratings).
 """
 
@@ -37,6 +44,7 @@ __all__ = [
     "GreyClasses",
     "GreyEvaluation",
     "WhiteningFunction",
+    "clustering_coefficients",
     "compose",
     "grey_evaluate",
     "grey_score",
@@ -149,10 +157,7 @@ class GreyClasses:
         return d
 
     def _raw_coefficients(self, d: np.ndarray) -> np.ndarray:
-        out = np.zeros((*d.shape[:-1], len(self.classes)))
-        for e, grey_class in enumerate(self.classes):
-            out[..., e] = _sum_last(grey_class.function(d))  # experts summed in a fixed order
-        return out
+        return clustering_coefficients(d, [c.function for c in self.classes])
 
     def coefficients(self, ratings: ArrayLike) -> np.ndarray:
         """Grey evaluation coefficients ``x_e = sum_h f_e(d_h)``.
@@ -198,6 +203,60 @@ class GreyClasses:
     def score(self, ratings: ArrayLike) -> np.ndarray:
         """Score 0-100 of expert ratings (last axis = experts)."""
         return self.score_of(self.weights(ratings))
+
+
+def clustering_coefficients(
+    values: ArrayLike,
+    functions: Sequence[WhiteningFunction | Sequence[WhiteningFunction]],
+    weights: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Grey fixed-weight clustering coefficients ``sigma_k = sum_j eta_j f_j^k(x_j)``.
+
+    Parameters
+    ----------
+    values : array_like, shape (..., m)
+        Observations of m criteria (last axis); for an expert panel, the ratings.
+    functions : sequence over the K grey classes
+        Per class either one whitening function for every criterion or a
+        sequence of m functions, one per criterion.
+    weights : sequence of m float, optional
+        Fixed clustering weights ``eta_j`` (default: 1 each, which gives the
+        grey evaluation coefficients of :meth:`GreyClasses.coefficients`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., K)
+        Coefficients per class; ``argmax`` over the last axis is the grey class
+        an object belongs to.
+    """
+    x = np.asarray(values, dtype=float)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError("clustering needs at least one criterion (last axis of values)")
+    m = x.shape[-1]
+    if len(functions) == 0:
+        raise ValueError("clustering needs at least one grey class")
+    eta = np.ones(m) if weights is None else np.asarray(weights, dtype=float)
+    if eta.shape != (m,) or not np.all(np.isfinite(eta)) or np.any(eta < 0):
+        raise ValueError(
+            f"weights must be {m} non-negative numbers, one per criterion; "
+            f"got {np.ravel(eta).tolist()}"
+        )
+    out = np.zeros((*x.shape[:-1], len(functions)))
+    for k, per_class in enumerate(functions):
+        if isinstance(per_class, WhiteningFunction):
+            f_values = per_class(x)
+        else:
+            if len(per_class) != m:
+                raise ValueError(
+                    f"grey class {k} has {len(per_class)} whitening functions; "
+                    f"expected one or {m} (one per criterion)"
+                )
+            f_values = np.stack([f(x[..., j]) for j, f in enumerate(per_class)], axis=-1)
+        total = np.zeros(x.shape[:-1])
+        for j in range(m):  # criteria summed in a fixed order
+            total = total + eta[j] * f_values[..., j]
+        out[..., k] = total
+    return out
 
 
 def _sum_last(x: np.ndarray) -> np.ndarray:
