@@ -274,6 +274,8 @@ def test_report_writes_figures_and_tables(tmp_path, capsys):
     assert {"summary.csv", "summary.txt", "effects.csv", "attribution.csv"} <= names
     assert "effects_upgrading_index.png" in names and "timeseries_emissions.png" in names
     assert "wrote" in text
+    assert "experiment fact (factorial)" in text and "8 finished runs, 4 points" in text
+    assert "note: 2 replicate(s) at some points" in text
     summary = pd.read_csv(out / "report" / "summary.csv")
     assert len(summary) == 4 and "upgrading_index_mean" in summary.columns
 

@@ -97,6 +97,8 @@ def cmd_report(args) -> int:
     from abm.experiments.report import write_report
 
     written = write_report(args.dir, reporters=args.reporter, year=args.year, dest=args.dest)
+    summary = next(p for p in written if p.name == "summary.txt")
+    print(summary.read_text(encoding="utf-8").split("\n\n", 1)[0])  # header and notes
     for path in written:
         print(f"wrote {path}")
     return 0

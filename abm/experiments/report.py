@@ -81,6 +81,18 @@ def write_report(
     save_csv(wide, "summary.csv")
 
     kind = exp.get("kind", "unknown")
+    fewest = int(n_rep.min())
+    if fewest < 3 and kind not in ("sobol", "morris"):  # samplers: one run per sample point
+        notes.append(
+            f"note: {fewest} replicate(s) at some points: "
+            + (
+                "no intervals there"
+                if fewest == 1
+                else "95% t intervals have 1 degree of freedom (t = 12.7) and are very wide"
+            )
+            + "; set replicates = 5 or more for usable intervals"
+        )
+
     lines = [
         f"experiment {exp.get('name', out_dir.name)} ({kind}), results in {out_dir}",
         f"{frame['run_id'].nunique()} finished runs, {frame['point'].nunique()} points; "
