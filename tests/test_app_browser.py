@@ -353,6 +353,7 @@ def test_page_shows_views_steps_and_applies_scenario(app_page, output_path):
     page, watch = app_page
     out = out_dir(output_path)
 
+    assert page.title() == "ABM: foreign-trade clusters"  # the tab says what the page is
     # every view is there, with a drawn figure; the controls are there
     for view in PLOTS:
         img = page.locator(f".abm-view-{view} img.abm-figure")
