@@ -2,6 +2,9 @@
 
 from pathlib import Path
 
+import numpy as np
+
+from abm import TradeClusterModel
 from abm.params import markdown_table
 from abm.reporters import MODEL_REPORTERS
 from abm.scenarios import SCENARIOS
@@ -20,3 +23,25 @@ def test_every_reporter_and_scenario_is_documented():
         assert f"`{stem}" in ODD, name
     for name in SCENARIOS:
         assert f"| `{name}` |" in ODD, name
+
+
+def index_by_scenario_table(seeds=range(1, 6), steps: int = 40) -> str:
+    """The ODD's table of the final-year index by scenario (mean over seeds)."""
+    rows = ["| Scenario | Index | Input | Output |", "|---|---|---|---|"]
+    for name in SCENARIOS:
+        parts = []
+        for seed in seeds:
+            model = TradeClusterModel(scenario=name, rng=seed, firm_data=False)
+            for _ in range(steps):
+                model.step()
+            score = model.innovation.last  # the reporter's breakdown of the last step
+            parts.append([score["innovation_index"], score["input_score"], score["output_score"]])
+        index, inputs, output = np.mean(parts, axis=0)
+        rows.append(f"| `{name}` | {index:.1f} | {inputs:.1f} | {output:.1f} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_index_by_scenario_table_matches_the_model():
+    block = ODD.split("<!-- index-by-scenario:start -->\n")[1].split("<!-- index-by-scenario")[0]
+    expected = index_by_scenario_table()
+    assert block == expected, "replace the block in docs/ODD.md with:\n" + expected

@@ -143,6 +143,7 @@ def test_inconsistent_matrix_is_rejected_unless_check_is_off():
         ([[1, 0], [0, 1]], "positive"),
         ([[2, 1], [1, 1]], "diagonal"),
         ([[1, 2, 3], [0.5, 1, 4]], "square"),
+        ([[1, 2], [0.5]], r"rows of lengths \[2, 1\]"),
         ([[1, "two"], [0.5, 1]], "judgement"),
     ],
 )

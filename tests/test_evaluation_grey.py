@@ -174,7 +174,7 @@ def test_hand_worked_panel_example():
 
 
 def test_unanimous_extremes_score_zero_and_hundred():
-    assert grey_score([5, 5, 5]) == pytest.approx(100.0)
+    assert grey_score([5, 5, 5]) == 100.0  # exactly: scores stay in [0, 100]
     assert grey_score([1]) == pytest.approx(0.0)
     assert grey_score([3, 3]) == pytest.approx(grey_score([3]))
 
@@ -223,6 +223,13 @@ def test_batched_ratings_give_the_same_bits_as_single_panels():
 def test_ratings_off_the_scale_raise(ratings):
     with pytest.raises(ValueError):
         grey_score(ratings)
+
+
+def test_bad_input_messages_name_the_problem():
+    with pytest.raises(ValueError, match=r"\[1, 5\]; got \[6.0\]"):
+        grey_score([3, 6])
+    with pytest.raises(TypeError, match="mapping of indicator name"):
+        grey_evaluate([[3, 4, 5]])
 
 
 def test_grey_classes_need_a_rising_order():

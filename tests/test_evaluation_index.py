@@ -139,6 +139,7 @@ def test_threshold_score_interpolates_and_clips():
         ([2.0, 1.0], {}),
         ([0.0, 1.0], {"direction": "up"}),
         ([0.0, 1.0], {"scores": [0, 120]}),
+        (5, {}),
     ],
 )
 def test_threshold_score_rejects_bad_settings(thresholds, kwargs):
@@ -224,8 +225,10 @@ INCONSISTENT = (
         (
             "[ahp.output.pollution_control]",
             "[ahp.output.pollution_kontrol]",
-            "ahp.output.pollution_control",
+            "ahp.output.pollution_kontrol",
         ),
+        ("[ahp.goal]", "[ahp.goal]\nweights = [0.5, 0.5]", "ahp.goal.weights"),
+        ("[ahp.goal]", "[ahp.gaol]\n[ahp.goal]", "ahp.gaol"),
         (
             '{ reporter = "carbon_price", saturation = 100.0 }',
             '{ reporter = "carbon_price", saturation = -1.0 }',
@@ -244,8 +247,36 @@ def test_malformed_system_file_names_file_and_field(tmp_path, old, new, field):
 
 def test_inconsistent_matrix_in_file_reports_its_cr(tmp_path):
     path = _broken(tmp_path, *INCONSISTENT)
-    with pytest.raises(ValueError, match=r"CR = \d\.\d+ >= 0\.1"):
+    with pytest.raises(ValueError, match=r"CR = \d\.\d+ >= 0\.1") as info:
         IndicatorSystem.from_toml(path)
+    assert "check=False" not in str(info.value)  # a file cannot pass it
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "hint"),
+    [
+        (
+            'reporter = "rd_intensity"',
+            'reporter = "rd_intensty"',
+            "indicators[0].reporter",
+            "rd_intensity",
+        ),
+        ('per = "output"', 'per = "outptu"', ".per", "output"),
+        (
+            '{ reporter = "carbon_price", saturation = 100.0 }',
+            '{ reporter = "carbon_prise", saturation = 100.0 }',
+            "indicators[7].evidence[0].reporter",
+            "carbon_price",
+        ),
+    ],
+)
+def test_unknown_reporter_in_file_is_caught_at_load(tmp_path, old, new, field, hint):
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(ValueError) as info:
+        IndicatorSystem.from_toml(path)
+    message = str(info.value)
+    assert field in message and "unknown reporter" in message
+    assert f"did you mean '{hint}'" in message and "MODEL_REPORTERS" in message
 
 
 def test_unreadable_system_file(tmp_path):
@@ -268,6 +299,8 @@ def test_user_thresholds_and_ratings_change_the_scores(tmp_path):
     np.testing.assert_allclose(score_run(frame, rated)["score_policy_support"], 100.0)
     with pytest.raises(ValueError):
         IndicatorSystem.default().with_ratings({"rd_intensity": [3]})
+    with pytest.raises(ValueError, match=r"qualitative indicators: \['cluster_cooperation'"):
+        IndicatorSystem.default().with_ratings({"policysupport": [3]})
 
 
 def test_fixed_ratings_in_the_file_replace_the_rule(tmp_path):
@@ -414,7 +447,9 @@ def test_cli_picks_a_run_from_a_sweep(tmp_path, capsys):
     assert "run_id 8" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("problem", ["missing", "not-parquet", "no-reporters", "step", "system"])
+@pytest.mark.parametrize(
+    "problem", ["missing", "not-parquet", "no-reporters", "step", "system", "run-id"]
+)
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, problem):
     path = tmp_path / "run.parquet"
     argv = [str(path)]
@@ -430,6 +465,8 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, problem):
         argv += ["--step", "99"]
     if problem == "system":
         argv += ["--system", str(tmp_path / "nope.toml")]
+    if problem == "run-id":  # a single-run file has no run ids to choose from
+        argv += ["--run-id", "3"]
     with pytest.raises(SystemExit) as info:
         _run_cli(argv)
     assert info.value.code == 2

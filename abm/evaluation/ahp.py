@@ -125,6 +125,14 @@ def parse_judgement(value: object) -> float:
 
 
 def _as_matrix(matrix: ArrayLike) -> np.ndarray:
+    if isinstance(matrix, list | tuple) and any(
+        not isinstance(row, list | tuple | np.ndarray) or len(row) != len(matrix) for row in matrix
+    ):
+        lengths = [len(r) if isinstance(r, list | tuple | np.ndarray) else 0 for r in matrix]
+        raise ValueError(
+            f"the comparison matrix must be square: {len(matrix)} rows of {len(matrix)} "
+            f"judgements each, got rows of lengths {lengths}"
+        )
     rows = np.asarray(matrix, dtype=object)
     if rows.ndim != 2 or rows.shape[0] != rows.shape[1] or rows.shape[0] == 0:
         raise ValueError(
@@ -139,8 +147,9 @@ def ahp(matrix: ArrayLike, *, check: bool = True, rtol: float = 1e-6) -> AHPResu
     Parameters
     ----------
     matrix : array_like, shape (n, n)
-        ``a_ij`` = importance of element ``i`` relative to ``j`` (Saaty's 1-9
-        scale); entries may be numbers or fraction strings such as ``"1/3"``.
+        ``a_ij`` = importance of element ``i`` relative to ``j``, usually on
+        Saaty's 1-9 scale (any positive ratio is accepted); entries may be
+        numbers or fraction strings such as ``"1/3"``.
     check : bool, default True
         Raise ``ValueError`` when the consistency ratio is 0.1 or more.
     rtol : float, default 1e-6

@@ -81,6 +81,8 @@ def evaluate(args: argparse.Namespace) -> int:
     if "Step" not in frame.columns and frame.index.name == "Step":
         frame = frame.reset_index()
     run_column = next((c for c in RUN_COLUMNS if c in frame.columns), None)
+    if run_column is None and args.run_id is not None:
+        _fail(f"--run-id {args.run_id}: {args.run} holds a single run (no run ids)")
     note = ""
     if run_column is not None:
         runs = list(pd.unique(frame[run_column]))

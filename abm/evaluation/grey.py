@@ -152,8 +152,11 @@ class GreyClasses:
         if d.ndim == 0 or d.shape[-1] == 0:
             raise ValueError("ratings need at least one expert (last axis)")
         lo, hi = self.scale
-        if np.any(np.isnan(d)) or np.any(d < lo) or np.any(d > hi):
-            raise ValueError(f"ratings must lie on the rating scale [{lo}, {hi}]")
+        off = d[np.isnan(d) | (d < lo) | (d > hi)]
+        if off.size:
+            raise ValueError(
+                f"ratings must lie on the rating scale [{lo:g}, {hi:g}]; got {off[:5].tolist()}"
+            )
         return d
 
     def _raw_coefficients(self, d: np.ndarray) -> np.ndarray:
@@ -198,7 +201,8 @@ class GreyClasses:
     def score_of(self, weights: ArrayLike) -> np.ndarray:
         """Score 0-100 of grey weight vector(s): ``100 (z - z_lo) / (z_hi - z_lo)``."""
         z_lo, z_hi = self._bounds
-        return 100.0 * (self.value(weights) - z_lo) / (z_hi - z_lo)
+        score = 100.0 * (self.value(weights) - z_lo) / (z_hi - z_lo)
+        return np.clip(score, 0.0, 100.0)  # in range by construction; clip rounding only
 
     def score(self, ratings: ArrayLike) -> np.ndarray:
         """Score 0-100 of expert ratings (last axis = experts)."""
@@ -369,6 +373,11 @@ def grey_evaluate(
     -------
     GreyEvaluation
     """
+    if not isinstance(ratings, Mapping):
+        raise TypeError(
+            "grey_evaluate needs a mapping of indicator name to expert ratings, "
+            f"e.g. {{'policy_support': [4, 3, 5]}}; got {type(ratings).__name__}"
+        )
     names = list(ratings)
     if not names:
         raise ValueError("grey_evaluate needs at least one indicator")

@@ -8,6 +8,7 @@ is the product of the local weights on its path.
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .ahp import AHPResult, ahp, global_weights
+from .ahp import CR_THRESHOLD, AHPResult, ahp, global_weights
 from .grey import GreyClass, GreyClasses, WhiteningFunction
 from .thresholds import validate_thresholds
 
@@ -133,12 +134,14 @@ class Indicator:
 class _Fields:
     """Typed access to a TOML table with errors naming the file and field."""
 
-    def __init__(self, origin: str, table: Mapping[str, Any], where: str) -> None:
-        self.origin, self.table, self.where = origin, table, where
+    def __init__(
+        self, origin: str, table: Mapping[str, Any], where: str, context: str = ""
+    ) -> None:
+        self.origin, self.table, self.where, self.context = origin, table, where, context
 
     def error(self, key: str | None, message: str) -> ValueError:
         name = f"{self.where}.{key}" if key and self.where else (key or self.where)
-        return ValueError(f"{self.origin}: field '{name}': {message}")
+        return ValueError(f"{self.origin}: field '{name}'{self.context}: {message}")
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
         if key not in self.table:
@@ -188,6 +191,20 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
+def _known_reporter(fields: _Fields, key: str, name: str) -> None:
+    """Raise naming the field unless ``name`` is one of the model's reporters."""
+    from abm.reporters import MODEL_REPORTERS
+
+    if name not in MODEL_REPORTERS:
+        close = difflib.get_close_matches(name, list(MODEL_REPORTERS), n=3)
+        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        raise fields.error(
+            key,
+            f"unknown reporter {name!r}{hint}; allowed: the {len(MODEL_REPORTERS)} model "
+            "reporters of abm.reporters.MODEL_REPORTERS",
+        )
+
+
 def _source(fields: _Fields) -> Source:
     reporter = fields.get("reporter", str, None)
     reporters = fields.strings("reporters", None)
@@ -196,11 +213,13 @@ def _source(fields: _Fields) -> Source:
     transform = fields.get("transform", str, "level")
     if transform not in _TRANSFORMS:
         raise fields.error("transform", f"must be one of {_TRANSFORMS}, got {transform!r}")
-    return Source(
-        reporters=(reporter,) if reporter is not None else reporters,
-        per=fields.get("per", str, None),
-        transform=transform,
-    )
+    per = fields.get("per", str, None)
+    names = (reporter,) if reporter is not None else reporters
+    for name in names:
+        _known_reporter(fields, "reporter" if reporter is not None else "reporters", name)
+    if per is not None:
+        _known_reporter(fields, "per", per)
+    return Source(reporters=names, per=per, transform=transform)
 
 
 def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str]) -> Indicator:
@@ -210,7 +229,9 @@ def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str
         raise fields.error("side", f"unknown side {side!r}; sides are {sorted(sides)}")
     dimension = fields.get("dimension", str)
     if dimension not in dims:
-        raise fields.error("dimension", f"unknown dimension {dimension!r}; see [dimensions]")
+        raise fields.error(
+            "dimension", f"unknown dimension {dimension!r}; dimensions are {sorted(dims)}"
+        )
     kind = fields.get("kind", str, "quantitative")
     base = ("name", "label", "side", "dimension", "kind", "unit")
     if kind == "quantitative":
@@ -251,7 +272,7 @@ def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str
         for k, item in enumerate(items):
             if not isinstance(item, dict):
                 raise fields.error(f"evidence[{k}]", "expected a table")
-            sub = _Fields(fields.origin, item, f"{fields.where}.evidence[{k}]")
+            sub = _Fields(fields.origin, item, f"{fields.where}.evidence[{k}]", fields.context)
             sub.only("reporter", "reporters", "per", "transform", "saturation")
             saturation = sub.number("saturation")
             if not saturation > 0 or not math.isfinite(saturation):
@@ -305,11 +326,17 @@ def _comparison(fields: _Fields, expected: Sequence[str]) -> tuple[tuple[str, ..
         raise fields.error("items", f"must list exactly {sorted(expected)}, got {list(items)}")
     matrix = fields.get("matrix", list)
     try:
-        result = ahp(matrix, check=True)
+        result = ahp(matrix, check=False)
     except ValueError as exc:
         raise fields.error("matrix", str(exc)) from None
     if result.n != len(items):
         raise fields.error("matrix", f"must be {len(items)} x {len(items)}, one row per item")
+    if not result.consistent:
+        raise fields.error(
+            "matrix",
+            f"inconsistent judgements: consistency ratio CR = {result.cr:.3f} >= "
+            f"{CR_THRESHOLD} (Saaty's rule); revise the comparisons",
+        )
     return items, result
 
 
@@ -412,7 +439,8 @@ class IndicatorSystem:
         for k, item in enumerate(items):
             if not isinstance(item, dict):
                 raise root.error(f"indicators[{k}]", "expected a table")
-            indicator = _indicator(_Fields(origin, item, f"indicators[{k}]"), sides, dims)
+            context = f" ({item['name']})" if isinstance(item.get("name"), str) else ""
+            indicator = _indicator(_Fields(origin, item, f"indicators[{k}]", context), sides, dims)
             if any(i.name == indicator.name for i in indicators):
                 raise root.error(f"indicators[{k}].name", f"duplicate name {indicator.name!r}")
             if indicator.name in sides or indicator.name == "goal" or "/" in indicator.name:
@@ -446,14 +474,23 @@ class IndicatorSystem:
             return fields.sub(key) if fields is not None and key in fields.table else None
 
         used_sides = [s for s in sides if any(i.side == s for i in indicators)]
-        weigh("goal", table(ahp_fields, "goal"), used_sides)
+        ahp_fields.only("goal", *used_sides)
+        goal_fields = table(ahp_fields, "goal")
+        if goal_fields is not None:
+            goal_fields.only("items", "matrix")
+        weigh("goal", goal_fields, used_sides)
         for side in used_sides:
             side_dims = list(dict.fromkeys(i.dimension for i in indicators if i.side == side))
             side_fields = table(ahp_fields, side)
+            if side_fields is not None:
+                side_fields.only("items", "matrix", *side_dims)
             weigh(side, side_fields, side_dims, prefix=f"{side}/")
             for dim in side_dims:
                 members = [i.name for i in indicators if i.side == side and i.dimension == dim]
-                weigh(f"{side}/{dim}", table(side_fields, dim), members)
+                dim_fields = table(side_fields, dim)
+                if dim_fields is not None:
+                    dim_fields.only("items", "matrix")
+                weigh(f"{side}/{dim}", dim_fields, members)
         return cls(
             indicators=tuple(indicators),
             sides={s: str(sides[s]) for s in used_sides},
@@ -481,7 +518,10 @@ class IndicatorSystem:
             updated.append(indicator)
         unknown = set(ratings) - set(names)
         if unknown:
-            raise ValueError(f"unknown indicators {sorted(unknown)}")
+            qualitative = [i.name for i in self.indicators if i.kind == "qualitative"]
+            raise ValueError(
+                f"unknown indicators {sorted(unknown)}; qualitative indicators: {qualitative}"
+            )
         return replace(self, indicators=tuple(updated))
 
     # ---- derived views --------------------------------------------------------------

@@ -118,6 +118,8 @@ def threshold_score(
     numpy.ndarray
         Scores in [0, 100] (a 0-d array for a scalar input).
     """
+    if isinstance(thresholds, str) or not isinstance(thresholds, Sequence | np.ndarray):
+        raise ValueError(f"thresholds must be a sequence of increasing numbers, got {thresholds!r}")
     t, levels = _table(
         tuple(float(v) for v in thresholds),
         None if scores is None else tuple(float(v) for v in scores),
