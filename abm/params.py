@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -576,10 +576,15 @@ class Params(Mapping[str, Any]):
         return (Params, (self._values,))
 
 
+def did_you_mean(name: str, allowed: Iterable[str]) -> str:
+    """`` (did you mean 'a', 'b'?)`` for the closest allowed names, or ``""``."""
+    close = difflib.get_close_matches(name, list(allowed), n=3)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
 def unknown_name_error(kind: str, name: str, allowed: list[str]) -> ValueError:
     """A ValueError for an unknown name, with the closest matches and the allowed names."""
-    close = difflib.get_close_matches(name, allowed, n=3)
-    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    hint = did_you_mean(name, allowed)
     names = (
         ", ".join(allowed) if len(allowed) <= 12 else f"the {len(allowed)} names of 'abm params'"
     )

@@ -125,14 +125,13 @@ def parse_judgement(value: object) -> float:
 
 
 def _as_matrix(matrix: ArrayLike) -> np.ndarray:
-    if isinstance(matrix, list | tuple) and any(
-        not isinstance(row, list | tuple | np.ndarray) or len(row) != len(matrix) for row in matrix
-    ):
+    if isinstance(matrix, list | tuple):
         lengths = [len(r) if isinstance(r, list | tuple | np.ndarray) else 0 for r in matrix]
-        raise ValueError(
-            f"the comparison matrix must be square: {len(matrix)} rows of {len(matrix)} "
-            f"judgements each, got rows of lengths {lengths}"
-        )
+        if any(length != len(matrix) for length in lengths):
+            raise ValueError(
+                f"the comparison matrix must be square: {len(matrix)} rows of {len(matrix)} "
+                f"judgements each, got rows of lengths {lengths}"
+            )
     rows = np.asarray(matrix, dtype=object)
     if rows.ndim != 2 or rows.shape[0] != rows.shape[1] or rows.shape[0] == 0:
         raise ValueError(

@@ -256,14 +256,12 @@ def clustering_coefficients(
                     f"expected one or {m} (one per criterion)"
                 )
             f_values = np.stack([f(x[..., j]) for j, f in enumerate(per_class)], axis=-1)
-        total = np.zeros(x.shape[:-1])
-        for j in range(m):  # criteria summed in a fixed order
-            total = total + eta[j] * f_values[..., j]
-        out[..., k] = total
+        out[..., k] = _sum_last(eta * f_values)  # criteria summed in a fixed order
     return out
 
 
 def _sum_last(x: np.ndarray) -> np.ndarray:
+    """Sum over the last axis in a fixed order (the same bits for any batch shape)."""
     total = np.zeros(x.shape[:-1])
     for e in range(x.shape[-1]):
         total = total + x[..., e]

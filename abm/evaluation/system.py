@@ -8,7 +8,6 @@ is the product of the local weights on its path.
 
 from __future__ import annotations
 
-import difflib
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -193,15 +192,14 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 def _known_reporter(fields: _Fields, key: str, name: str) -> None:
     """Raise naming the field unless ``name`` is one of the model's reporters."""
+    from abm.params import did_you_mean
     from abm.reporters import MODEL_REPORTERS
 
     if name not in MODEL_REPORTERS:
-        close = difflib.get_close_matches(name, list(MODEL_REPORTERS), n=3)
-        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
         raise fields.error(
             key,
-            f"unknown reporter {name!r}{hint}; allowed: the {len(MODEL_REPORTERS)} model "
-            "reporters of abm.reporters.MODEL_REPORTERS",
+            f"unknown reporter {name!r}{did_you_mean(name, MODEL_REPORTERS)}; allowed: the "
+            f"{len(MODEL_REPORTERS)} model reporters of abm.reporters.MODEL_REPORTERS",
         )
 
 
@@ -470,27 +468,24 @@ class IndicatorSystem:
                 prefix + name: float(w) for name, w in zip(order, result.weights, strict=True)
             }
 
-        def table(fields: _Fields | None, key: str) -> _Fields | None:
-            return fields.sub(key) if fields is not None and key in fields.table else None
+        def table(fields: _Fields | None, key: str, *children: str) -> _Fields | None:
+            """The sub-table ``key`` if present, holding only a comparison and ``children``."""
+            if fields is None or key not in fields.table:
+                return None
+            sub = fields.sub(key)
+            sub.only("items", "matrix", *children)
+            return sub
 
         used_sides = [s for s in sides if any(i.side == s for i in indicators)]
         ahp_fields.only("goal", *used_sides)
-        goal_fields = table(ahp_fields, "goal")
-        if goal_fields is not None:
-            goal_fields.only("items", "matrix")
-        weigh("goal", goal_fields, used_sides)
+        weigh("goal", table(ahp_fields, "goal"), used_sides)
         for side in used_sides:
             side_dims = list(dict.fromkeys(i.dimension for i in indicators if i.side == side))
-            side_fields = table(ahp_fields, side)
-            if side_fields is not None:
-                side_fields.only("items", "matrix", *side_dims)
+            side_fields = table(ahp_fields, side, *side_dims)
             weigh(side, side_fields, side_dims, prefix=f"{side}/")
             for dim in side_dims:
                 members = [i.name for i in indicators if i.side == side and i.dimension == dim]
-                dim_fields = table(side_fields, dim)
-                if dim_fields is not None:
-                    dim_fields.only("items", "matrix")
-                weigh(f"{side}/{dim}", dim_fields, members)
+                weigh(f"{side}/{dim}", table(side_fields, dim), members)
         return cls(
             indicators=tuple(indicators),
             sides={s: str(sides[s]) for s in used_sides},

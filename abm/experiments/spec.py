@@ -12,7 +12,6 @@ field, before anything is run or written.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from abm.params import PARAMETERS
+from abm.params import PARAMETERS, did_you_mean
 from abm.reporters import MODEL_REPORTERS
 from abm.scenarios import MODES, SCENARIOS, scenario_values
 
@@ -62,11 +61,6 @@ RESERVED = ("firm_data",)
 
 class ExperimentError(ValueError):
     """A problem in an experiment file or its overrides; the message names file and field."""
-
-
-def _close(name: str, allowed) -> str:
-    close = difflib.get_close_matches(name, list(allowed), n=3)
-    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
 @dataclass(frozen=True)
@@ -396,7 +390,7 @@ def _check_keys(table: dict, allowed, where: str, prefix: str = "") -> None:
     for key in table:
         if key not in allowed:
             raise ExperimentError(
-                f"{where}: {prefix}unknown key {key!r}{_close(key, allowed)}; "
+                f"{where}: {prefix}unknown key {key!r}{did_you_mean(key, allowed)}; "
                 f"allowed: {', '.join(allowed)}"
             )
 
@@ -409,7 +403,7 @@ def _param(name: str, where: str, table: str):
         )
     if name not in PARAMETERS:
         raise ExperimentError(
-            f"{where}: [{table}] unknown parameter {name!r}{_close(name, PARAMETERS)}; "
+            f"{where}: [{table}] unknown parameter {name!r}{did_you_mean(name, PARAMETERS)}; "
             "see 'abm params' for the list"
         )
     return PARAMETERS[name]
@@ -566,8 +560,9 @@ def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = Non
         for r in reporters:
             if r not in MODEL_REPORTERS:
                 raise ExperimentError(
-                    f"{where}: reporters: unknown reporter {r!r}{_close(str(r), MODEL_REPORTERS)}"
-                    f"; allowed: {', '.join(MODEL_REPORTERS)}"
+                    f"{where}: reporters: unknown reporter {r!r}"
+                    f"{did_you_mean(str(r), MODEL_REPORTERS)}; "
+                    f"allowed: {', '.join(MODEL_REPORTERS)}"
                 )
         reporters = tuple(dict.fromkeys(["year", *reporters]))
     else:
@@ -589,8 +584,8 @@ def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = Non
         for m in raw:
             if m not in allowed:
                 raise ExperimentError(
-                    f"{where}: [factorial] modes: unknown mode {m!r}{_close(str(m), allowed)}; "
-                    f"allowed: {', '.join(allowed)}"
+                    f"{where}: [factorial] modes: unknown mode {m!r}"
+                    f"{did_you_mean(str(m), allowed)}; allowed: {', '.join(allowed)}"
                 )
         if len(set(raw)) != len(raw):
             raise ExperimentError(f"{where}: [factorial] modes: repeated names in {raw!r}")
