@@ -53,23 +53,33 @@ class TradeClusterModel(mesa.Model):
     """Foreign-trade firms, research institutes and government in a cluster network.
 
     One step is one year. Parameters are keywords with documented defaults, units and
-    bounds (``abm.params.PARAMETERS``); ``scenario`` names a preset of ``abm.SCENARIOS``
+    bounds (``abm.params.PARAMETERS``); ``preset`` names a preset of ``abm.SCENARIOS``
     (or presets joined by ``+``) and explicit keywords override it.
 
     Parameters
     ----------
-    scenario : str
+    preset : str
         Scenario preset name, e.g. ``"baseline"`` or ``"technology+policy"``.
     rng : int, numpy Generator or None
-        Seed of the model's single random generator (Mesa's ``rng``).
+        Seed of the model's random streams (Mesa's ``rng``).
+    scenario : mesa Scenario, optional
+        Mesa's own ``Scenario`` (as SolaraViz passes on Reset): its ``rng`` seeds the model
+        when ``rng`` is not given. A string is read as ``preset``.
     **params
         Any parameter of ``abm.params.PARAMETERS``.
     """
 
-    def __init__(self, *, scenario: str = "baseline", rng: Any = None, **params: Any):
-        self.params = resolve(scenario, **params)
+    def __init__(
+        self, *, preset: str = "baseline", rng: Any = None, scenario: Any = None, **params: Any
+    ):
+        if isinstance(scenario, str):  # the former name of ``preset``
+            preset, scenario = scenario, None
+        self.params = resolve(preset, **params)
+        if scenario is not None and rng is None:
+            rng = scenario.rng
         super().__init__(rng=rng)
-        self.scenario_name = scenario
+        self.preset = preset
+        self.scenario_name = preset
         with _gc_paused():  # hundreds of thousands of objects: skip needless collections
             self._build()
 
