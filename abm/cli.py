@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import os
+import re
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -36,16 +41,20 @@ def parse_sets(items: list[str]) -> dict:
     return out
 
 
-def run_model(scenario: str, steps: int, seed: int | None, params: dict, progress: bool = True):
-    """Build and run one model for ``steps`` years with a progress bar; return the model."""
-    from tqdm.auto import tqdm
-
+def build_model(scenario: str, seed: int | None, params: dict):
+    """Build one model of preset ``scenario`` (names joined by ``+``) with ``params``."""
     from abm import TradeClusterModel
 
-    model = TradeClusterModel(scenario=scenario, rng=seed, **params)
+    return TradeClusterModel(preset=scenario, rng=seed, **params)
+
+
+def simulate(model, steps: int, progress: bool = True):
+    """Step ``model`` ``steps`` years with a progress bar on stderr; return it."""
+    from tqdm.auto import tqdm
+
     for _ in tqdm(
         range(steps),
-        desc=f"{scenario} {model.n_firms} firms",
+        desc=f"{model.scenario_name} {model.n_firms} firms",
         unit="yr",
         disable=not progress,
         file=sys.stderr,
@@ -54,33 +63,185 @@ def run_model(scenario: str, steps: int, seed: int | None, params: dict, progres
     return model
 
 
+def run_model(scenario: str, steps: int, seed: int | None, params: dict, progress: bool = True):
+    """Build and run one model for ``steps`` years with a progress bar; return the model."""
+    return simulate(build_model(scenario, seed, params), steps, progress)
+
+
 def run_metadata(model, seed: int | None) -> dict:
-    """How a run was made: scenario, seed, every parameter and the package version."""
+    """How a run was made: scenario, seed, every parameter and the package version.
+
+    ``n_firms`` is the model's real count (a graph file sets it, not the parameter).
+    """
     from abm import __version__
 
+    parameters = dict(model.params)
+    parameters["n_firms"] = int(model.n_firms)
     return {
         "scenario": model.scenario_name,
         "seed": seed,
-        "parameters": dict(model.params),
+        "parameters": parameters,
         "abm_version": __version__,
     }
 
 
-def write_frames(model, out: Path, metadata: dict | None = None) -> list[Path]:
+def firm_path(out: Path) -> Path:
+    """The firm file written beside the model file ``out``: ``<stem>.firms.parquet``."""
+    return out.with_name(out.stem + ".firms.parquet")
+
+
+class CannotWrite(ValueError):
+    """An output file cannot be written; the message is ``cannot write <path>: <reason>``."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+
+
+def _reason(exc: OSError) -> str:
+    """The one-line reason of an OS error (pyarrow's carry the errno in their text)."""
+    code = re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)
+    if isinstance(exc.errno, int) or code:
+        return os.strerror(exc.errno if isinstance(exc.errno, int) else int(code.group(1)))
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class RunOutput:
+    """The files of one run, checked before it and replaced only when it is complete.
+
+    :meth:`check` (no side effects) refuses an existing model or firm file unless
+    ``force``; :meth:`prepare` creates missing folders and a temporary file beside each
+    target, so that the folder's writability and the names are known before the
+    simulation; :meth:`write` writes into the temporary files and :meth:`commit` renames
+    them over the targets (and removes a firm file of an earlier run when this run records
+    no firm data). :meth:`discard` removes whatever is left, including folders it made,
+    so that a failed or interrupted run leaves nothing behind. Every OS error becomes a
+    :class:`CannotWrite`.
+    """
+
+    def __init__(self, out: Path, force: bool = False):
+        self.out = Path(out)
+        self.firms = firm_path(self.out)
+        self.force = force
+        self.firm_data = True
+        self._temps: dict[Path, Path] = {}
+        self._made: list[Path] = []
+        self._committed = False
+
+    def check(self) -> None:
+        """Refuse targets that are folders, not regular files, or exist without ``force``."""
+        for path in (self.out, self.firms):
+            if os.path.isdir(path):
+                raise CannotWrite(path, os.strerror(errno.EISDIR))
+            if not os.path.lexists(path):
+                continue
+            if not os.path.isfile(path):
+                raise CannotWrite(path, "not a regular file")
+            if not self.force:
+                raise CannotWrite(path, "file exists; pass --force to replace it")
+
+    def prepare(self, firm_data: bool = True) -> None:
+        """Make the folder and a temporary file per target; try each new target's name."""
+        self.check()
+        self.firm_data = firm_data
+        self._make_folder(self.out)
+        for path in (self.out, self.firms) if firm_data else (self.out,):
+            try:
+                if not os.path.lexists(path):  # try the name itself (length, characters)
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                    os.unlink(path)
+                temp = path.with_name(f".{secrets.token_hex(6)}.abm-run.tmp")
+                os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except OSError as exc:
+                raise CannotWrite(path, _reason(exc)) from None
+            self._temps[path] = temp
+
+    def _make_folder(self, out: Path) -> None:
+        missing = []
+        folder = out.parent
+        while not os.path.isdir(folder):
+            if os.path.lexists(folder):
+                raise CannotWrite(out, f"{folder} is not a directory")
+            missing.append(folder)
+            folder = folder.parent
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder)
+            except OSError as exc:
+                raise CannotWrite(out, _reason(exc)) from None
+            self._made.append(folder)
+
+    def write(self, model_frame, firm_frame=None) -> None:
+        """Write the frames (pandas) into the temporary files and flush them to disk."""
+        frames = [(self.out, model_frame)]
+        if self.firm_data and firm_frame is not None:
+            frames.append((self.firms, firm_frame))
+        for path, frame in frames:
+            temp = self._temps[path]
+            try:
+                frame.to_parquet(temp, index=False)
+                fd = os.open(temp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise CannotWrite(path, _reason(exc)) from None
+
+    def commit(self) -> list[Path]:
+        """Rename the written files over their targets; return the targets written."""
+        if self.firm_data:
+            self._rename(self.firms)
+        elif os.path.lexists(self.firms):  # an earlier run's firm file, not this run's
+            try:
+                os.unlink(self.firms)
+            except OSError as exc:
+                raise CannotWrite(self.firms, f"cannot remove it: {_reason(exc)}") from None
+        self._rename(self.out)
+        return [self.out, self.firms] if self.firm_data else [self.out]
+
+    def _rename(self, path: Path) -> None:
+        try:
+            os.replace(self._temps[path], path)
+        except OSError as exc:
+            raise CannotWrite(path, _reason(exc)) from None
+        del self._temps[path]
+        self._committed = True
+
+    def discard(self) -> None:
+        """Remove the temporary files left and, when nothing was written, the new folders."""
+        for temp in self._temps.values():
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        self._temps.clear()
+        if not self._committed:
+            for folder in reversed(self._made):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+        self._made.clear()
+
+
+def write_frames(model, out: Path, metadata: dict | None = None, force: bool = True) -> list[Path]:
     """Write the model frame to ``out`` and, when recorded, the firm frame beside it
-    (``<stem>.firms.parquet``); ``metadata`` goes into both files (``DataFrame.attrs``)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = [out]
+    (``<stem>.firms.parquet``), atomically; ``metadata`` goes into both files
+    (``DataFrame.attrs``). Return the paths written."""
+    output = RunOutput(Path(out), force=force)
+    try:
+        output.prepare(bool(model.params.firm_data))
+        output.write(*_frames(model, metadata))
+        return output.commit()
+    finally:
+        output.discard()
+
+
+def _frames(model, metadata: dict | None):
     frame = model.model_frame().reset_index()
     frame.attrs.update(metadata or {})
-    frame.to_parquet(out, index=False)
     firms = model.firm_frame()
-    if len(firms):
-        path = out.with_name(out.stem + ".firms.parquet")
-        firms.attrs.update(metadata or {})
-        firms.to_parquet(path, index=False)
-        written.append(path)
-    return written
+    firms.attrs.update(metadata or {})
+    return frame, firms
 
 
 SUMMARY = (
@@ -124,23 +285,41 @@ def cmd_run(args) -> int:
         raise ValueError(f"--steps: invalid value {args.steps}; allowed: 0 or more years")
     if not args.out.endswith(".parquet"):
         raise ValueError(f"--out: {args.out!r} must end in .parquet")
+    output = RunOutput(Path(args.out), force=args.force)
+    output.check()  # before building: an existing file stops the run at once
     seed = args.seed
     if seed is None:  # draw one, so that the run can be repeated
         import numpy as np
 
         seed = int(np.random.SeedSequence().generate_state(1)[0])
-    t0 = time.perf_counter()
-    model = run_model(args.scenario, args.steps, seed, params, progress=not args.quiet)
-    elapsed = time.perf_counter() - t0
-    written = write_frames(model, Path(args.out), run_metadata(model, seed))
-    frame = model.model_frame()
+    model = build_model(args.scenario, seed, params)
+    try:
+        output.prepare(bool(model.params.firm_data))  # folders, names, writability
+        t0 = time.perf_counter()
+        simulate(model, args.steps, progress=not args.quiet)
+        elapsed = time.perf_counter() - t0
+        output.write(*_frames(model, run_metadata(model, seed)))
+        written = output.commit()
+    finally:
+        output.discard()
     print(
         f"scenario {args.scenario}, seed {seed}, {model.n_firms} firms, "
         f"{args.steps} years in {elapsed:.1f} s"
     )
-    print(summary(frame))
+    print(summary(model.model_frame()))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def seed_value(text: str) -> int:
+    """Parse ``--seed``: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}; allowed: an integer >= 0")
+    return value
 
 
 def cmd_scenarios(args) -> int:
@@ -164,24 +343,52 @@ def cmd_params(args) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``<prog>: error: <message> (see <prog> --help)``."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="abm", description=__doc__)
+    parser = Parser(prog="abm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
         "run",
         help="run one model and write its frames as Parquet",
-        description="Run one model and write its model and firm frames as Parquet.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=(
+            "Run one model and write its model frame to OUT and its firm frame to "
+            "<OUT stem>.firms.parquet. Existing files are replaced only with --force."
+        ),
     )
-    run.add_argument("--scenario", default="baseline", help="preset name, or names joined by +")
-    run.add_argument("--steps", type=int, default=40, help="years to simulate (default 40)")
     run.add_argument(
-        "--seed", type=int, default=None, help="seed of the model's generator (default: drawn)"
+        "--scenario",
+        default="baseline",
+        help="preset name, or names joined by + (default: %(default)s)",
     )
-    run.add_argument("--out", default="run.parquet", help="model frame Parquet file")
-    run.add_argument("--n-firms", type=int, default=None, help="shortcut for --set n_firms=N")
+    run.add_argument(
+        "--steps", type=int, default=40, help="years to simulate (default: %(default)s)"
+    )
+    run.add_argument(
+        "--seed",
+        type=seed_value,
+        default=None,
+        help="seed of the model's generator, an integer >= 0 (default: drawn and printed)",
+    )
+    run.add_argument(
+        "--out", default="run.parquet", help="model frame Parquet file (default: %(default)s)"
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT and its firm file if they exist (a firm file of an earlier run is "
+        "removed when this run records no firm data)",
+    )
+    run.add_argument(
+        "--n-firms", type=int, default=None, metavar="N", help="shortcut for --set n_firms=N"
+    )
     run.add_argument(
         "--set",
         action="append",
@@ -214,10 +421,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:  # e.g. 'abm params | head -1': stop quietly, like other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, FileNotFoundError) as exc:
         print(f"abm {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # any other failure of the system: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"abm {args.command}: error: {where}{_reason(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
