@@ -69,22 +69,76 @@ def _canonical(u: np.ndarray, v: np.ndarray):
     return (key >> 32).astype(np.int64), (key & 0xFFFFFFFF).astype(np.int64)
 
 
+#: Largest graph file read, in bytes (checked before reading).
+GRAPH_FILE_MAX_BYTES = 100 * 2**20
+
+
+def _graph_error(path: str, message: str) -> ValueError:
+    return ValueError(f"parameter 'topology': graph file {path!r} {message}")
+
+
+def _read_edge_list(path: str, text: str) -> nx.Graph:
+    """A whitespace edge list: two node names per line; ``#`` starts a comment."""
+    g = nx.Graph()
+    for number, line in enumerate(text.splitlines(), 1):
+        tokens = line.split("#", 1)[0].split()
+        if not tokens:
+            continue
+        if len(tokens) != 2:
+            raise ValueError(
+                f"parameter 'topology': graph file {path!r}, line {number}: "
+                "expected an edge as two node names separated by "
+                f"whitespace, got {len(tokens)} field{'s' if len(tokens) != 1 else ''} "
+                f"({line.strip()[:60]!r}); allowed: GraphML (.graphml, .xml) or an edge list",
+            )
+        g.add_edge(*tokens)
+    return g
+
+
 def read_graph_file(path: str) -> nx.Graph:
-    """Read a user's graph from GraphML (``.graphml``/``.xml``) or a whitespace edge list."""
+    """Read a user's graph: GraphML (``.graphml``/``.xml``, or a file that starts with
+    ``<``) or a whitespace edge list (exactly two node names per line, ``#`` comments).
+
+    The file must be at most :data:`GRAPH_FILE_MAX_BYTES` (checked before it is read) and
+    hold a node count within the bounds of ``n_firms``; anything else raises ``ValueError``
+    naming the file, the line where that applies, and what is allowed.
+    """
+    from abm.params import PARAMETERS
+
     if not os.path.isfile(path):
-        raise ValueError(f"parameter 'topology': graph file {path!r} does not exist")
+        what = "is not a file" if os.path.exists(path) else "does not exist"
+        raise _graph_error(path, what)
     try:
-        if path.lower().endswith((".graphml", ".xml")):
-            g = nx.read_graphml(path)
-        else:
-            g = nx.read_edgelist(path, comments="#", data=False)
-    except Exception as exc:  # networkx raises many types for malformed files
-        raise ValueError(
-            f"parameter 'topology': cannot read graph file {path!r} "
-            f"(GraphML or edge list expected): {exc}"
-        ) from None
-    if g.number_of_nodes() < 2:
-        raise ValueError(f"parameter 'topology': graph file {path!r} has fewer than 2 nodes")
+        size = os.path.getsize(path)
+        if size > GRAPH_FILE_MAX_BYTES:
+            raise _graph_error(
+                path,
+                f"is {size / 2**20:,.1f} MiB; allowed: at most {GRAPH_FILE_MAX_BYTES // 2**20} MiB",
+            )
+        with open(path, "rb") as fh:
+            data = fh.read(GRAPH_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise _graph_error(path, f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise _graph_error(path, "is not a text file; allowed: GraphML or an edge list")
+    if path.lower().endswith((".graphml", ".xml")) or text.lstrip().startswith("<"):
+        try:
+            g = nx.parse_graphml(data)  # the bytes already read and checked
+        except Exception as exc:  # networkx and XML parsers raise many types
+            message = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise _graph_error(path, f"is not valid GraphML: {message}") from None
+    else:
+        g = _read_edge_list(path, text)
+    low, high = PARAMETERS["n_firms"].low, PARAMETERS["n_firms"].high
+    n = g.number_of_nodes()
+    if not low <= n <= high:
+        raise _graph_error(
+            path, f"has {n:,} nodes; allowed: {low:,} to {high:,} (the bounds of n_firms)"
+        )
     return nx.Graph(g)
 
 

@@ -7,7 +7,8 @@ from mesa.discrete_space import Network
 
 from abm import TradeClusterModel
 from abm.agents import ForeignTradeFirm, ResearchInstitute
-from abm.network import Ties, sbm_edges
+from abm.network import GRAPH_FILE_MAX_BYTES, Ties, read_graph_file, sbm_edges
+from abm.params import PARAMETERS
 from tests.conftest import run_model
 
 
@@ -61,6 +62,83 @@ def test_malformed_graph_file_gives_a_clear_error(tmp_path):
         TradeClusterModel(topology=str(bad), rng=1)
     with pytest.raises(ValueError, match="topology"):
         TradeClusterModel(topology=str(tmp_path / "missing.edges"), rng=1)
+
+
+def ring(n: int) -> str:
+    return "".join(f"f{i} f{(i + 1) % n}\n" for i in range(n))
+
+
+def test_edge_list_with_comments_blank_lines_and_graphml_without_extension(tmp_path):
+    edges = tmp_path / "ring.txt"
+    edges.write_text("# a ring of 12 firms\n\n" + ring(12).replace("\n", "  # tie\n", 1))
+    g = read_graph_file(str(edges))
+    assert g.number_of_nodes() == 12 and g.number_of_edges() == 12
+    graphml = tmp_path / "ring.net"
+    nx.write_graphml(g, graphml)
+    again = read_graph_file(str(graphml))
+    assert set(again.nodes) == set(g.nodes)
+    assert {frozenset(e) for e in again.edges} == {frozenset(e) for e in g.edges}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Dear reader,\nthis is a letter.\n", [", line 2:", "got 4 fields"]),  # prose
+        ("root:x:0:0:root:/root:/bin/bash\n", ["line 1", "got 1 field "]),
+        (ring(12) + "lonely\n", ["line 13", "got 1 field ", "'lonely'"]),
+        ("# weighted\n" + ring(12).replace("f1 f2", "f1 f2 0.5"), ["line 3", "got 3 fields"]),
+    ],
+)
+def test_edge_lines_must_hold_exactly_two_names(tmp_path, text, words):
+    path = tmp_path / "edges.txt"
+    path.write_text(text)
+    with pytest.raises(ValueError) as info:
+        read_graph_file(str(path))
+    message = str(info.value)
+    assert message.startswith(f"parameter 'topology': graph file {str(path)!r}, line ")
+    assert all(w in message for w in words), message
+    assert "GraphML" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("n", ["low", "high"])
+def test_node_count_must_be_within_the_bounds_of_n_firms(tmp_path, n):
+    bounds = PARAMETERS["n_firms"]
+    count = bounds.low - 1 if n == "low" else bounds.high + 1
+    path = tmp_path / "edges.txt"
+    path.write_text(ring(count))
+    with pytest.raises(ValueError, match=f"has {count:,} nodes; allowed: {bounds.low:,} to "):
+        read_graph_file(str(path))
+    path.write_text(ring(bounds.low))
+    assert read_graph_file(str(path)).number_of_nodes() == bounds.low
+
+
+def test_graphml_node_count_is_checked_too(tmp_path):
+    path = tmp_path / "tiny.graphml"
+    nx.write_graphml(nx.path_graph(3), path)
+    with pytest.raises(ValueError, match="has 3 nodes; allowed: 10 "):
+        read_graph_file(str(path))
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as fh:  # sparse: no newline in GRAPH_FILE_MAX_BYTES + 1 bytes
+        fh.truncate(GRAPH_FILE_MAX_BYTES + 1)
+
+    def no_open(*args, **kwargs):
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr("builtins.open", no_open)
+    with pytest.raises(ValueError, match=r"is 100\.0 MiB; allowed: at most 100 MiB"):
+        read_graph_file(str(path))
+
+
+def test_binary_files_and_folders_are_refused(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError, match="is not a text file"):
+        read_graph_file(str(path))
+    with pytest.raises(ValueError, match="is not a file"):
+        read_graph_file(str(tmp_path))
 
 
 def test_collaboration_adds_and_strengthens_ties():
