@@ -40,14 +40,16 @@ def tiny(**extra):
 
 
 def frames(out: Path) -> dict[str, pd.DataFrame]:
-    return {p.name: pd.read_parquet(p) for p in sorted((out / "runs").glob("*.parquet"))}
+    """Every run file (model and firm frames) of a results directory."""
+    paths = sorted([*(out / "runs").glob("*.parquet"), *(out / "firms").glob("*.parquet")])
+    return {f"{p.parent.name}/{p.name}": pd.read_parquet(p) for p in paths}
 
 
-def boom_factory(*, scenario, rng, **params):
+def boom_factory(*, preset, rng, **params):
     """A model factory whose second grid point raises at run time."""
     if params.get("carbon_price") == 80.0:
         raise RuntimeError("poisoned point")
-    return TradeClusterModel(scenario=scenario, rng=rng, **params)
+    return TradeClusterModel(preset=preset, rng=rng, **params)
 
 
 class Interrupt:
@@ -56,10 +58,10 @@ class Interrupt:
     def __init__(self, at_seed):
         self.at_seed = at_seed
 
-    def __call__(self, *, scenario, rng, **params):
+    def __call__(self, *, preset, rng, **params):
         if rng == self.at_seed:
             raise KeyboardInterrupt
-        return TradeClusterModel(scenario=scenario, rng=rng, **params)
+        return TradeClusterModel(preset=preset, rng=rng, **params)
 
 
 def test_run_matches_a_direct_model_run(tmp_path):
@@ -68,13 +70,13 @@ def test_run_matches_a_direct_model_run(tmp_path):
     assert summary.ok == 4 and summary.success and summary.skipped == 0
     spec = exp.runs()[3]
     assert spec.run_id == "p0001_r01"
-    model = TradeClusterModel(scenario=spec.scenario, rng=spec.seed, **spec.params)
+    model = TradeClusterModel(preset=spec.preset, rng=spec.seed, **spec.params)
     for _ in range(spec.steps):
         model.step()
     want = model.model_frame()[["year", "upgrading_index", "emissions", "green_share"]]
     got = pd.read_parquet(tmp_path / "runs" / "p0001_r01.parquet").set_index("Step")
     pd.testing.assert_frame_equal(got[want.columns], want, check_names=False)
-    firms = pd.read_parquet(tmp_path / "runs" / "p0001_r01.firms.parquet")
+    firms = pd.read_parquet(tmp_path / "firms" / "p0001_r01.parquet")
     assert len(firms) == 4 * model.n_firms or len(firms) > 0
 
 
@@ -101,7 +103,7 @@ def test_identical_output_serial_process_and_dask(tmp_path):
     }
     assert seeds["serial"] == seeds["process"] == seeds["dask"]
     # different replicates really differ
-    a, b = outs["serial"]["p0000_r00.parquet"], outs["serial"]["p0000_r01.parquet"]
+    a, b = outs["serial"]["runs/p0000_r00.parquet"], outs["serial"]["runs/p0000_r01.parquet"]
     assert not a["emissions"].equals(b["emissions"])
 
 

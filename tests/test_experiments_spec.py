@@ -37,11 +37,11 @@ def test_factorial_points_and_scenarios():
     points = exp.points()
     assert len(points) == 16
     assert exp.kind == "factorial"
-    assert points[0].scenario == "baseline"
-    assert points[-1].scenario == "+".join(MODES)
+    assert points[0].preset == "baseline"
+    assert points[-1].preset == "+".join(MODES)
     for p in points:
         active = [m for m in MODES if p.factors[m]]
-        assert p.scenario == ("+".join(active) or "baseline")
+        assert p.preset == ("+".join(active) or "baseline")
     assert exp.replicates == 10 and exp.steps == 40
 
 
@@ -60,7 +60,7 @@ def test_grid_is_full_factorial(tmp_path):
     exp = load_experiment(path)
     points = exp.points()
     assert len(points) == 12 and exp.n_runs == 24
-    combos = {(p.params["carbon_price"], p.params["cbam_coverage"], p.scenario) for p in points}
+    combos = {(p.params["carbon_price"], p.params["cbam_coverage"], p.preset) for p in points}
     assert len(combos) == 12
     assert all(isinstance(p.params["carbon_price"], float) for p in points)  # converted
 
@@ -152,11 +152,45 @@ BAD_INPUTS = {
     ),
     "out_of_bounds": ("[fixed]\ncbam_coverage = 1.5\n", ["[fixed] cbam_coverage", "1.5", "[0, 1]"]),
     "int_not_float": ("[fixed]\nn_firms = 30.5\n", ["n_firms", "30.5", "an integer"]),
-    "bad_steps": ('steps = "forty"\n', ["steps", "'forty'", "integer >= 1"]),
+    "bad_steps": ('steps = "forty"\n', ["steps", "'forty'", "an integer in [1, 1000]"]),
+    "too_many_steps": ("steps = 100000\n", ["steps", "100000", "an integer in [1, 1000]"]),
+    "name_path": ('name = "../../x"\n', ["name", "'../../x'", "a file name of"]),
+    "name_absolute": ('name = "/tmp/x"\n', ["name", "'/tmp/x'", "letters, digits"]),
+    "name_dot": ('name = ".."\n', ["name", "'..'", "not starting with '.'"]),
+    "name_not_string": ("name = 3\n", ["name", "3", "a file name"]),
+    "nested_modes": (
+        '[factorial]\nmodes = ["technology", "combined"]\n',
+        ["[factorial] modes", "'technology' and 'combined' both set", "allowed"],
+    ),
+    "huge_grid": (
+        "[grid]\n"
+        + "".join(
+            f"{n} = [{', '.join(str(0.1 * i) for i in range(10))}]\n"
+            for n in (
+                "cbam_coverage",
+                "green_rd_subsidy",
+                "adoption_subsidy",
+                "spillover_rate",
+                "platform_cost",
+                "green_rd_share",
+            )
+        ),
+        ["design", "1,000,000 runs", "at most 100,000", "--allow-large"],
+    ),
+    "huge_sobol": (
+        '[sampler]\nmethod = "sobol"\nn = 16777216\n[sampler.ranges]\n'
+        "carbon_price = [1, 2]\nrd_boost = [1, 2]\n",
+        ["design", "67,108,864 runs", "at most 100,000"],
+    ),
+    "preset_and_scenario": (
+        'preset = "policy"\nscenario = "policy"\n',
+        ["scenario", "also given as preset"],
+    ),
     "zero_replicates": ("replicates = 0\n", ["replicates", "0"]),
     "empty_grid": ("[grid]\n", ["[grid] is empty"]),
     "empty_grid_list": ("[grid]\ncarbon_price = []\n", ["[grid] carbon_price", "empty list"]),
     "bad_scenario": ('scenario = "policy+magic"\n', ["scenario", "'magic'"]),
+    "bad_preset": ('preset = "policy+magic"\n', ["preset", "'magic'"]),
     "bad_mode": ('[factorial]\nmodes = ["technology", "tech"]\n', ["[factorial] modes", "'tech'"]),
     "bad_sampler": ('[sampler]\nmethod = "latin"\nn = 8\n', ["[sampler] method", "'latin'"]),
     "sobol_n": (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -9,10 +11,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.experiments.runner import read_experiment_json, read_manifest, run_paths
+from abm.experiments.runner import (
+    check_run,
+    describe_left_out,
+    read_experiment_json,
+    read_manifest,
+    run_paths,
+)
 
 #: Columns that identify a run in :func:`load_results`.
-ID_COLUMNS = ("run_id", "point", "replicate", "seed", "scenario")
+ID_COLUMNS = ("run_id", "point", "replicate", "seed", "preset")
 
 
 #: Columns of the manifest that describe a run (not its parameters).
@@ -21,7 +29,7 @@ MANIFEST_COLUMNS = (
     "point",
     "replicate",
     "seed",
-    "scenario",
+    "preset",
     "status",
     "error",
     "duration_s",
@@ -47,6 +55,7 @@ def load_manifest(out_dir: str | Path) -> pd.DataFrame:
         raise FileNotFoundError(f"results directory not found: {out_dir}")
     rows = []
     for rec in records.values():
+        rec = {"preset": rec.get("scenario"), **rec}  # records before 'preset'
         row = {k: rec.get(k) for k in MANIFEST_COLUMNS}
         row.update(rec.get("factors") or {})
         for k, v in (rec.get("params") or {}).items():
@@ -65,9 +74,11 @@ def load_results(
 ) -> pd.DataFrame:
     """All finished runs of a results directory as one tidy frame.
 
-    One row per run and step, with the columns ``run_id, point, replicate, seed, scenario``,
+    One row per run and step, with the columns ``run_id, point, replicate, seed, preset``,
     one boolean column per factorial mode, parameter columns, then ``Step, year`` and the
-    reporters.
+    reporters. Failed runs and runs whose file is missing or corrupt (its sha256 differs
+    from the manifest's) are left out with a warning that counts them by reason; the runs
+    left out and why are in ``frame.attrs["left_out"]`` (run id -> reason).
 
     Parameters
     ----------
@@ -91,15 +102,10 @@ def load_results(
     exp = read_experiment_json(out_dir) or {}
     if not len(manifest):
         raise ValueError(f"{out_dir}: no runs recorded (no {out_dir / 'manifest.jsonl'})")
-    ok = manifest[manifest["status"] == "ok"]
-    failed = manifest[manifest["status"] != "ok"]
-    if len(failed):
-        warnings.warn(
-            f"{out_dir}: {len(failed)} failed run(s) left out: "
-            + ", ".join(failed["run_id"].head(5))
-            + ("..." if len(failed) > 5 else ""),
-            stacklevel=2,
-        )
+    frames, reasons = _read_runs(out_dir)
+    if reasons:
+        warnings.warn(f"{out_dir}: {describe_left_out(reasons)}", stacklevel=2)
+    ok = manifest[~manifest["run_id"].isin(list(reasons))]
     modes = [m for m in exp.get("modes", []) if m in manifest.columns]
     if isinstance(params, str):
         if params == "experiment":
@@ -115,28 +121,29 @@ def load_results(
             )
     else:
         names = list(params)
-    names = [n for n in dict.fromkeys(names) if n != "scenario" and n in manifest.columns]
-
-    frames = []
-    for rec in ok.itertuples(index=False):
-        path = run_paths(out_dir, rec.run_id)[0]
-        if not path.exists():
-            warnings.warn(
-                f"{out_dir}: run {rec.run_id} is recorded but {path} is missing", stacklevel=2
-            )
-            continue
-        frames.append(pd.read_parquet(path))
+    names = [
+        n for n in dict.fromkeys(names) if n not in ("scenario", "preset") and n in manifest.columns
+    ]
     if not frames:
         raise ValueError(f"{out_dir}: no finished runs to load")
     data = pd.concat(frames, ignore_index=True)
-    data = data.drop(columns=[c for c in ("point", "replicate") if c in data.columns])
+    # the run files' own id columns (point, seed, preset, mode_*, param_*) come from the
+    # manifest here, with the parameters under their own names
+    data = data.drop(
+        columns=[
+            c
+            for c in data.columns
+            if c in ("point", "replicate", "seed", "preset", "scenario")
+            or c.startswith(("param_", "mode_"))
+        ]
+    )
     # A parameter that is also a reporter (carbon_price, n_firms, ...): a varied parameter
     # keeps the name and the reporter becomes <name>_reporter; a fixed one is left out.
     varied = set(exp.get("varied", []))
     clash = [n for n in names if n in data.columns]
     data = data.rename(columns={n: f"{n}_reporter" for n in clash if n in varied})
     names = [n for n in names if n not in clash or n in varied]
-    meta = ok[["run_id", "point", "replicate", "seed", "scenario", *modes, *names]].copy()
+    meta = ok[["run_id", "point", "replicate", "seed", "preset", *modes, *names]].copy()
     for m in modes:
         meta[m] = meta[m].astype(bool)
     out = meta.merge(data, on="run_id", how="inner", validate="one_to_many")
@@ -152,7 +159,32 @@ def load_results(
         ]
     out = out.sort_values(["point", "replicate", "Step"], kind="stable").reset_index(drop=True)
     out.attrs["experiment"] = exp
+    out.attrs["left_out"] = reasons
     return out
+
+
+def _read_runs(out_dir: Path) -> tuple[list[pd.DataFrame], dict[str, str]]:
+    """The model frames of the intact finished runs, and the runs left out with the reason.
+
+    A file whose sha256 differs from the manifest's is left out as corrupt.
+    """
+    frames, reasons = [], {}
+    for rid, rec in sorted(read_manifest(out_dir).items()):
+        if rec.get("status") != "ok":
+            reasons[rid] = check_run(out_dir, rec) or "failed"
+            continue
+        path = run_paths(out_dir, rid)[0]
+        try:
+            data = path.read_bytes()
+        except OSError:
+            reasons[rid] = f"missing file {path}"
+            continue
+        want = (rec.get("sha256") or {}).get("model")
+        if want is not None and hashlib.sha256(data).hexdigest() != want:
+            reasons[rid] = f"corrupt file {path} (sha256 differs from the manifest)"
+            continue
+        frames.append(pd.read_parquet(io.BytesIO(data)))
+    return frames, reasons
 
 
 _MANIFEST_COLS = set(MANIFEST_COLUMNS)
@@ -173,7 +205,7 @@ def load_firms(out_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.
 def design_columns(frame: pd.DataFrame) -> list[str]:
     """Columns that describe a design point (scenario, modes, varied parameters)."""
     exp = frame.attrs.get("experiment", {}) or {}
-    cols = ["scenario", *exp.get("modes", []), *exp.get("varied", [])]
+    cols = ["preset", "scenario", *exp.get("modes", []), *exp.get("varied", [])]
     return [c for c in dict.fromkeys(cols) if c in frame.columns and c != "point"]
 
 

@@ -14,11 +14,15 @@ from abm.experiments.runner import (
     EXECUTORS,
     SweepSummary,
     execute,
+    export_results,
+    left_out,
     read_experiment_json,
     read_manifest,
     run_experiment,
 )
 from abm.experiments.spec import (
+    MAX_RUNS,
+    MAX_STEPS,
     Experiment,
     ExperimentError,
     Point,
@@ -33,6 +37,8 @@ from abm.experiments.spec import (
 
 __all__ = [
     "EXECUTORS",
+    "MAX_RUNS",
+    "MAX_STEPS",
     "Experiment",
     "ExperimentError",
     "Point",
@@ -41,6 +47,8 @@ __all__ = [
     "SweepSummary",
     "describe",
     "execute",
+    "export_results",
+    "left_out",
     "load_experiment",
     "parse_experiment",
     "read_experiment_json",

@@ -20,12 +20,40 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}; allowed: a number of seconds in (0, 86400]"
+        )
+    return value
+
+
+def _steps(text: str) -> int:
+    from abm.experiments.spec import MAX_STEPS
+
+    value = _positive(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}; allowed: an integer in [1, {MAX_STEPS}]"
+        )
+    return value
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def cmd_run(args) -> int:
     from abm.cli import parse_sets
     from abm.experiments.runner import run_experiment
-    from abm.experiments.spec import describe, load_experiment
+    from abm.experiments.spec import MAX_RUNS, describe, load_experiment
 
-    exp = load_experiment(args.file)
+    max_runs = None if args.allow_large else MAX_RUNS
+    exp = load_experiment(args.file, max_runs=max_runs)
     try:
         sets = parse_sets(args.set)
     except ValueError as exc:
@@ -38,9 +66,12 @@ def cmd_run(args) -> int:
         sample_size=args.sample_size,
         firm_data=True if args.firm_data else None,
     )
-    if args.scheduler and args.executor != "dask":
+    exp.check_size(max_runs)
+    if args.scheduler is not None and args.executor != "dask":
         raise ValueError("--scheduler needs --executor dask")
-    out = Path(args.out) if args.out else Path("results") / exp.name
+    out = Path(args.out) if args.out is not None else Path("results") / exp.name
+    if args.out is not None and not args.out.strip():
+        raise ValueError("--out: invalid value ''; allowed: a directory path")
     print(describe(exp))
     if args.dry_run:
         print(f"dry run: nothing written (would write to {out})")
@@ -62,6 +93,9 @@ def cmd_run(args) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             progress=not args.quiet,
+            max_runs=max_runs,
+            worker_timeout=args.worker_timeout,
+            log=_err,
         )
     except KeyboardInterrupt:
         print(
@@ -95,12 +129,29 @@ def cmd_run(args) -> int:
 
 def cmd_report(args) -> int:
     from abm.experiments.report import write_report
+    from abm.experiments.runner import describe_left_out, left_out
 
     written = write_report(args.dir, reporters=args.reporter, year=args.year, dest=args.dest)
     summary = next(p for p in written if p.name == "summary.txt")
-    print(summary.read_text(encoding="utf-8").split("\n\n", 1)[0])  # header and notes
+    head = summary.read_text(encoding="utf-8").split("\n\n", 1)[0]  # header and notes
+    print(head)
+    note = describe_left_out(left_out(args.dir))
+    if note and "left out" not in head:
+        print(note)
     for path in written:
         print(f"wrote {path}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from abm.experiments.runner import describe_left_out, export_results
+
+    n, reasons = export_results(args.dir, args.out, firms=args.firms)
+    rows = "firm" if args.firms else "model"
+    print(f"wrote {args.out}: {rows} rows of {n} run{'s' * (n != 1)}")
+    note = describe_left_out(reasons)
+    if note:
+        print(note)
     return 0
 
 
@@ -135,7 +186,7 @@ def register(subparsers) -> None:
         "tcp://10.0.0.5:8786, or its scheduler file",
     )
     run.add_argument("--replicates", type=_positive, help="override the number of replicates")
-    run.add_argument("--steps", type=_positive, help="override the number of years")
+    run.add_argument("--steps", type=_steps, help="override the number of years (at most 1000)")
     run.add_argument("--base-seed", type=int, help="override the base seed")
     run.add_argument("--sample-size", type=_positive, help="override the sampler's n")
     run.add_argument(
@@ -146,6 +197,18 @@ def register(subparsers) -> None:
     )
     run.add_argument(
         "--firm-data", action="store_true", help="keep the firm frame of every run (large)"
+    )
+    run.add_argument(
+        "--worker-timeout",
+        type=_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="with --scheduler: how long to wait for a first worker (default 120)",
+    )
+    run.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run designs of more than 100,000 runs (refused otherwise)",
     )
     run.add_argument("--dry-run", action="store_true", help="validate and count runs only")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -165,3 +228,14 @@ def register(subparsers) -> None:
     rep.add_argument("--year", type=int, help="year of the tables (default: the last)")
     rep.add_argument("--dest", help="where to write (default DIR/report)")
     rep.set_defaults(func=cmd_report)
+
+    exp_ = sub.add_parser(
+        "export",
+        help="write every finished run of a results directory into one tidy Parquet file",
+        description="Write the model rows (or firm rows) of every finished run of a results "
+        "directory into one Parquet file, with run ids, seeds, presets and swept values.",
+    )
+    exp_.add_argument("dir", help="results directory of 'abm experiment run'")
+    exp_.add_argument("--out", required=True, help="the Parquet file to write")
+    exp_.add_argument("--firms", action="store_true", help="export the firm rows instead")
+    exp_.set_defaults(func=cmd_export)

@@ -1,6 +1,6 @@
 """Experiment files: parse and validate a TOML experiment, expand it into points and runs.
 
-An experiment is a base scenario, fixed parameters and one design: a full-factorial grid
+An experiment is a base preset, fixed parameters and one design: a full-factorial grid
 over parameter lists, the 2^k factorial of promotion modes (each on or off), or a SALib
 sampler (Sobol or Morris) over parameter ranges. Each point is run ``replicates`` times with
 seeds derived from ``base_seed`` through :class:`numpy.random.SeedSequence`, so a run's seed
@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -31,6 +33,7 @@ from abm.scenarios import MODES, SCENARIOS, scenario_values
 TOP_KEYS = (
     "name",
     "description",
+    "preset",
     "scenario",
     "steps",
     "replicates",
@@ -57,6 +60,15 @@ SAMPLER_KEYS = (
 SAMPLER_METHODS = ("sobol", "morris")
 #: Parameters the runner sets itself; experiment files set them through top-level keys.
 RESERVED = ("firm_data",)
+#: Most years a run may simulate (``steps``); the model starts in 2020.
+MAX_STEPS = 1000
+#: Most runs (points x replicates) an experiment may have unless the limit is lifted
+#: (``--allow-large``, ``max_runs=None``); designs are counted before they are built.
+MAX_RUNS = 100_000
+#: An experiment name is a file name: letters, digits, '.', '_', '-'; at most 64 characters.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+#: Designs up to this many points have every point checked at load; larger ones a sample.
+_CHECK_ALL_POINTS = 5000
 
 
 class ExperimentError(ValueError):
@@ -124,10 +136,10 @@ class Sampler:
 
 @dataclass(frozen=True)
 class Point:
-    """One design point: a scenario and the parameter overrides of its runs."""
+    """One design point: a preset and the parameter overrides of its runs."""
 
     index: int
-    scenario: str
+    preset: str
     params: dict[str, Any]
     factors: dict[str, bool] = field(default_factory=dict)
     varied: dict[str, Any] = field(default_factory=dict)
@@ -142,17 +154,20 @@ class RunSpec:
     point: int
     replicate: int
     seed: int
-    scenario: str
+    preset: str
     params: dict[str, Any]
     steps: int
     reporters: tuple[str, ...] | None
     firm_data: bool
     factors: dict[str, bool] = field(default_factory=dict)
+    #: The point's swept values (parameter -> value; ``preset`` when the grid varies it).
+    varied: dict[str, Any] = field(default_factory=dict)
+    experiment: str = ""
 
     def key(self) -> dict:
         """What determines the run's output (everything but its name)."""
         return {
-            "scenario": self.scenario,
+            "preset": self.preset,
             "params": dict(sorted(self.params.items())),
             "steps": self.steps,
             "seed": self.seed,
@@ -186,7 +201,7 @@ class Experiment:
     """A validated experiment: what to vary, how often, for how long, what to keep."""
 
     name: str
-    scenario: str = "baseline"
+    preset: str = "baseline"
     steps: int = 40
     replicates: int = 1
     base_seed: int = 0
@@ -214,13 +229,38 @@ class Experiment:
 
     @property
     def varied(self) -> tuple[str, ...]:
-        """Names of the parameters (and ``scenario``) that differ between points."""
+        """Names of the parameters (and ``preset``) that differ between points."""
         if self.sampler is not None:
             return tuple(self.sampler.ranges)
         return tuple(self.grid)
 
-    def _scenario_with(self, active: list[str]) -> str:
-        names = [] if self.scenario == "baseline" else [self.scenario]
+    @property
+    def n_points(self) -> int:
+        """Number of design points, counted without building the design."""
+        if self.sampler is not None:
+            s = self.sampler
+            k = len(s.ranges)
+            if s.method == "sobol":
+                return s.n * (2 * k + 2 if s.calc_second_order else k + 2)
+            return (s.optimal_trajectories or s.n) * (k + 1)
+        return 2 ** len(self.modes) * math.prod(len(v) for v in self.grid.values())
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs (points x replicates), counted without building the design."""
+        return self.n_points * self.replicates
+
+    def check_size(self, max_runs: int | None = MAX_RUNS, where: str | None = None) -> None:
+        """Refuse a design of more than ``max_runs`` runs (``None``: no limit)."""
+        if max_runs is not None and self.n_runs > max_runs:
+            raise ExperimentError(
+                f"{where or self.source or self.name}: design: {self.n_points:,} points x "
+                f"{self.replicates} replicates = {self.n_runs:,} runs; allowed: at most "
+                f"{max_runs:,} (use --allow-large, or max_runs=None, to run it anyway)"
+            )
+
+    def _preset_with(self, active: list[str]) -> str:
+        names = [] if self.preset == "baseline" else [self.preset]
         names += active
         return "+".join(names) if names else "baseline"
 
@@ -238,7 +278,7 @@ class Experiment:
                 out.append(
                     Point(
                         i,
-                        self.scenario,
+                        self.preset,
                         {**base, **values},
                         varied=values,
                         sample=tuple(float(x) for x in row),
@@ -254,14 +294,14 @@ class Experiment:
             active = [m for m, on in factors.items() if on]
             for values in grid_combos:
                 varied = dict(zip(grid_names, values, strict=True))
-                scenario = self._scenario_with(active)
+                preset = self._preset_with(active)
                 params = dict(base)
                 for k, v in varied.items():
-                    if k == "scenario":
-                        scenario = v
+                    if k == "preset":
+                        preset = v
                     else:
                         params[k] = v
-                out.append(Point(i, scenario, params, factors, varied))
+                out.append(Point(i, preset, params, factors, varied))
                 i += 1
         return out
 
@@ -274,20 +314,18 @@ class Experiment:
                 point=p.index,
                 replicate=r,
                 seed=seed_for(self.base_seed, p.index, r, self.common_random_numbers),
-                scenario=p.scenario,
+                preset=p.preset,
                 params=dict(p.params),
                 steps=self.steps,
                 reporters=self.reporters,
                 firm_data=self.firm_data,
                 factors=dict(p.factors),
+                varied=dict(p.varied),
+                experiment=self.name,
             )
             for p in points
             for r in range(self.replicates)
         ]
-
-    @property
-    def n_runs(self) -> int:
-        return len(self.points()) * self.replicates
 
     # ------------------------------------------------------------------ overrides
     def with_overrides(
@@ -306,7 +344,7 @@ class Experiment:
         if replicates is not None:
             changes["replicates"] = _positive_int(replicates, "replicates", where)
         if steps is not None:
-            changes["steps"] = _positive_int(steps, "steps", where)
+            changes["steps"] = _positive_int(steps, "steps", where, maximum=MAX_STEPS)
         if base_seed is not None:
             changes["base_seed"] = _seed(base_seed, "base_seed", where)
         if firm_data is not None:
@@ -336,7 +374,7 @@ class Experiment:
             "description": self.description,
             "source": self.source,
             "kind": self.kind,
-            "scenario": self.scenario,
+            "preset": self.preset,
             "steps": self.steps,
             "replicates": self.replicates,
             "base_seed": self.base_seed,
@@ -352,10 +390,29 @@ class Experiment:
 
 
 # ---------------------------------------------------------------------- validation helpers
-def _positive_int(value, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+def _positive_int(
+    value, name: str, where: str, minimum: int = 1, maximum: int | None = None
+) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        allowed = (
+            f"an integer >= {minimum}"
+            if maximum is None
+            else f"an integer in [{minimum}, {maximum}]"
+        )
+        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: {allowed}")
+    return value
+
+
+def _name(value, where: str) -> str:
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
         raise ExperimentError(
-            f"{where}: {name}: invalid value {value!r}; allowed: an integer >= {minimum}"
+            f"{where}: name: invalid value {value!r}; allowed: a file name of 1-64 letters, "
+            "digits, '.', '_' or '-', not starting with '.' or '-'"
         )
     return value
 
@@ -463,8 +520,13 @@ def _check_grid(table: dict, where: str) -> dict[str, list]:
     if not table:
         raise ExperimentError(f"{where}: [grid] is empty; give at least one parameter list")
     out: dict[str, list] = {}
+    if "preset" in table and "scenario" in table:
+        raise ExperimentError(
+            f"{where}: [grid] scenario: also given as preset; keep one (preset, the new name)"
+        )
     for name, values in table.items():
-        if name != "scenario":
+        name = "preset" if name == "scenario" else name  # the former name of preset
+        if name != "preset":
             _param(name, where, "grid")
         if not isinstance(values, list):
             values = [values]
@@ -473,7 +535,7 @@ def _check_grid(table: dict, where: str) -> dict[str, list]:
         checked = []
         for i, v in enumerate(values):
             label = f"[grid] {name}[{i}]"
-            if name == "scenario":
+            if name == "preset":
                 checked.append(_check_scenario(v, where, label))
             else:
                 checked.append(_check_value(name, v, where, label))
@@ -535,16 +597,28 @@ def _check_sampler(table: dict, base_seed: int, where: str) -> Sampler:
     return Sampler(method, n, seed, ranges, second, scramble, levels, optimal)
 
 
-def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = None) -> Experiment:
-    """Validate a parsed experiment table; ``where`` prefixes every error message."""
+def parse_experiment(
+    data: Mapping[str, Any],
+    where: str,
+    name: str | None = None,
+    max_runs: int | None = MAX_RUNS,
+) -> Experiment:
+    """Validate a parsed experiment table; ``where`` prefixes every error message.
+
+    A design of more than ``max_runs`` runs is refused (``None``: no limit); it is counted
+    before it is built.
+    """
     data = dict(data)
     _check_keys(data, TOP_KEYS, where)
-    name = _str(data.get("name", name or "experiment"), "name", where)
+    name = _name(data.get("name", name or "experiment"), where)
     description = _str(data.get("description", ""), "description", where)
-    scenario = _check_scenario(
-        _str(data.get("scenario", "baseline"), "scenario", where), where, "scenario"
-    )
-    steps = _positive_int(data.get("steps", 40), "steps", where)
+    if "preset" in data and "scenario" in data:
+        raise ExperimentError(
+            f"{where}: scenario: also given as preset; keep one (preset, the new name)"
+        )
+    key = "scenario" if "scenario" in data else "preset"  # scenario: the former name
+    preset = _check_scenario(_str(data.get(key, "baseline"), key, where), where, key)
+    steps = _positive_int(data.get("steps", 40), "steps", where, maximum=MAX_STEPS)
     replicates = _positive_int(data.get("replicates", 1), "replicates", where)
     base_seed = _seed(data.get("base_seed", 0), "base_seed", where)
     firm_data = _bool(data.get("firm_data", False), "firm_data", where)
@@ -589,6 +663,7 @@ def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = Non
                 )
         if len(set(raw)) != len(raw):
             raise ExperimentError(f"{where}: [factorial] modes: repeated names in {raw!r}")
+        _check_disjoint_modes(raw, where)
         modes = tuple(raw)
         _check_mode_overlap(modes, fixed, where, "[fixed]")
 
@@ -596,9 +671,9 @@ def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = Non
     if "grid" in data:
         grid = _check_grid(_table(data["grid"], "grid", where), where)
         if modes:
-            if "scenario" in grid:
+            if "preset" in grid:
                 raise ExperimentError(
-                    f"{where}: [grid] scenario: cannot vary the scenario together with "
+                    f"{where}: [grid] preset: cannot vary the preset together with "
                     "[factorial], which sets it"
                 )
             _check_mode_overlap(modes, grid, where, "[grid]")
@@ -624,7 +699,7 @@ def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = Non
 
     exp = Experiment(
         name=name,
-        scenario=scenario,
+        preset=preset,
         steps=steps,
         replicates=replicates,
         base_seed=base_seed,
@@ -638,22 +713,55 @@ def parse_experiment(data: Mapping[str, Any], where: str, name: str | None = Non
         description=description,
         source=None,
     )
-    # Every point must build a valid parameter set (catches scenario + value conflicts early).
-    from abm.params import resolve
-
-    for p in exp.points()[:1] if sampler is not None else exp.points():
-        try:
-            resolve(p.scenario, **p.params)
-        except ValueError as exc:
-            raise ExperimentError(f"{where}: point {p.index} ({p.varied}): {exc}") from None
+    exp.check_size(max_runs, where)
+    _check_points(exp, where)
     return exp
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def _check_points(exp: Experiment, where: str) -> None:
+    """Every point must build a valid parameter set (catches preset + value conflicts early).
+
+    A small design is checked point by point; a large one (or a sampler, whose values are
+    each within bounds) at its first point and at one point per preset of a grid.
+    """
+    from abm.params import resolve
+
+    if exp.sampler is None and exp.n_points <= _CHECK_ALL_POINTS:
+        points = exp.points()
+    else:
+        base = {**exp.fixed, "firm_data": exp.firm_data}
+        presets = exp.grid.get("preset", [exp.preset])
+        points = [
+            Point(0, p, {**base, **{k: v[0] for k, v in exp.grid.items() if k != "preset"}})
+            for p in presets
+        ]
+    for p in points:
+        try:
+            resolve(p.preset, **p.params)
+        except ValueError as exc:
+            raise ExperimentError(f"{where}: point {p.index} ({p.varied}): {exc}") from None
+
+
+def _check_disjoint_modes(modes: list[str], where: str) -> None:
+    """Refuse factorial modes that set the same parameter (one contains or overrides another)."""
+    owner: dict[str, str] = {}
+    for m in modes:
+        for name in SCENARIOS[m]:
+            if name in owner:
+                raise ExperimentError(
+                    f"{where}: [factorial] modes: {owner[name]!r} and {m!r} both set {name}, "
+                    "so switching one would partly switch the other; allowed: modes that set "
+                    f"different parameters, e.g. {list(MODES)!r}"
+                )
+            owner[name] = m
+
+
+def load_experiment(path: str | Path, max_runs: int | None = MAX_RUNS) -> Experiment:
     """Read and validate an experiment TOML file.
 
     Raises ``FileNotFoundError`` when the file is missing and :class:`ExperimentError` (a
-    ``ValueError``) naming the file and the field for anything wrong inside it.
+    ``ValueError``) naming the file and the field for anything wrong inside it, including a
+    design of more than ``max_runs`` runs (``None``: no limit).
     """
     path = Path(path)
     if not path.is_file():
@@ -664,13 +772,13 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ExperimentError(f"{path}: malformed TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ExperimentError(f"{path}: not a UTF-8 text file: {exc}") from None
-    exp = parse_experiment(data, str(path), name=path.stem)
+    exp = parse_experiment(data, str(path), name=path.stem, max_runs=max_runs)
     return replace(exp, source=str(path))
 
 
 def describe(exp: Experiment) -> str:
     """One line: name, design, points, replicates, steps."""
-    n_points = len(exp.points())
+    n_points = exp.n_points
     return (
         f"{exp.name}: {exp.kind} design, {n_points} point{'s' * (n_points != 1)} x "
         f"{exp.replicates} replicate{'s' * (exp.replicates != 1)} = "
@@ -679,6 +787,8 @@ def describe(exp: Experiment) -> str:
 
 
 __all__ = [
+    "MAX_RUNS",
+    "MAX_STEPS",
     "Experiment",
     "ExperimentError",
     "Point",
