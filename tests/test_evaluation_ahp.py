@@ -73,6 +73,18 @@ def test_saaty_random_index_values():
         random_index(11)
 
 
+@pytest.mark.parametrize("check", [True, False])
+def test_a_group_beyond_saatys_table_is_refused_clearly(check):
+    """RI(n) is tabulated for n <= 10: eleven items have no consistency ratio."""
+    assert ahp(consistent(np.arange(1.0, 11.0)), check=check).cr == pytest.approx(0.0, abs=1e-8)
+    with pytest.raises(ValueError) as info:
+        ahp(consistent(np.arange(1.0, 12.0)), check=check)
+    message = str(info.value)
+    assert message.startswith("11 items compared in one matrix: Saaty's random index")
+    assert "tabulated only up to n = 10" in message and "groups of at most 10" in message
+    assert "nan" not in message.lower()
+
+
 def test_saaty_2008_drinks_example():
     """Saaty, T. L. (2008). Decision making with the analytic hierarchy process.
     Int. J. Services Sciences 1(1), 83-98, Table 2 ("Which drink is consumed

@@ -85,7 +85,7 @@ class AHPResult:
     ci : float
         Consistency index ``(lambda_max - n) / (n - 1)`` (0 for n <= 2).
     cr : float
-        Consistency ratio ``ci / RI(n)``; 0 for n <= 2, NaN for n > 10.
+        Consistency ratio ``ci / RI(n)``; 0 for n <= 2.
     """
 
     weights: np.ndarray
@@ -164,7 +164,9 @@ def ahp(matrix: ArrayLike, *, check: bool = True, rtol: float = 1e-6) -> AHPResu
     ------
     ValueError
         If the matrix is not square, not finite and positive, not reciprocal,
-        or (with ``check=True``) its CR is 0.1 or more; the message gives the CR.
+        larger than 10 x 10 (the end of Saaty's random-index table, so the CR is
+        undefined), or (with ``check=True``) its CR is 0.1 or more; the message
+        gives the CR.
     """
     a = _as_matrix(matrix)
     n = a.shape[0]
@@ -178,6 +180,12 @@ def ahp(matrix: ArrayLike, *, check: bool = True, rtol: float = 1e-6) -> AHPResu
             f"the comparison matrix is not reciprocal: a[{i}][{j}] * a[{j}][{i}] = "
             f"{a[i, j] * a[j, i]:.6g}, expected 1"
         )
+    if n > max(RANDOM_INDEX):
+        raise ValueError(
+            f"{n} items compared in one matrix: Saaty's random index RI(n), which the "
+            f"consistency ratio needs, is tabulated only up to n = {max(RANDOM_INDEX)}; "
+            f"split the items into groups of at most {max(RANDOM_INDEX)}"
+        )
     if n == 1:
         return AHPResult(weights=np.ones(1), lambda_max=1.0, ci=0.0, cr=0.0)
     eigenvalues, eigenvectors = np.linalg.eig(a)
@@ -188,14 +196,8 @@ def ahp(matrix: ArrayLike, *, check: bool = True, rtol: float = 1e-6) -> AHPResu
     ci = max(0.0, (lambda_max - n) / (n - 1))
     if n <= 2:
         ci, cr = 0.0, 0.0
-    elif n in RANDOM_INDEX:
-        cr = ci / RANDOM_INDEX[n]
     else:
-        cr = float("nan")
-    if check and n > 10:
-        raise ValueError(
-            f"no random index for n = {n} (Saaty's table ends at 10); pass check=False"
-        )
+        cr = ci / RANDOM_INDEX[n]
     if check and cr >= CR_THRESHOLD:
         raise ValueError(
             f"inconsistent judgements: consistency ratio CR = {cr:.3f} >= {CR_THRESHOLD} "
