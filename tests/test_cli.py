@@ -101,3 +101,20 @@ def test_run_rejects_bad_steps_and_output_names(args, words, capsys):
     assert main(["run", *args, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert all(w in err for w in words), err
+
+
+@pytest.mark.parametrize("column", ["Step", "year", "green_share"])
+def test_evaluate_refuses_text_columns_in_one_line(column, tmp_path, capsys):
+    out = tmp_path / "r.parquet"
+    assert main(["run", "--steps", "2", "--n-firms", "30", "--seed", "1", "--out", str(out)]) == 0
+    frame = pd.read_parquet(out)
+    frame[column] = "lots"
+    frame.to_parquet(out)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"abm evaluate: error: {out}: column {column!r} holds ")
+    assert "e.g. 'lots'; allowed: numbers" in err

@@ -97,6 +97,7 @@ def evaluate(args: argparse.Namespace) -> int:
                 note = f" (first of {len(runs)} runs; choose one with --run-id)"
         frame = frame[frame[run_column] == run]
         note = f", {run_column} {run}" + note
+    _check_numeric(frame, ["Step", "year", *system.required_reporters], args.run)
     try:
         scored = score_run(frame, system, include_values=True)
     except ValueError as exc:
@@ -112,6 +113,18 @@ def evaluate(args: argparse.Namespace) -> int:
     row = scored.iloc[rows[-1]]
     print(_report(system, row, args.run, step, note))
     return 0
+
+
+def _check_numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """Stop with one line at the first of ``columns`` (those present) that is not numeric."""
+    for column in dict.fromkeys(columns):
+        if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
+            values = frame[column].dropna()
+            example = f", e.g. {values.iloc[0]!r}" if len(values) else ""
+            _fail(
+                f"{path}: column {column!r} holds {frame[column].dtype} values{example}; "
+                "allowed: numbers (the model frame that 'abm run' writes)"
+            )
 
 
 def _report(system: IndicatorSystem, row: pd.Series, path: Path, step: int, note: str) -> str:
