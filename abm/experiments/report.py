@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,46 @@ DEFAULT_REPORTERS = (
     "exports",
 )
 
+#: Up to this many points a report draws the time series as small multiples (one panel per
+#: point); larger designs (samplers) get the pooled median and ranges.
+MAX_PANELS = 36
+
+
+@dataclass
+class _Report:
+    """What a report is written from, and what it has written so far."""
+
+    out_dir: Path
+    dest: Path
+    frame: pd.DataFrame
+    reporters: list[str]
+    year: int
+    notes: list[str]
+    written: list[Path] = field(default_factory=list)
+    figure_notes: dict[str, list[str]] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def exp(self) -> dict:
+        return self.frame.attrs.get("experiment", {}) or {}
+
+    @property
+    def kind(self) -> str:
+        return self.exp.get("kind", "unknown")
+
+    def save_fig(self, fig, name: str) -> None:
+        path = self.dest / name
+        fig.savefig(path, dpi=120)
+        self.written.append(path)
+        for note in getattr(fig, "abm_notes", []):
+            if note not in self.notes:
+                self.figure_notes.setdefault(note, []).append(name)
+
+    def save_csv(self, table: pd.DataFrame, name: str) -> None:
+        path = self.dest / name
+        table.to_csv(path, index=False)
+        self.written.append(path)
+
 
 def write_report(
     out_dir: str | Path,
@@ -27,22 +68,21 @@ def write_report(
     """Write the figures and tables of an experiment's results; return the paths written.
 
     Always: ``summary.csv`` and ``summary.txt`` (replicate mean and interval per point in
-    ``year``, default the last) and ``timeseries_<reporter>.png``. By design: factorial ->
-    ``effects.csv``, ``attribution.csv``, ``effects_<reporter>.png``; a grid over two
-    parameters -> ``heatmap_<reporter>.png``; Sobol / Morris -> ``sobol.csv`` /
-    ``morris.csv`` and ``sobol_<reporter>.png`` / ``morris_<reporter>.png``.
+    ``year``, default the last, the units of the reporters and any warnings about the
+    design) and ``timeseries_<reporter>.png``. By design: factorial -> ``effects.csv``,
+    ``attribution.csv``, ``effects_<reporter>.png``; a grid over two parameters ->
+    ``heatmap_<reporter>.png``; Sobol / Morris -> ``sobol.csv`` / ``morris.csv`` and
+    ``sobol_<reporter>.png`` / ``morris_<reporter>.png``. Every figure names its quantity and
+    unit on each axis and the statistic drawn in its title.
     """
     from abm import analysis as an
 
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"results directory not found: {out_dir}")
-    dest = out_dir / "report" if dest is None else Path(dest)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = an.load_results(out_dir)
-    notes = [str(w.message) for w in caught]
-    exp = frame.attrs.get("experiment", {}) or {}
     recorded = an.reporter_columns(frame)
     if reporters is None:
         reporters = [r for r in DEFAULT_REPORTERS if r in recorded] or recorded[:4]
@@ -53,112 +93,178 @@ def write_report(
                     f"--reporter {r!r}: not recorded in {out_dir}; recorded: {', '.join(recorded)}"
                 )
     rows = an.at_year(frame, year)
-    year = int(rows["year"].iloc[0])
-    dest.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    rep = _Report(
+        out_dir=out_dir,
+        dest=out_dir / "report" if dest is None else Path(dest),
+        frame=frame,
+        reporters=list(reporters),
+        year=int(rows["year"].iloc[0]),
+        notes=[str(w.message) for w in caught],
+    )
+    rep.dest.mkdir(parents=True, exist_ok=True)
+    table = _summary(rep, rows)
+    _timeseries(rep)
+    if rep.kind == "factorial":
+        _factorial(rep)
+    elif rep.kind == "grid":
+        _grid(rep)
+    elif rep.kind in ("sobol", "morris"):
+        _sensitivity(rep)
+    _write_summary_text(rep, table)
+    return rep.written
 
-    def save_fig(fig, name: str) -> None:
-        path = dest / name
-        fig.savefig(path, dpi=120)
-        written.append(path)
 
-    def save_csv(table: pd.DataFrame, name: str) -> None:
-        path = dest / name
-        table.to_csv(path, index=False)
-        written.append(path)
+def _summary(rep: _Report, rows: pd.DataFrame) -> pd.DataFrame:
+    """``summary.csv``: replicate mean and interval per point; returns the wide table."""
+    from abm import analysis as an
 
-    # summary table: replicate means and intervals per point in the chosen year
-    stats = an.replicate_summary(rows, reporters)
-    design = ["point", *an.design_columns(frame)]
+    stats = _clipped(an.replicate_summary(rows, rep.reporters))
+    design = ["point", *an.design_columns(rep.frame)]
     wide = stats.pivot_table(
         index=design, columns="reporter", values=["mean", "ci_low", "ci_high"], sort=True
     )
-    wide.columns = [f"{rep}_{stat}" for stat, rep in wide.columns]
-    order = [f"{r}_{s}" for r in reporters for s in ("mean", "ci_low", "ci_high")]
+    wide.columns = [f"{r}_{stat}" for stat, r in wide.columns]
+    order = [f"{r}_{s}" for r in rep.reporters for s in ("mean", "ci_low", "ci_high")]
     wide = wide.reindex(columns=order).reset_index()
     n_rep = rows.groupby("point")["run_id"].nunique()
     wide.insert(len(design), "replicates", wide["point"].map(n_rep))
-    save_csv(wide, "summary.csv")
+    rep.save_csv(wide, "summary.csv")
+    if rep.kind not in ("sobol", "morris"):  # samplers: replicates are averaged per point
+        for note in an.replicate_notes(int(n_rep.min())):
+            rep.notes.append(note)
+    return wide
 
-    kind = exp.get("kind", "unknown")
-    fewest = int(n_rep.min())
-    if fewest < 3 and kind not in ("sobol", "morris"):  # samplers: one run per sample point
-        notes.append(
-            f"note: {fewest} replicate(s) at some points: "
-            + (
-                "no intervals there"
-                if fewest == 1
-                else "95% t intervals have 1 degree of freedom (t = 12.7) and are very wide"
-            )
-            + "; set replicates = 5 or more for usable intervals"
-        )
 
-    lines = [
-        f"experiment {exp.get('name', out_dir.name)} ({kind}), results in {out_dir}",
-        f"{frame['run_id'].nunique()} finished runs, {frame['point'].nunique()} points; "
-        f"values in {year}: replicate mean [95% interval]",
-        *notes,
-        "",
+def _clipped(stats: pd.DataFrame) -> pd.DataFrame:
+    """Interval ends within each reporter's natural bounds (a share stays in [0, 1])."""
+    from abm.analysis.labels import quantity
+
+    out = stats.copy()
+    for r, idx in out.groupby("reporter").groups.items():
+        q = quantity(str(r))
+        if q.low is not None or q.high is not None:
+            for col in ("ci_low", "ci_high"):
+                out.loc[idx, col] = out.loc[idx, col].clip(q.low, q.high)
+    return out
+
+
+def _timeseries(rep: _Report) -> None:
+    from abm import analysis as an
+
+    by = [c for c in an.design_columns(rep.frame) if rep.frame[c].nunique() > 1]
+    n_points = rep.frame.groupby(by).ngroups if by else 1
+    for r in rep.reporters:
+        if 4 < n_points <= MAX_PANELS:
+            ncols = _panel_columns(rep, n_points)
+            fig = an.plot_timeseries_panels(rep.frame, r, ncols=ncols)
+        else:
+            fig = an.plot_timeseries(rep.frame, r)
+        rep.save_fig(fig, f"timeseries_{r}.png")
+
+
+def _panel_columns(rep: _Report, n_points: int) -> int:
+    """Columns of small multiples: a grid's first parameter across, else 4."""
+    varied = [v for v in rep.exp.get("varied", []) if v != "scenario"]
+    if rep.kind == "grid" and len(varied) == 2:
+        return rep.frame[varied[1]].nunique()
+    return 4 if n_points > 6 else n_points
+
+
+def _factorial(rep: _Report) -> None:
+    from abm import analysis as an
+
+    effects, attributions = [], []
+    for r in rep.reporters:
+        eff = an.factorial_effects(rep.frame, r, year=rep.year)
+        rep.save_fig(an.plot_effects(eff, max_order=2), f"effects_{r}.png")
+        effects.append(eff.assign(reporter=r, year=rep.year))
+        att = an.mode_attribution(rep.frame, r, year=rep.year)
+        attributions.append(att.assign(reporter=r, year=rep.year))
+    eff_all = pd.concat(effects, ignore_index=True)
+    rep.save_csv(eff_all, "effects.csv")
+    rep.save_csv(pd.concat(attributions, ignore_index=True), "attribution.csv")
+    rep.lines += ["", f"main effects of the modes in {rep.year}: effect [95% interval]"]
+    main = eff_all[eff_all["order"] == 1].copy()
+    main["text"] = [
+        _estimate(v, lo, hi)
+        for v, lo, hi in zip(main["effect"], main["ci_low"], main["ci_high"], strict=True)
     ]
+    table = main.pivot(index="term", columns="reporter", values="text")
+    rep.lines.append(table[[r for r in rep.reporters if r in table.columns]].to_string())
+
+
+def _grid(rep: _Report) -> None:
+    from abm import analysis as an
+
+    varied = [v for v in rep.exp.get("varied", []) if v != "scenario"]
+    if len(varied) != 2:
+        return
+    for r in rep.reporters:
+        fig = an.plot_heatmap(rep.frame, r, x=varied[0], y=varied[1], year=rep.year)
+        rep.save_fig(fig, f"heatmap_{r}.png")
+
+
+def _sensitivity(rep: _Report) -> None:
+    from abm import analysis as an
+
+    func = an.sobol_indices if rep.kind == "sobol" else an.morris_indices
+    tables = []
+    for r in rep.reporters:
+        try:
+            idx = func(rep.frame, r, year=rep.year)
+        except ValueError as exc:
+            rep.lines.append(f"{rep.kind} {r}: {exc}")
+            continue
+        rep.save_fig(an.plot_sensitivity(idx), f"{rep.kind}_{r}.png")
+        tables.append(idx.assign(reporter=r, year=rep.year))
+    if tables:
+        rep.save_csv(pd.concat(tables, ignore_index=True), f"{rep.kind}.csv")
+
+
+def _estimate(m: float, lo: float, hi: float, digits: int | None = None) -> str:
+    """``mean [low, high]`` in one format: fixed decimals with thousands separators."""
+    from abm.analysis.labels import decimals_for, format_number
+
+    if digits is None:
+        digits = decimals_for([m], 4)
+    if pd.isna(lo):
+        return format_number(m, digits)
+    return f"{format_number(m, digits)} [{format_number(lo, digits)}, {format_number(hi, digits)}]"
+
+
+def _write_summary_text(rep: _Report, wide: pd.DataFrame) -> None:
+    """``summary.txt``: the experiment, warnings, units, the table, then design results."""
+    from abm import analysis as an
+    from abm.analysis.labels import decimals_for, quantity
+
+    design = ["point", *an.design_columns(rep.frame)]
+    head = [
+        f"experiment {rep.exp.get('name', rep.out_dir.name)} ({rep.kind}), "
+        f"results in {rep.out_dir}",
+        f"{rep.frame['run_id'].nunique()} finished runs, {rep.frame['point'].nunique()} "
+        f"points; values in {rep.year}: replicate mean [95% interval]",
+    ]
+    head += [n if n.startswith(("note", "warning")) else f"warning: {n}" for n in rep.notes]
+    for note, names in rep.figure_notes.items():
+        where = ", ".join(names) if len(names) <= 3 else f"{names[0]} and {len(names) - 1} more"
+        head.append(f"warning: {note} ({where})")
+    head += ["", "reporters:"]
+    for r in rep.reporters:
+        q = quantity(r)
+        head.append(f"  {r}: {q.label}" + (f", {q.unit}" if q.unit else ""))
     show = wide[design].copy()
-    for r in reporters:
+    for r in rep.reporters:
+        digits = decimals_for(wide[f"{r}_mean"], 4)
         show[r] = [
-            f"{m:.4g} [{lo:.4g}, {hi:.4g}]" if pd.notna(lo) else f"{m:.4g}"
+            _estimate(m, lo, hi, digits)
             for m, lo, hi in zip(
                 wide[f"{r}_mean"], wide[f"{r}_ci_low"], wide[f"{r}_ci_high"], strict=True
             )
         ]
-    lines.append(show.to_string(index=False, max_rows=200))
-
-    for r in reporters:
-        save_fig(an.plot_timeseries(frame, r), f"timeseries_{r}.png")
-
-    if kind == "factorial":
-        effects, attributions = [], []
-        for r in reporters:
-            eff = an.factorial_effects(frame, r, year=year)
-            save_fig(an.plot_effects(eff, max_order=2), f"effects_{r}.png")
-            effects.append(eff.assign(reporter=r, year=year))
-            att = an.mode_attribution(frame, r, year=year)
-            attributions.append(att.assign(reporter=r, year=year))
-        eff_all = pd.concat(effects, ignore_index=True)
-        att_all = pd.concat(attributions, ignore_index=True)
-        save_csv(eff_all, "effects.csv")
-        save_csv(att_all, "attribution.csv")
-        lines += ["", f"main effects of the modes in {year}: effect [95% interval]"]
-        main = eff_all[eff_all["order"] == 1].copy()
-        main["text"] = [
-            f"{v:.4g} [{lo:.4g}, {hi:.4g}]" if pd.notna(lo) else f"{v:.4g}"
-            for v, lo, hi in zip(main["effect"], main["ci_low"], main["ci_high"], strict=True)
-        ]
-        table = main.pivot(index="term", columns="reporter", values="text")
-        lines.append(table[[r for r in reporters if r in table.columns]].to_string())
-    elif kind == "grid":
-        varied = [v for v in exp.get("varied", []) if v != "scenario"]
-        if len(varied) == 2:
-            for r in reporters:
-                save_fig(
-                    an.plot_heatmap(frame, r, x=varied[0], y=varied[1], year=year),
-                    f"heatmap_{r}.png",
-                )
-    elif kind in ("sobol", "morris"):
-        func = an.sobol_indices if kind == "sobol" else an.morris_indices
-        tables = []
-        for r in reporters:
-            try:
-                idx = func(frame, r, year=year)
-            except ValueError as exc:
-                lines.append(f"{kind} {r}: {exc}")
-                continue
-            save_fig(an.plot_sensitivity(idx), f"{kind}_{r}.png")
-            tables.append(idx.assign(reporter=r, year=year))
-        if tables:
-            save_csv(pd.concat(tables, ignore_index=True), f"{kind}.csv")
-
-    path = dest / "summary.txt"
+    lines = [*head, "", show.to_string(index=False, max_rows=200), *rep.lines]
+    path = rep.dest / "summary.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    written.append(path)
-    return written
+    rep.written.append(path)
 
 
-__all__ = ["DEFAULT_REPORTERS", "write_report"]
+__all__ = ["DEFAULT_REPORTERS", "MAX_PANELS", "write_report"]
