@@ -9,8 +9,11 @@ import importlib
 import os
 import re
 import secrets
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 #: Subcommands that live in their own modules: name -> module with ``register(subparsers)``.
@@ -293,6 +296,7 @@ def cmd_run(args) -> int:
 
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     model = build_model(args.scenario, seed, params)
+    restore = _exit_on_sigterm()  # so that a killed run also leaves nothing behind
     try:
         output.prepare(bool(model.params.firm_data))  # folders, names, writability
         t0 = time.perf_counter()
@@ -302,6 +306,7 @@ def cmd_run(args) -> int:
         written = output.commit()
     finally:
         output.discard()
+        restore()
     print(
         f"scenario {args.scenario}, seed {seed}, {model.n_firms} firms, "
         f"{args.steps} years in {elapsed:.1f} s"
@@ -309,6 +314,19 @@ def cmd_run(args) -> int:
     print(summary(model.model_frame()))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _exit_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM raise ``SystemExit(143)`` (clean-up runs); return the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        print("abm run: terminated", file=sys.stderr)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def seed_value(text: str) -> int:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -260,6 +261,36 @@ def file_size_limit(max_bytes: int) -> None:
     """Make writes past ``max_bytes`` fail with EFBIG (in a child, before exec)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+
+def test_a_terminated_run_leaves_nothing(tmp_path):
+    folder = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "abm.cli", *RUN, "--steps", "200", "--n-firms", "3000"]
+        + ["--out", str(folder / "r.parquet")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(folder.glob(".*.tmp")):  # the run has checked its output and started
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        process.terminate()
+        assert process.wait(timeout=60) == 143
+    finally:
+        process.kill()
+    assert process.stderr.read() == "abm run: terminated\n"
+    assert listing(tmp_path) == []
+
+
+def test_a_graph_file_run_records_its_real_firm_count(tmp_path):
+    edges = tmp_path / "ring.txt"
+    edges.write_text("".join(f"f{i} f{(i + 1) % 12}\n" for i in range(12)))
+    out = tmp_path / "r.parquet"
+    assert main([*RUN, "--set", f"topology={edges}", "--out", str(out)]) == 0
+    assert pd.read_parquet(out).attrs["parameters"]["n_firms"] == 12
+    assert pd.read_parquet(abm.cli.firm_path(out)).groupby("Step").size().eq(12).all()
 
 
 # --- other command-line errors --------------------------------------------------------
