@@ -15,12 +15,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from abm.model import TradeClusterModel
 
 #: Subcommands that live in their own modules: name -> module with ``register(subparsers)``.
 PLUGINS = ("abm.app_server", "abm.experiments.cli", "abm.evaluation.cli")
 
 
-def parse_value(text: str):
+def parse_value(text: str) -> bool | int | float | str:
     """Turn a ``--set`` value into bool, int, float or str."""
     low = text.strip().lower()
     if low in ("true", "false"):
@@ -44,14 +50,14 @@ def parse_sets(items: list[str]) -> dict:
     return out
 
 
-def build_model(scenario: str, seed: int | None, params: dict):
+def build_model(scenario: str, seed: int | None, params: dict) -> TradeClusterModel:
     """Build one model of preset ``scenario`` (names joined by ``+``) with ``params``."""
     from abm import TradeClusterModel
 
     return TradeClusterModel(preset=scenario, rng=seed, **params)
 
 
-def simulate(model, steps: int, progress: bool = True):
+def simulate(model: TradeClusterModel, steps: int, progress: bool = True) -> TradeClusterModel:
     """Step ``model`` ``steps`` years with a progress bar on stderr; return it."""
     from tqdm.auto import tqdm
 
@@ -66,12 +72,7 @@ def simulate(model, steps: int, progress: bool = True):
     return model
 
 
-def run_model(scenario: str, steps: int, seed: int | None, params: dict, progress: bool = True):
-    """Build and run one model for ``steps`` years with a progress bar; return the model."""
-    return simulate(build_model(scenario, seed, params), steps, progress)
-
-
-def run_metadata(model, seed: int | None) -> dict:
+def run_metadata(model: TradeClusterModel, seed: int | None) -> dict:
     """How a run was made: scenario, seed, every parameter and the package version.
 
     ``n_firms`` is the model's real count (a graph file sets it, not the parameter).
@@ -174,8 +175,8 @@ class RunOutput:
                 raise CannotWrite(out, _reason(exc)) from None
             self._made.append(folder)
 
-    def write(self, model_frame, firm_frame=None) -> None:
-        """Write the frames (pandas) into the temporary files and flush them to disk."""
+    def write(self, model_frame: pd.DataFrame, firm_frame: pd.DataFrame | None = None) -> None:
+        """Write the frames into the temporary files and flush them to disk."""
         frames = [(self.out, model_frame)]
         if self.firm_data and firm_frame is not None:
             frames.append((self.firms, firm_frame))
@@ -226,7 +227,9 @@ class RunOutput:
         self._made.clear()
 
 
-def write_frames(model, out: Path, metadata: dict | None = None, force: bool = True) -> list[Path]:
+def write_frames(
+    model: TradeClusterModel, out: Path, metadata: dict | None = None, force: bool = True
+) -> list[Path]:
     """Write the model frame to ``out`` and, when recorded, the firm frame beside it
     (``<stem>.firms.parquet``), atomically; ``metadata`` goes into both files
     (``DataFrame.attrs``). Return the paths written."""
@@ -239,7 +242,7 @@ def write_frames(model, out: Path, metadata: dict | None = None, force: bool = T
         output.discard()
 
 
-def _frames(model, metadata: dict | None):
+def _frames(model: TradeClusterModel, metadata: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = model.model_frame().reset_index()
     frame.attrs.update(metadata or {})
     firms = model.firm_frame()
@@ -265,7 +268,7 @@ SUMMARY = (
 )
 
 
-def summary(frame) -> str:
+def summary(frame: pd.DataFrame) -> str:
     """A short text summary of the final year of a model frame."""
     last = frame.iloc[-1]
     lines = []
@@ -280,7 +283,8 @@ def summary(frame) -> str:
     return "\n".join(lines)
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
+    """``abm run``: check the output, build, simulate, write atomically, summarise."""
     params = parse_sets(args.set)
     if args.n_firms is not None:
         params["n_firms"] = args.n_firms
@@ -340,7 +344,8 @@ def seed_value(text: str) -> int:
     return value
 
 
-def cmd_scenarios(args) -> int:
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """``abm scenarios``: the presets and what each changes."""
     from abm.params import PARAMETERS
     from abm.scenarios import DESCRIPTIONS, SCENARIOS
 
@@ -352,7 +357,8 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
-def cmd_params(args) -> int:
+def cmd_params(args: argparse.Namespace) -> int:
+    """``abm params``: every parameter with default, unit and bounds."""
     from abm.params import PARAMETERS
 
     for p in PARAMETERS.values():
@@ -364,7 +370,7 @@ def cmd_params(args) -> int:
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``<prog>: error: <message> (see <prog> --help)``."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
