@@ -315,9 +315,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"scenario {args.scenario}, seed {seed}, {model.n_firms} firms, "
         f"{args.steps} years in {elapsed:.1f} s"
     )
-    print(summary(model.model_frame()))
+    frame = model.model_frame()
+    print(summary(frame))
     print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    return _finite_or_error(frame)
+
+
+def _finite_or_error(frame: pd.DataFrame) -> int:
+    """0 when every reporter is finite, else 1 after one line on stderr naming them."""
+    from abm.experiments.runner import nonfinite
+
+    bad = nonfinite(frame)
+    if not bad:
+        return 0
+    names = ", ".join(f"{name} (from {years[0]})" for name, years in list(bad.items())[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    print(
+        f"abm run: error: reporters not finite: {names}{more}; the files are kept for inspection",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _exit_on_sigterm() -> Callable[[], None]:

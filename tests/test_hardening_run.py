@@ -293,6 +293,29 @@ def test_a_graph_file_run_records_its_real_firm_count(tmp_path):
     assert pd.read_parquet(abm.cli.firm_path(out)).groupby("Step").size().eq(12).all()
 
 
+def test_a_run_with_non_finite_reporters_exits_non_zero(tmp_path, monkeypatch, capsys):
+    original = abm.cli.simulate
+    years: list[int] = []
+
+    def nan_emissions(model, steps, progress=True):
+        original(model, steps, progress)
+        frame = model.model_frame()
+        frame.loc[frame.index[1:], "emissions"] = np.nan
+        years.extend(frame["year"].astype(int))
+        monkeypatch.setattr(model, "model_frame", lambda: frame)
+        return model
+
+    monkeypatch.setattr(abm.cli, "simulate", nan_emissions)
+    out = tmp_path / "r.parquet"
+    assert main([*RUN, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"abm run: error: reporters not finite: emissions (from {years[1]}); "
+        "the files are kept for inspection\n"
+    )
+    assert pd.read_parquet(out).emissions.isna().sum() == 2
+
+
 # --- other command-line errors --------------------------------------------------------
 
 
