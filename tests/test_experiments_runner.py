@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -216,11 +217,11 @@ def test_cli_failed_run_exit_code_and_message(tmp_path, capsys):
     cap = capsys.readouterr()
     assert rc == 1
     assert "1 run failed" in cap.err and "p0001_r00" in cap.err
-    assert "cannot read graph file" in cap.err
+    assert "graph file" in cap.err
     assert "2 runs: 1 ran ok" in cap.out
     recs = read_manifest(out)
     assert recs["p0000_r00"]["status"] == "ok" and recs["p0001_r00"]["status"] == "failed"
-    assert "cannot read graph file" in recs["p0001_r00"]["error"]
+    assert "graph file" in recs["p0001_r00"]["error"]
 
 
 def test_manifest_contents_and_version(tmp_path):
@@ -277,7 +278,7 @@ def test_report_writes_figures_and_tables(tmp_path, capsys):
     assert "effects_upgrading_index.png" in names and "timeseries_emissions.png" in names
     assert "wrote" in text
     assert "experiment fact (factorial)" in text and "8 finished runs, 4 points" in text
-    assert "note: 2 replicate(s) at some points" in text
+    assert re.search(r"2 replicate\S* at some points", text)
     summary = pd.read_csv(out / "report" / "summary.csv")
     assert len(summary) == 4 and "upgrading_index_mean" in summary.columns
 

@@ -255,7 +255,8 @@ class Experiment:
         if max_runs is not None and self.n_runs > max_runs:
             raise ExperimentError(
                 f"{where or self.source or self.name}: design: {self.n_points:,} points x "
-                f"{self.replicates} replicates = {self.n_runs:,} runs; allowed: at most "
+                f"{self.replicates} replicate{'s' * (self.replicates != 1)} = "
+                f"{self.n_runs:,} runs; allowed: at most "
                 f"{max_runs:,} (use --allow-large, or max_runs=None, to run it anyway)"
             )
 
@@ -780,9 +781,9 @@ def describe(exp: Experiment) -> str:
     """One line: name, design, points, replicates, steps."""
     n_points = exp.n_points
     return (
-        f"{exp.name}: {exp.kind} design, {n_points} point{'s' * (n_points != 1)} x "
+        f"{exp.name}: {exp.kind} design, {n_points:,} point{'s' * (n_points != 1)} x "
         f"{exp.replicates} replicate{'s' * (exp.replicates != 1)} = "
-        f"{n_points * exp.replicates} runs of {exp.steps} years"
+        f"{n_points * exp.replicates:,} runs of {exp.steps} years"
     )
 
 
