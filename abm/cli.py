@@ -288,8 +288,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = parse_sets(args.set)
     if args.n_firms is not None:
         params["n_firms"] = args.n_firms
-    if args.steps < 0:
-        raise ValueError(f"--steps: invalid value {args.steps}; allowed: 0 or more years")
+    from abm.experiments.spec import MAX_STEPS
+
+    if not 0 <= args.steps <= MAX_STEPS:
+        raise ValueError(
+            f"--steps: invalid value {args.steps}; allowed: an integer in [0, {MAX_STEPS}] (years)"
+        )
     if not args.out.endswith(".parquet"):
         raise ValueError(f"--out: {args.out!r} must end in .parquet")
     output = RunOutput(Path(args.out), force=args.force)

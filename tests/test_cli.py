@@ -95,7 +95,11 @@ def test_run_records_how_it_was_made_and_draws_a_seed(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [(["--steps", "-1"], ["--steps", "-1"]), (["--out", "x.csv"], ["--out", "x.csv", ".parquet"])],
+    [
+        (["--steps", "-1"], ["--steps", "-1", "[0, 1000]"]),
+        (["--steps", "1001"], ["--steps", "1001", "[0, 1000]"]),
+        (["--out", "x.csv"], ["--out", "x.csv", ".parquet"]),
+    ],
 )
 def test_run_rejects_bad_steps_and_output_names(args, words, capsys):
     assert main(["run", *args, "--quiet"]) == 2
