@@ -340,10 +340,11 @@ def plot_effects(
         year = eff.attrs.get("year", "")
         heading = name or f"{q.label}, {year}".strip(", ")
         ax.set_title(
-            f"{heading}\n{_EFFECT_CAPTIONS[value]};\nbars: estimate, whiskers: {conf:.0%} interval",
+            _wrap(f"{heading}\n{_EFFECT_CAPTIONS[value]};", 60)
+            + f"\nbars: estimate, whiskers: {conf:.0%} interval",
             fontsize="small",
         )
-        ax.set_xlabel(q.axis_label(unit, prefix=f"{value} on "))
+        ax.set_xlabel(_wrap(q.axis_label(unit, prefix=f"{value} on "), 45))
         _plain_ticks(ax, "x")
         ax.tick_params(axis="x", labelsize="small")
         ax.grid(axis="x", alpha=0.3)
