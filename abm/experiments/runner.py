@@ -609,7 +609,8 @@ class _Worker:
             self.proc.kill()
             self.proc.join(5)
         self.conn.close()
-        self.proc.close()
+        with contextlib.suppress(ValueError):  # still running after SIGKILL: leave it to the OS
+            self.proc.close()
 
 
 class _Pool:
@@ -662,7 +663,10 @@ class _Pool:
                     continue
                 w.proc.join(5)
                 why = _exit_text(w.proc.exitcode)
-                idle.append(self._replace(w))
+                if queue:  # a new worker for the runs still to do
+                    idle.append(self._replace(w))
+                else:
+                    self._drop(w)
                 yield _lost(spec, f"worker process died ({why}) while running this run")
 
     def _replace(self, dead: _Worker) -> _Worker:
@@ -670,6 +674,10 @@ class _Pool:
         new = _Worker(self.ctx, dead.factory)
         self.workers = [new if w is dead else w for w in self.workers]
         return new
+
+    def _drop(self, dead: _Worker) -> None:
+        dead.stop(0)
+        self.workers = [w for w in self.workers if w is not dead]
 
     def close(self) -> None:
         for w in self.workers:  # busy workers (an interrupted sweep) are killed at once
