@@ -23,6 +23,9 @@ APP = "abm.app:page"
 #: Used for assets missing from the local copy: a closed local port, so nothing leaves the host.
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"
 
+#: How long a session whose page disconnected without closing is kept for a reconnect.
+KERNEL_CULL_TIMEOUT = "5m"
+
 #: Files the page needs from ``solara-assets`` (glob patterns under the asset directory).
 REQUIRED_ASSETS = (
     "@widgetti/solara-vuetify-app@*/dist/*.min.js",
@@ -41,6 +44,7 @@ def offline_environment(environ: dict | None = None) -> dict:
     env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
     env.setdefault("SOLARA_THEME_LOADER", "plain")
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL_TIMEOUT)
     return env
 
 
@@ -66,6 +70,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
     solara.settings.assets.cdn = os.environ["SOLARA_ASSETS_CDN"]
     server_settings.telemetry.mixpanel_enable = False
     server_settings.assets.proxy_cache_dir = asset_dir()
+    # a session whose page went away without closing (sleep, lost network) is ended after
+    # this time, which frees its model; a closed tab ends its session at once
+    server_settings.kernel.cull_timeout = os.environ["SOLARA_KERNEL_CULL_TIMEOUT"]
 
     from solara.__main__ import run
 
@@ -95,24 +102,67 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
     return 0
 
 
-def port_free(host: str, port: int) -> bool:
-    """Whether ``port`` on ``host`` can be listened on."""
+PORT_HELP = "an integer in [0, 65535] (0: a free port chosen by the system)"
+
+
+def port_number(text: str | int) -> int:
+    """``--port`` as an integer in [0, 65535], or ``ValueError`` with a one-line message."""
+    try:
+        port = int(text)
+    except (TypeError, ValueError):
+        port = None
+    if port is None or not 0 <= port <= 65535:
+        raise ValueError(f"--port {text!r} is not allowed; allowed: {PORT_HELP}")
+    return port
+
+
+def host_name(text: str) -> str:
+    """``--host`` as given, or ``ValueError`` if empty (which would mean every interface)."""
+    if not str(text).strip():
+        raise ValueError(
+            f"--host {text!r} is not allowed; allowed: an address or name of this machine, "
+            "e.g. 127.0.0.1, or 0.0.0.0 for every interface"
+        )
+    return str(text).strip()
+
+
+def check_listen(host: str, port: int) -> tuple[int | None, str]:
+    """Try to listen on ``host``:``port``; return the port (the one chosen for 0) and ``""``,
+    or ``None`` and a one-line reason that names the host or the port, whichever is at fault."""
+    import errno
     import socket
 
     try:
-        with socket.create_server((host, port)):
-            return True
-    except OSError:
-        return False
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return None, f"cannot use --host {host!r}: not an address or known name ({reason})"
+    family, _, _, _, address = infos[0]
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address[:2] if family == socket.AF_INET else address)
+            sock.listen()
+            return sock.getsockname()[1], ""
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return None, f"port {port} on {host} is in use; choose another with --port"
+        if exc.errno == errno.EACCES:
+            return None, f"no permission to listen on port {port}; use a port above 1023"
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+            return None, f"cannot use --host {host!r}: not an address of this machine"
+        return None, f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 def cmd_app(args) -> int:
-    if not port_free(args.host, args.port):
-        print(
-            f"abm app: error: cannot listen on {args.host}:{args.port} (in use?); "
-            "choose another with --port",
-            file=sys.stderr,
-        )
+    try:
+        host, port = host_name(args.host), port_number(args.port)
+    except ValueError as exc:
+        print(f"abm app: error: {exc}", file=sys.stderr)
+        return 2
+    port, problem = check_listen(host, port)
+    if port is None:
+        print(f"abm app: error: {problem}", file=sys.stderr)
         return 2
     missing = missing_assets()
     if missing:
@@ -122,7 +172,7 @@ def cmd_app(args) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(args.host, args.port)
+    return serve(host, port)
 
 
 def register(subparsers) -> None:
@@ -134,7 +184,11 @@ def register(subparsers) -> None:
         "controls, the cluster network, structure, trade, emissions and government views. "
         "Works offline: all front-end assets are served locally.",
     )
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument(
+        "--port",
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0: a free port, printed at start)",
+    )
     p.add_argument(
         "--host",
         default=DEFAULT_HOST,

@@ -1,177 +1,70 @@
 """The browser app, tested in a real headless Chromium against a running ``abm app``.
 
-The browser tests start ``abm app`` on a free port, drive Debian's Chromium
-(``/usr/bin/chromium``, never a Playwright download) with pytest-playwright's ``playwright``
-fixture and check what a user sees: every view, Step, scenario + Reset, no error text, no
+The browser tests start ``abm app`` on a free port, drive Debian's Chromium (never a
+Playwright download) with pytest-playwright's ``playwright`` fixture at 1400x1000 and check
+what a user sees: every tab's view without scrolling and with text of at least 10 px, the
+controls with their tooltips, Step, Play, scenario + seed + Reset, refused inputs as one line
+with the controls kept, the download, the compare view, no "Time" card, no error text, no
 request leaving the machine. They save screenshots under the test's output folder
-(``test-results/<test id>/``) and measure how long a step takes to show, at 500, 10,000
-and 100,000 firms. Without the browser they are skipped, except under ``CI=true``, where they fail.
+(``test-results/<test id>/``) and measure a Step's server time at 500 and 10,000 firms.
+Without the browser they are skipped, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("ABM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-VIEWPORT = {"width": 1600, "height": 1480}
-VIEWS = ("network", "key-figures", "industrial", "trade", "emissions", "government")
-PLOTS = ("network", "industrial", "trade", "emissions", "government")
+from tests.test_app_helpers import (
+    abm_command,
+    chromium_or_skip,
+    free_port,
+    launch,
+    start_server,
+    stop_server,
+    wait_served,
+)
 
-
-def _unavailable(reason: str):
-    """Skip a browser test for lack of a browser, but fail under CI."""
-    if IN_CI:
-        pytest.fail(f"{reason}; CI=true, so browser tests must run, not skip", pytrace=False)
-    pytest.skip(reason)
-
-
-# ----------------------------------------------------------------------------- unit checks
-# Fast checks of the page's plumbing, without a browser or a server.
-
-
-def test_preset_moves_every_control_into_its_slider():
-    from abm.app.controls import CONTROLS, preset_values
-    from abm.params import resolve
-    from abm.scenarios import SCENARIOS
-
-    for name in SCENARIOS:
-        values = preset_values(name)
-        params = resolve(name)
-        for c in CONTROLS:
-            assert values[c.name] == params[c.name]
-            if not c.is_select:
-                assert c.low <= values[c.name] <= c.high, (name, c.name)
-
-
-def test_app_model_maps_controls_to_model_keywords():
-    import solara
-    from mesa.experimental.scenarios import Scenario
-
-    from abm.app.controls import AppModel, model_kwargs, pending_changes, preset_values
-
-    values = {**preset_values("policy"), "n_firms": 120}
-    kwargs = model_kwargs("policy", "7", values)
-    kwargs["carbon_price"] = solara.reactive(values["carbon_price"])  # as Mesa passes it first
-    model = AppModel(**kwargs, scenario=Scenario())
-    assert model.scenario_name == "policy"
-    assert model.params.carbon_price == 30.0
-    assert model.params.research_funding == 6.0
-    assert model.seed == 7
-    assert model.params.firm_data is False
-    assert pending_changes(model, "policy", "7", values) == []
-    values["carbon_price"] = 55.0
-    assert pending_changes(model, "baseline", "8", values) == ["scenario", "seed", "carbon price"]
-
-
-def test_app_command_defaults_and_offline_settings():
-    from abm.app_server import OFFLINE_CDN, missing_assets, offline_environment
-    from abm.cli import build_parser
-
-    args = build_parser().parse_args(["app"])
-    assert (args.port, args.host) == (8765, "127.0.0.1")
-    args = build_parser().parse_args(["app", "--port", "9000", "--host", "0.0.0.0"])
-    assert (args.port, args.host) == (9000, "0.0.0.0")
-    env = offline_environment({"SOLARA_THEME_LOADER": "solara"})
-    assert env["SOLARA_ASSETS_PROXY"] == "true"
-    assert env["SOLARA_ASSETS_CDN"] == OFFLINE_CDN
-    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
-    assert env["SOLARA_THEME_LOADER"] == "solara"
-    assert missing_assets() == [], "solara-assets is not installed"
+VIEWPORT = {"width": 1400, "height": 1000}
+TABS = ("Network", "Structure", "Trade", "Emissions", "Government", "Compare", "About")
+FIGURE_OF_TAB = {
+    "Network": "network",
+    "Structure": "industrial",
+    "Trade": "trade",
+    "Emissions": "emissions",
+    "Government": "government",
+}
 
 
 # ----------------------------------------------------------------------------- fixtures
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _abm_command() -> list[str]:
-    script = Path(sys.executable).with_name("abm")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("abm")
-    return [found] if found else [sys.executable, "-m", "abm.cli"]
-
-
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import pytest_playwright  # noqa: F401
-    except ImportError:
-        _unavailable("pytest-playwright is not installed")
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="module")
 def app_url(chromium_path, tmp_path_factory):
-    """``abm app`` on a free port; stopped with Ctrl-C (SIGINT), which must end it cleanly."""
-    from abm.app_server import OFFLINE_CDN
-
-    port = _free_port()
+    """``abm app`` on a free port; stopped with Ctrl-C, which must end it cleanly."""
+    port = free_port()
     log = tmp_path_factory.mktemp("abm-app") / "server.log"
-    env = {**os.environ, "SOLARA_ASSETS_CDN": OFFLINE_CDN, "PYTHONUNBUFFERED": "1"}
-    cmd = [*_abm_command(), "app", "--port", str(port), "--host", "127.0.0.1"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
+    proc = start_server([*abm_command(), "app", "--port", str(port)], log)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"abm app exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"abm app did not serve {url} within 120 s:\n{log.read_text()}")
-        time.sleep(0.5)
+    wait_served(proc, url, log)
     yield url
-    proc.send_signal(signal.SIGINT)
-    try:
-        code = proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail(f"abm app did not stop on Ctrl-C within 30 s:\n{log.read_text()}")
+    code = stop_server(proc, log)
     assert code in (0, 130), f"abm app exited with {code} on Ctrl-C:\n{log.read_text()}"
 
 
 @pytest.fixture(scope="module")
 def chromium(chromium_path, playwright):
-    browser = playwright.chromium.launch(
-        executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
-    )
+    browser = launch(playwright, chromium_path)
     yield browser
     browser.close()
 
@@ -200,85 +93,76 @@ class PageWatch:
         return [u for u in self.requests if not u.startswith(local)]
 
 
-@pytest.fixture
-def app_page(chromium, app_url):
-    context = chromium.new_context(viewport=VIEWPORT)
+def open_page(chromium, url: str):
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
     watch = PageWatch(page)
-    page.goto(app_url)
-    wait_for_views(page)
+    page.goto(url)
+    wait_for_figure(page, "network")
+    return context, page, watch
+
+
+@pytest.fixture
+def app_page(chromium, app_url):
+    context, page, watch = open_page(chromium, app_url)
     yield page, watch
     context.close()
 
 
 # ----------------------------------------------------------------------------- helpers
 
-VIEWS_READY_JS = """(views) => views.every(v => {
-  const el = document.querySelector('.abm-view-' + v);
-  if (!el) return false;
-  if (v === 'key-figures') return !!el.querySelector('[data-abm="carbon_price"]');
-  const img = el.querySelector('img');
+FIGURE_READY_JS = """(view) => {
+  const img = document.querySelector('.abm-view-' + view + ' img');
   return !!img && img.complete && img.naturalWidth > 0;
-})"""
+}"""
 
-#: Click Step and resolve with the time (ms) until the shown year changes and until every
-#: figure has been replaced by a newly loaded image.
+#: The smallest text of a figure as shown: its natural font size times the image's scale
+#: (object-fit: contain), and whether the image lies inside the window.
+FIGURE_GEOMETRY_JS = """(view) => {
+  const box = document.querySelector('.abm-view-' + view);
+  const img = box.querySelector('img');
+  const r = img.getBoundingClientRect();
+  const scale = Math.min(r.width / img.naturalWidth, r.height / img.naturalHeight);
+  const shownHeight = img.naturalHeight * scale;
+  return {font_px: parseFloat(box.dataset.fontPx) * scale, scale: scale,
+          top: r.top, bottom: r.top + shownHeight, width: r.width, right: r.right,
+          window_height: window.innerHeight, window_width: window.innerWidth};
+}"""
+
+#: Click Step; resolve with the browser time until the shown year and every view changed.
 STEP_JS = """async () => {
   const year = () => {
     const e = document.querySelector('[data-abm="shown-year"]');
     return e ? e.textContent.trim() : null;
   };
-  const figures = () => [...document.querySelectorAll('.abm-view img.abm-figure')];
   const before = year();
-  const old = figures().map(i => i.src);
   const button = [...document.querySelectorAll('button')]
     .find(b => b.textContent.trim().toLowerCase() === 'step');
   const t0 = performance.now();
   button.click();
   return await new Promise(resolve => {
-    let shown = null;
     const check = () => {
       const now = performance.now();
-      if (shown === null && year() !== before) shown = now - t0;
-      const imgs = figures();
-      const drawn = imgs.length === old.length
-        && imgs.every((im, k) => im.src !== old[k] && im.complete && im.naturalWidth > 0);
-      if (shown !== null && drawn) resolve({year: shown, figures: now - t0, shown: year()});
-      else if (now - t0 > 60000) resolve({year: shown, figures: null, shown: year()});
+      const shown = year();
+      const views = [...document.querySelectorAll('.abm-view[data-year]')];
+      const done = shown !== before && views.every(v => v.dataset.year === shown
+        && [...v.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0));
+      if (done) resolve({browser_ms: now - t0, shown: shown});
+      else if (now - t0 > 60000) resolve({browser_ms: null, shown: year()});
       else setTimeout(check, 4);
     };
     check();
   });
 }"""
 
-IMAGE_HASH_JS = """async (selector) => {
-  const img = document.querySelector(selector);
-  const data = await (await fetch(img.src)).arrayBuffer();
-  const digest = await crypto.subtle.digest('SHA-256', data);
-  return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, '0')).join('');
-}"""
 
-
-def wait_for_views(page, timeout: float = 90_000) -> None:
-    page.wait_for_function(VIEWS_READY_JS, arg=list(VIEWS), timeout=timeout)
+def wait_for_figure(page, view: str) -> None:
+    page.wait_for_function(FIGURE_READY_JS, arg=view, timeout=90_000)
 
 
 def shown_year(page) -> int:
     return int(page.locator('[data-abm="shown-year"]').inner_text())
-
-
-def wait_until_year_settles(page, quiet_ms: int = 3000, timeout_ms: int = 30_000) -> int:
-    """Wait until the shown year has not changed for ``quiet_ms``; return it."""
-    start = time.monotonic()
-    year, since = shown_year(page), time.monotonic()
-    while (time.monotonic() - since) * 1000 < quiet_ms:
-        assert (time.monotonic() - start) * 1000 < timeout_ms, "the year keeps changing"
-        page.wait_for_timeout(250)
-        now = shown_year(page)
-        if now != year:
-            year, since = now, time.monotonic()
-    return year
 
 
 def key_figure(page, key: str) -> str:
@@ -286,48 +170,77 @@ def key_figure(page, key: str) -> str:
 
 
 def step(page) -> dict:
-    """Press Step; return the times (ms) until the year and all figures are redrawn."""
+    """Press Step; return the browser time and the server time of the step (ms)."""
+    before = shown_year(page)
     result = page.evaluate(STEP_JS)
-    assert result["year"] is not None, f"the shown year did not change after Step: {result}"
+    assert result["browser_ms"] is not None, f"the shown year did not change after Step: {result}"
+    assert int(result["shown"]) == before + 1
+    result["server_ms"] = float(page.locator('[data-abm="step-ms"]').inner_text())
     return result
-
-
-def slider(page, label_start: str):
-    return page.locator(".v-navigation-drawer .v-input__slider").filter(has_text=label_start)
-
-
-def set_slider(page, label_start: str, target: int, current: int, step_size: int) -> None:
-    """Move a sidebar slider with the keyboard (arrow keys move one step)."""
-    thumb = slider(page, label_start).locator('[role="slider"]')
-    thumb.focus()
-    key = "ArrowRight" if target > current else "ArrowLeft"
-    for _ in range(abs(target - current) // step_size):
-        page.keyboard.press(key)
-    expected = f"{label_start} {target:,}"
-    page.wait_for_function(
-        """([start, expected]) => [...document.querySelectorAll('.v-navigation-drawer .v-label')]
-            .some(l => l.textContent.trim() === expected)""",
-        arg=[label_start, expected],
-    )
-
-
-def choose_scenario(page, name: str) -> list[str]:
-    """Pick a scenario preset in the select; return the options it listed."""
-    page.locator(".v-navigation-drawer .v-select").filter(has_text="Scenario preset").click()
-    menu = page.locator(".v-menu__content.menuable__content__active")
-    menu.wait_for()
-    options = [t.strip() for t in menu.locator(".v-list-item").all_inner_texts()]
-    menu.locator(".v-list-item").filter(has_text=name).first.click()
-    return options
 
 
 def press(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
 
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(600)  # the tab's slide transition
+
+
+def error_line(page) -> str:
+    loc = page.locator(".v-navigation-drawer .abm-error").first
+    loc.wait_for()
+    return loc.inner_text().strip()
+
+
+def set_field(page, control: str, text: str) -> None:
+    """Type into a sidebar text field (seed, firms) and confirm with Enter."""
+    field = page.locator(f".abm-control-{control} input")
+    field.fill(text)
+    field.press("Enter")
+
+
+def choose(page, control: str, option: str) -> list[str]:
+    """Pick ``option`` in a sidebar select; return the options it listed."""
+    page.locator(f".abm-control-{control} .v-select").click()
+    menu = page.locator(".v-menu__content.menuable__content__active")
+    menu.wait_for()
+    options = [t.strip() for t in menu.locator(".v-list-item").all_inner_texts()]
+    menu.locator(".v-list-item").filter(has_text=option).first.click()
+    menu.wait_for(state="hidden")
+    return options
+
+
+def header(page) -> str:
+    return page.locator(".abm-run").inner_text()
+
+
+def reset_and_wait(page, expect: str) -> None:
+    """Press Reset and wait until the run header contains ``expect``."""
+    press(page, "Reset")
+    page.wait_for_function(
+        "(t) => document.querySelector('.abm-run').innerText.includes(t)", arg=expect
+    )
+    wait_views_current(page)
+
+
+VIEWS_CURRENT_JS = """() => {
+  const year = document.querySelector('[data-abm="shown-year"]').textContent.trim();
+  return [...document.querySelectorAll('.abm-view[data-year]')].every(v =>
+    v.dataset.year === year
+    && [...v.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0));
+}"""
+
+
+def wait_views_current(page) -> None:
+    """Wait until every view shows the year the header shows."""
+    page.wait_for_function(VIEWS_CURRENT_JS)
+
+
 def assert_no_error_text(page, watch: PageWatch) -> None:
     text = page.locator("body").inner_text()
-    for word in ("Traceback", "Error", "Exception", "error in step"):
+    for word in ("Traceback", "Error", "Exception", "Time:"):
         assert word not in text, f"the page shows {word!r}:\n{text[:3000]}"
     assert page.locator(".v-alert").count() == 0, "the page shows an alert"
     assert watch.errors == [], watch.errors
@@ -349,156 +262,235 @@ def out_dir(output_path) -> Path:
 
 
 @pytest.mark.browser
-def test_page_shows_views_steps_and_applies_scenario(app_page, output_path):
+def test_tabs_fit_the_window_with_readable_text(app_page, output_path):
     page, watch = app_page
     out = out_dir(output_path)
+    assert page.title() == "ABM: foreign-trade clusters"
+    tabs = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
+    assert [t.lower() for t in tabs] == [t.lower() for t in TABS]
+    sizes = {}
+    for tab, view in FIGURE_OF_TAB.items():
+        open_tab(page, tab)
+        wait_for_figure(page, view)
+        page.wait_for_function(  # the tab has slid into place and fits across
+            """(view) => {
+                const r = document.querySelector('.abm-view-' + view).getBoundingClientRect();
+                return r.left >= 0 && r.right <= window.innerWidth + 1;
+            }""",
+            arg=view,
+            timeout=10_000,
+        )
+        g = page.evaluate(FIGURE_GEOMETRY_JS, view)
+        sizes[view] = g
+        assert g["top"] >= 0 and g["bottom"] <= g["window_height"] + 1, (tab, g)
+        assert g["right"] <= g["window_width"] + 1, (tab, g)
+        assert g["font_px"] >= 10, f"{tab}: smallest text {g['font_px']:.1f} px"
+        page.screenshot(path=str(out / f"app-{tab.lower()}.png"))
+    (out / "figure-sizes.json").write_text(json.dumps(sizes, indent=2))
+    # key figures and labels are HTML text of at least 10 px
+    open_tab(page, "Network")
+    smallest = page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll(
+            '.abm-key-figures td, .v-navigation-drawer label, .v-tab')]
+            .map(e => parseFloat(getComputedStyle(e).fontSize)))"""
+    )
+    assert smallest >= 10, smallest
+    open_tab(page, "About")
+    about = page.locator(".abm-view-about").inner_text()
+    for part in ("Purpose", "Entities", "Process", "Design concepts", "Observation"):
+        assert part in about, part
+    page.screenshot(path=str(out / "app-about.png"))
+    assert_no_error_text(page, watch)
+    assert_offline(watch)
 
-    assert page.title() == "ABM: foreign-trade clusters"  # the tab says what the page is
-    # every view is there, with a drawn figure; the controls are there
-    for view in PLOTS:
-        img = page.locator(f".abm-view-{view} img.abm-figure")
-        assert img.count() == 1, view
-        assert img.evaluate("i => i.naturalWidth") > 300, view
-    assert page.locator(".abm-view-key-figures table.abm-key-figures").count() == 1
-    for name in ("Reset", "Step", "▶"):
-        assert page.get_by_role("button", name=name, exact=True).count() == 1, name
-    labels = page.locator(".v-navigation-drawer .v-label").all_inner_texts()
-    for wanted in (
-        "Carbon price:",
-        "Carbon price growth:",
-        "Foreign (EU) carbon price:",
-        "CBAM coverage of exports:",
-        "Consumers' green preference:",
-        "Green R&D subsidy:",
-        "Adoption subsidy:",
-        "Research funding:",
-        "Collaboration propensity:",
-        "Digital infrastructure:",
-        "Firms:",
-        "Clusters:",
-        "Network topology",
-        "Seed",
-        "Scenario preset",
-    ):
-        assert any(label.startswith(wanted) for label in labels), (wanted, labels)
-    assert page.get_by_text("Colour firms by").count() == 1
-    page.screenshot(path=str(out / "app-start.png"))
 
-    # Step advances the shown year and changes the plotted series
+@pytest.mark.browser
+def test_every_control_has_its_registry_tooltip(app_page):
+    from abm.app.controls import CONTROLS
+    from abm.params import PARAMETERS
+
+    page, watch = app_page
+    for c in CONTROLS:
+        control = page.locator(f".abm-control-{c.name}")
+        assert control.count() == 1, c.name
+        control.hover()
+        tip = page.locator(".v-tooltip__content.menuable__content__active")
+        tip.filter(has_text=PARAMETERS[c.name].doc).wait_for(timeout=10_000)
+        if PARAMETERS[c.name].unit:
+            assert PARAMETERS[c.name].unit in tip.first.inner_text(), c.name
+        page.mouse.move(700, 5)  # off the control: the tooltip closes
+        tip.wait_for(state="hidden")
+    for name in ("preset", "seed"):
+        page.locator(f".abm-control-{name}").hover()
+        page.locator(".v-tooltip__content.menuable__content__active").wait_for()
+        page.mouse.move(700, 5)
+    assert watch.errors == []
+
+
+@pytest.mark.browser
+def test_step_play_scenario_seed_and_reset(app_page, output_path):
+    page, watch = app_page
+    out = out_dir(output_path)
     assert shown_year(page) == 2020
     assert key_figure(page, "carbon_price") == "10.0"  # the baseline's start price
-    emissions_png = page.evaluate(IMAGE_HASH_JS, ".abm-view-emissions img")
     emissions = key_figure(page, "emissions")
-    timing = step(page)
-    assert shown_year(page) == 2021, timing
-    assert page.evaluate(IMAGE_HASH_JS, ".abm-view-emissions img") != emissions_png
-    assert key_figure(page, "emissions") != emissions
     step(page)
-    assert shown_year(page) == 2022
-
+    assert shown_year(page) == 2021
+    assert key_figure(page, "emissions") != emissions
     # Play runs years until paused
     press(page, "▶")
     page.wait_for_function(
         "() => +document.querySelector('[data-abm=\"shown-year\"]').textContent >= 2024"
     )
     press(page, "❚❚")
-    paused = wait_until_year_settles(page)  # a step under way when paused still shows
-    page.wait_for_timeout(2000)
+    page.wait_for_timeout(1500)
+    paused = shown_year(page)
+    page.wait_for_timeout(1500)
     assert shown_year(page) == paused
-
     # the colour switch redraws the network by main category
-    network_png = page.evaluate(IMAGE_HASH_JS, ".abm-view-network img")
+    old = page.locator(".abm-view-network img").get_attribute("src")
     page.get_by_role("button", name="main category").click()
     page.wait_for_function(
-        """(old) => new Promise(async resolve => {
-            const img = document.querySelector('.abm-view-network img');
-            const d = await crypto.subtle.digest('SHA-256',
-                await (await fetch(img.src)).arrayBuffer());
-            resolve(Array.from(new Uint8Array(d))
-                .map(b => b.toString(16).padStart(2, '0')).join('') !== old);
-        })""",
-        arg=network_png,
+        "(old) => document.querySelector('.abm-view-network img').src !== old", arg=old
     )
-
-    # choosing a scenario moves its sliders; Reset rebuilds the model with them
-    options = choose_scenario(page, "policy")
+    # a preset moves the controls; Reset builds the model with them and the seed
     from abm import SCENARIOS
 
-    assert options == list(SCENARIOS)
+    assert choose(page, "preset", "policy") == list(SCENARIOS)
     page.wait_for_function(
         """() => [...document.querySelectorAll('.v-navigation-drawer .v-label')]
             .some(l => l.textContent.trim() === 'Carbon price: 30 USD/t CO2')"""
     )
-    seed = page.locator(".v-navigation-drawer .v-text-field").filter(has_text="Seed")
-    seed.locator("input").fill("7")
-    seed.locator("input").press("Enter")
+    set_field(page, "seed", "7")
     pending = page.locator(".abm-pending")
-    pending.wait_for()  # the page says what Reset will apply
     page.wait_for_function(
-        "() => document.querySelector('.abm-pending').textContent.includes('seed')"
+        "() => (document.querySelector('.abm-pending') || {}).textContent?.includes('seed')"
     )
     assert "scenario" in pending.inner_text() and "carbon price" in pending.inner_text()
-    press(page, "Reset")
-    page.wait_for_function(
-        "() => document.querySelector('[data-abm=\"carbon_price\"]').textContent.trim() === '30.0'"
-    )
+    reset_and_wait(page, "seed 7")
+    assert "scenario policy" in header(page)
+    assert key_figure(page, "carbon_price") == "30.0"
     assert shown_year(page) == 2020
-    run = page.locator(".abm-view-key-figures .abm-run").inner_text()
-    assert "scenario policy" in run and "seed 7" in run, run
-    assert page.locator(".abm-pending").count() == 0
-    wait_for_views(page)
+    page.locator(".abm-pending").wait_for(state="detached", timeout=10_000)
     step(page)
     assert float(key_figure(page, "carbon_price")) > 30.0  # the policy path rises
     page.screenshot(path=str(out / "app-policy.png"))
-
     assert_no_error_text(page, watch)
     assert_offline(watch)
 
 
 @pytest.mark.browser
-def test_redraw_time_at_500_10000_and_100000_firms(app_page, output_path, capsys):
+def test_refused_inputs_are_one_line_and_keep_the_controls(app_page, output_path):
+    page, watch = app_page
+    out = out_dir(output_path)
+    before = header(page)
+    n_controls = page.locator(".abm-control").count()
+    for text in ("-1", "abc", "1.5"):
+        set_field(page, "seed", text)
+        message = error_line(page)
+        assert message.startswith("Seed:") and "allowed: an integer" in message, message
+        assert "\n" not in message
+        press(page, "Reset")  # refused: the running model stays
+        page.wait_for_timeout(500)
+        assert error_line(page).startswith("Seed:")
+        assert header(page) == before
+        assert page.locator(".abm-control").count() == n_controls
+    page.screenshot(path=str(out / "app-bad-seed.png"))
+    set_field(page, "seed", "42")
+    page.wait_for_function("() => !document.querySelector('.v-navigation-drawer .abm-error')")
+    # a firm count outside the control
+    set_field(page, "n_firms", "250000")
+    assert error_line(page).startswith("Firms: 250000 is not allowed; allowed: an integer")
+    press(page, "Reset")
+    page.wait_for_timeout(500)
+    assert header(page) == before
+    set_field(page, "n_firms", "500")
+    page.wait_for_function("() => !document.querySelector('.v-navigation-drawer .abm-error')")
+    # values the controls cannot produce, sent through the page's widget binding as an
+    # attacker would: a graph file as topology, an unknown preset (the slider's range is
+    # checked by the same server-side function, see test_app_controls.py)
+    for control, value, start in (
+        ("topology", "/etc/passwd", "Network topology: '/etc/passwd' is not allowed"),
+        ("preset", "../../etc", "Scenario preset: '../../etc' is not allowed"),
+    ):
+        page.evaluate(
+            """([control, value]) => {
+                const root = document.querySelector('.abm-control-' + control);
+                root.querySelector('.v-select').__vue__.$emit('input', value);
+            }""",
+            [control, value],
+        )
+        message = error_line(page)
+        assert message.startswith(start), message
+        assert "allowed:" in message and "\n" not in message
+        press(page, "Reset")
+        page.wait_for_timeout(500)
+        assert header(page) == before, control
+        assert page.locator(".abm-control").count() == n_controls
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text and "/work" not in text and "site-packages" not in text
+    assert watch.errors == []
+
+
+@pytest.mark.browser
+def test_download_and_compare(app_page, output_path):
+    page, watch = app_page
+    out = out_dir(output_path)
+    step(page)
+    step(page)
+    with page.expect_download() as info:
+        page.locator(".abm-downloads").get_by_role("button", name="Years").click()
+    path = info.value.path()
+    rows = list(csv.DictReader(io.StringIO(Path(path).read_text())))
+    assert info.value.suggested_filename == "abm-baseline-seed42-2022-years.csv"
+    assert [int(r["year"]) for r in rows] == [2020, 2021, 2022]
+    assert "emissions" in rows[0] and "output_share_TIB" in rows[0]
+    with page.expect_download() as info:
+        page.locator(".abm-downloads").get_by_role("button", name="Firms").click()
+    firms = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    assert {int(r["year"]) for r in firms} == {2020, 2021, 2022}
+    assert "green_level" in firms[0]
+    # compare: two presets, the same seed, side by side
+    open_tab(page, "Compare")
+    compare = page.locator(".abm-view-compare")
+    compare.locator("input").last.fill("5")
+    compare.locator("input").last.press("Enter")
+    compare.get_by_role("button", name="Run both").click()
+    table = compare.locator(".abm-compare-table")
+    table.wait_for(timeout=120_000)
+    heads = [h.strip() for h in table.locator("th").all_inner_texts()]
+    assert heads == ["5 years later", "unit", "A: baseline", "B: policy", "difference"], heads
+    compare.locator("img").wait_for()
+    assert "same seed (42)" in compare.inner_text()
+    page.screenshot(path=str(out / "app-compare.png"))
+    assert_no_error_text(page, watch)
+    assert_offline(watch)
+
+
+@pytest.mark.browser
+def test_step_time_at_500_and_10000_firms(app_page, output_path, capsys):
     page, watch = app_page
     out = out_dir(output_path)
     times = {}
-    for n in (500, 10_000, 100_000):
-        if n == 10_000:
-            set_slider(page, "Firms:", n, current=500, step_size=100)
-        elif n == 100_000:  # the slider's maximum: the End key moves there
-            thumb = slider(page, "Firms:").locator('[role="slider"]')
-            thumb.focus()
-            page.keyboard.press("End")
-            page.wait_for_function(
-                """() => [...document.querySelectorAll('.v-navigation-drawer .v-label')]
-                    .some(l => l.textContent.trim() === 'Firms: 100,000')"""
-            )
+    for n in (500, 10_000):
         if n != 500:
-            press(page, "Reset")
-            page.wait_for_function(
-                "(n) => document.querySelector('.abm-view-key-figures').innerText"
-                ".includes(n + ' firms')",
-                arg=f"{n:,}",
-            )
-            wait_for_views(page)
-            assert page.get_by_text("clusters shown as nodes").count() == 1
-        runs = [step(page) for _ in range(3)]
-        assert shown_year(page) == 2023
+            set_field(page, "n_firms", str(n))
+            reset_and_wait(page, f"{n:,} firms")
+            wait_for_figure(page, "network")
+        step(page)  # the first step draws the new model's figure from scratch
+        runs = [step(page) for _ in range(5)]
         times[n] = {
             "steps": runs,
-            "median_ms_until_year_shown": statistics.median(r["year"] for r in runs),
-            "median_ms_until_all_figures_redrawn": statistics.median(
-                r["figures"] for r in runs if r["figures"] is not None
-            ),
+            "median_server_ms": statistics.median(r["server_ms"] for r in runs),
+            "median_browser_ms": statistics.median(r["browser_ms"] for r in runs),
         }
         page.screenshot(path=str(out / f"app-{n}-firms.png"))
-    (out / "redraw-times.json").write_text(json.dumps(times, indent=2))
+    (out / "step-times.json").write_text(json.dumps(times, indent=2))
     with capsys.disabled():
         for n, t in times.items():
             print(
-                f"\nredraw after Step at {n:,} firms: year shown after "
-                f"{t['median_ms_until_year_shown']:.0f} ms, all figures after "
-                f"{t['median_ms_until_all_figures_redrawn']:.0f} ms (median of 3)"
+                f"\nStep at {n:,} firms (network tab): {t['median_server_ms']:.0f} ms server "
+                f"time, year shown after {t['median_browser_ms']:.0f} ms (median of 5)"
             )
-    for t in times.values():
-        assert t["median_ms_until_year_shown"] < 30_000
+    assert times[500]["median_server_ms"] <= 300, times[500]
     assert_no_error_text(page, watch)
-    assert_offline(watch)

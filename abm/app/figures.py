@@ -22,6 +22,7 @@ from matplotlib.patches import Patch, Wedge
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from abm.categories import CATEGORIES
+from abm.reporters import MODEL_REPORTERS
 
 CATEGORY_NAMES = {
     "LIB": "labour-intensive",
@@ -36,7 +37,9 @@ GREEN_BANDS = (0.1, 0.3, 0.5, 0.7, 0.9)
 INSTITUTE_COLOR = "#1b2a49"
 LINE = {"blue": "#3a78b5", "orange": "#d9822b", "green": "#3e9651", "red": "#c0392b"}
 
-WIDTH, HEIGHT, DPI = 6.6, 4.1, 100
+WIDTH, HEIGHT, DPI = 10.0, 6.0, 100
+#: Font sizes (points): every text is at least 12.5 px at the figure's natural size.
+TICK, LABEL, TITLE, LEGEND = 10, 11, 12.5, 10.5
 #: The first years shown before a run is longer, so the axes do not jump at every step.
 MIN_SPAN = 10
 
@@ -64,12 +67,12 @@ def _figure(width: float = WIDTH, height: float = HEIGHT) -> Figure:
 def _style(ax, ylabel: str, title: str | None = None) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3, linewidth=0.6)
-    ax.tick_params(labelsize=8)
-    ax.set_ylabel(ylabel, fontsize=8.5)
+    ax.tick_params(labelsize=TICK)
+    ax.set_ylabel(ylabel, fontsize=LABEL)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.0f}"))
     if title:
-        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_title(title, fontsize=TITLE, loc="left")
 
 
 def _year_axis(ax, years: np.ndarray) -> None:
@@ -120,7 +123,7 @@ class TimeSeriesFigure:
         ax = self.fig.add_subplot(spec)
         _style(ax, ylabel, title)
         if xlabel:
-            ax.set_xlabel("Year", fontsize=8.5)
+            ax.set_xlabel("Year", fontsize=LABEL)
         self.time_axes.append(ax)
         return ax
 
@@ -176,7 +179,7 @@ def _stack(ax, years: np.ndarray, shares: np.ndarray) -> list:
 class IndustrialFigure(TimeSeriesFigure):
     """Output shares of LIB, RIB, TIB and DS over the years, stacked."""
 
-    margins = (0.09, 0.14, 0.66, 0.9, 0.3, 0.5)
+    margins = (0.07, 0.1, 0.7, 0.92, 0.3, 0.5)
 
     def build(self) -> None:
         ax = self.axis(
@@ -186,8 +189,8 @@ class IndustrialFigure(TimeSeriesFigure):
         self.fig.legend(
             handles=_category_handles()[::-1],
             loc="center left",
-            bbox_to_anchor=(0.67, 0.5),
-            fontsize=8,
+            bbox_to_anchor=(0.72, 0.5),
+            fontsize=LEGEND,
             frameon=False,
         )
 
@@ -195,14 +198,19 @@ class IndustrialFigure(TimeSeriesFigure):
 class TradeFigure(TimeSeriesFigure):
     """Export shares by category, exports, exporter share and export concentration."""
 
-    margins = (0.09, 0.12, 0.86, 0.92, 0.32, 0.45)
+    margins = (0.07, 0.09, 0.88, 0.94, 0.25, 0.4)
 
     def build(self) -> None:
         grid = self.fig.add_gridspec(2, 2)
         ax = self.axis(grid[0, 0], "Share (%)", "Exports by category", xlabel=False)
         self.stack(ax, "export_share")
         ax = self.axis(grid[0, 1], "USD m / yr", "Exports", xlabel=False)
-        self.line(ax, "exports", color=LINE["blue"])
+        self.line(ax, "exports", "all", color=LINE["blue"])
+        markets = [c for c in ("exports_EU", "exports_ROW") if c in MODEL_REPORTERS]
+        for column, color in zip(markets, (LINE["green"], LINE["orange"]), strict=False):
+            self.line(ax, column, f"to {column.split('_')[1]}", color=color, ls="--")
+        if markets:
+            ax.legend(fontsize=LEGEND, frameon=False, loc="upper left")
         _thousands(ax)
         ax = self.axis(grid[1, 0], "% of firms", "Exporters")
         self.line(ax, "exporter_share", color=LINE["orange"], scale=100)
@@ -212,8 +220,8 @@ class TradeFigure(TimeSeriesFigure):
         self.fig.legend(
             handles=_category_handles(long=False)[::-1],
             loc="center left",
-            bbox_to_anchor=(0.88, 0.5),
-            fontsize=8,
+            bbox_to_anchor=(0.9, 0.5),
+            fontsize=LEGEND,
             frameon=False,
         )
 
@@ -221,7 +229,7 @@ class TradeFigure(TimeSeriesFigure):
 class EmissionsFigure(TimeSeriesFigure):
     """Emissions, emission intensity of output and of exports, green and digital shares."""
 
-    margins = (0.09, 0.12, 0.98, 0.92, 0.28, 0.45)
+    margins = (0.07, 0.09, 0.98, 0.94, 0.22, 0.4)
 
     def build(self) -> None:
         grid = self.fig.add_gridspec(2, 2)
@@ -230,11 +238,11 @@ class EmissionsFigure(TimeSeriesFigure):
         ax = self.axis(grid[0, 1], "t CO2 per USD m", "Emission intensity", xlabel=False)
         self.line(ax, "emission_intensity", "of output", LINE["red"])
         self.line(ax, "export_emission_intensity", "of exports", LINE["blue"], ls="--")
-        ax.legend(fontsize=7.5, frameon=False, loc="lower left")
+        ax.legend(fontsize=LEGEND, frameon=False, loc="lower left")
         ax = self.axis(grid[1, :], "% of firms", "Green and digital firms")
         self.line(ax, "green_share", "green firms", LINE["green"], scale=100)
         self.line(ax, "digital_share", "firms on a digital platform", LINE["blue"], scale=100)
-        ax.legend(fontsize=7.5, frameon=False, loc="upper left")
+        ax.legend(fontsize=LEGEND, frameon=False, loc="upper left")
 
     def after_update(self, frame) -> None:
         a, b, c = self.time_axes
@@ -247,7 +255,7 @@ class EmissionsFigure(TimeSeriesFigure):
 class GovernmentFigure(TimeSeriesFigure):
     """The government's accounts: carbon revenue, subsidies, CBAM paid, budget balance."""
 
-    margins = (0.1, 0.14, 0.66, 0.9, 0.3, 0.5)
+    margins = (0.08, 0.1, 0.7, 0.92, 0.3, 0.5)
 
     def build(self) -> None:
         ax = self.axis(111, "USD m / yr", "Government accounts")
@@ -257,7 +265,9 @@ class GovernmentFigure(TimeSeriesFigure):
         self.line(ax, "budget_balance", "budget balance", "#777777", ls=":")
         ax.axhline(0, color="#999999", lw=0.6)
         _thousands(ax)
-        self.fig.legend(loc="center left", bbox_to_anchor=(0.67, 0.5), fontsize=8, frameon=False)
+        self.fig.legend(
+            loc="center left", bbox_to_anchor=(0.73, 0.5), fontsize=LEGEND, frameon=False
+        )
 
 
 # ---------------------------------------------------------------------------- network
@@ -319,25 +329,28 @@ def main_category(mix: np.ndarray) -> np.ndarray:
     return mix.argmax(axis=1)
 
 
-NETWORK_HEIGHT = 4.3
+NETWORK_WIDTH, NETWORK_HEIGHT = 7.4, 5.6
+#: Firm ties: thin grey lines; collaborations: thicker orange lines, drawn on top.
+TIE_COLOR, COLLAB_COLOR = "#9aa3b2", "#e0611a"
 
 
 class NetworkFigure:
     """The cluster network of one model in one colour mode, kept from step to step.
 
     Firms (or, aggregated, clusters) are coloured by green level or main product category
-    and sized by capacity; research institutes are dark diamonds. In the firm view the
-    positions, legend and colour bar stay and each update only recolours, resizes and
-    re-links, which redraws faster than a new figure; the aggregated view is redrawn.
+    and sized by capacity; research institutes are dark diamonds; firm ties are thin grey
+    lines, collaborations (firm-institute and firm-firm) thicker orange ones. In the firm
+    view the positions, legend and colour bar stay and each update only recolours, resizes
+    and re-links, which redraws faster than a new figure; the aggregated view is redrawn.
     """
 
     def __init__(self, model, color_by: str = "green", aggregate: bool = False):
         self.model, self.color_by, self.aggregate = model, color_by, aggregate
-        self.fig = _figure(WIDTH, NETWORK_HEIGHT)
-        side = 0.9 * NETWORK_HEIGHT / WIDTH
-        self.ax = self.fig.add_axes((0.3, 0.02, side, 0.86))
-        self.heading = self.fig.text(0.01, 0.965, "", fontsize=10, weight="bold", va="top")
-        self.caption = self.fig.text(0.01, 0.905, "", fontsize=8, va="top", color="#333333")
+        self.fig = _figure(NETWORK_WIDTH, NETWORK_HEIGHT)
+        side = 0.84 * NETWORK_HEIGHT / NETWORK_WIDTH
+        self.ax = self.fig.add_axes((0.0, 0.0, side, 0.84))
+        self.heading = self.fig.text(0.01, 0.985, "", fontsize=TITLE, weight="bold", va="top")
+        self.caption = self.fig.text(0.01, 0.935, "", fontsize=LEGEND, va="top", color="#333333")
         self.firm_artists = None
         if aggregate:
             extra = _cluster_handles()
@@ -345,21 +358,21 @@ class NetworkFigure:
             self.firm_artists = _firm_artists(self.ax, model)
             extra = _firm_handles()
         if color_by == "green":
-            cax = self.fig.add_axes((0.3 + side + 0.02, 0.12, 0.018, 0.6))
+            cax = self.fig.add_axes((side + 0.03, 0.06, 0.025, 0.36))
             bar = self.fig.colorbar(ScalarMappable(Normalize(0, 1), GREEN_CMAP), cax=cax)
-            bar.set_label("green technology level (0-1)", fontsize=8)
-            bar.ax.tick_params(labelsize=7)
+            bar.set_label("green technology level", fontsize=LEGEND)
+            bar.ax.tick_params(labelsize=TICK)
             handles = extra
         else:
             handles = _category_handles(long=False)[::-1] + extra
         self.fig.legend(
             handles=handles,
             loc="upper left",
-            bbox_to_anchor=(0.005, 0.8),
-            fontsize=7.5,
+            bbox_to_anchor=(side + 0.005, 0.84),
+            fontsize=LEGEND,
             frameon=False,
             title=None if color_by == "green" else ("output" if aggregate else "main category"),
-            title_fontsize=7.5,
+            title_fontsize=LEGEND,
             alignment="left",
         )
 
@@ -380,7 +393,19 @@ def network_figure(model, color_by: str = "green", aggregate: bool = False) -> F
     return NetworkFigure(model, color_by, aggregate).update()
 
 
-def _cluster_labels(ax, centres: np.ndarray, distance: float, texts: list[str], size=8) -> None:
+def smallest_font_px(fig: Figure) -> float:
+    """The smallest font of the figure's visible text, in pixels at its natural size."""
+    from matplotlib.text import Text
+
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_figure() is not None
+    ]
+    return min(sizes, default=0.0) * fig.dpi / 72
+
+
+def _cluster_labels(ax, centres: np.ndarray, distance: float, texts: list[str], size=TICK) -> None:
     if len(centres) > 12:
         return
     for xy, text in zip(centres, texts, strict=True):
@@ -391,9 +416,13 @@ def _cluster_labels(ax, centres: np.ndarray, distance: float, texts: list[str], 
 def _firm_handles() -> list:
     return [
         Line2D([], [], ls="", marker="D", color=INSTITUTE_COLOR, label="research institute"),
-        Line2D([], [], color="#8a94a6", lw=1, label="firm tie"),
+        Line2D([], [], color=TIE_COLOR, lw=0.8, label="firm tie"),
         Line2D(
-            [], [], color=INSTITUTE_COLOR, lw=1, alpha=0.5, label="collaboration\nwith institute"
+            [],
+            [],
+            color=COLLAB_COLOR,
+            lw=2.2,
+            label="collaboration\n(with an institute\nor a firm)",
         ),
     ]
 
@@ -401,7 +430,7 @@ def _firm_handles() -> list:
 def _cluster_handles() -> list:
     return [
         Line2D([], [], ls="", marker="D", color=INSTITUTE_COLOR, label="has research\ninstitutes"),
-        Line2D([], [], color="#8a94a6", lw=2, label="ties between\nclusters"),
+        Line2D([], [], color=TIE_COLOR, lw=2, label="firm ties between\nclusters"),
     ]
 
 
@@ -411,8 +440,8 @@ def _firm_artists(ax, model) -> dict:
     pos, ipos = network_layout(model)
     ax.set_aspect("equal")
     ax.axis("off")
-    ties = LineCollection([], colors="#8a94a6", linewidths=0.4)
-    links = LineCollection([], colors=INSTITUTE_COLOR, linewidths=0.5, alpha=0.35)
+    ties = LineCollection([], colors=TIE_COLOR, linewidths=0.4)
+    links = LineCollection([], colors=COLLAB_COLOR, linewidths=1.1, alpha=0.85, zorder=1.5)
     ax.add_collection(ties)
     ax.add_collection(links)
     order = np.argsort(-firms.capacity, kind="stable")  # big first, small drawn on top
@@ -437,9 +466,17 @@ def _update_firms(art: dict, model, color_by: str) -> str:
     segs = np.stack([pos[ties.u], pos[ties.v]], axis=1)
     art["ties"].set_segments(segs)
     art["ties"].set_alpha(float(np.clip(40 / max(np.sqrt(len(segs)), 1), 0.04, 0.35)))
-    partner = getattr(firms, "partner_inst", None)
-    rows = np.flatnonzero(partner >= 0) if partner is not None and inst.n else np.zeros(0, int)
-    art["links"].set_segments(np.stack([pos[rows], ipos[partner[rows]]], axis=1))
+    partner = firms.partner_inst
+    rows = np.flatnonzero(partner >= 0) if inst.n else np.zeros(0, int)
+    pairs = np.flatnonzero(firms.partner_firm > np.arange(firms.n))  # each pair once
+    art["links"].set_segments(
+        np.concatenate(
+            [
+                np.stack([pos[rows], ipos[partner[rows]]], axis=1),
+                np.stack([pos[pairs], pos[firms.partner_firm[pairs]]], axis=1),
+            ]
+        )
+    )
     if color_by == "green":
         colors = GREEN_CMAP(Normalize(0, 1)(firms.green))
     else:
@@ -450,7 +487,8 @@ def _update_firms(art: dict, model, color_by: str) -> str:
     k = int(firms.cluster.max()) + 1
     return (
         f"{firms.n:,} firms (size: capacity) in {k} clusters, {inst.n} institutes;\n"
-        f"{len(segs):,} firm ties, {len(rows):,} firm-institute collaborations"
+        f"{len(segs):,} firm ties; collaborations: {len(rows):,} with institutes, "
+        f"{len(pairs):,} between firms"
     )
 
 
@@ -473,7 +511,7 @@ def _draw_clusters(ax, model, color_by: str) -> str:
         widths = 0.3 + 6 * counts / counts.max()
         alpha = float(np.clip(4 / np.sqrt(len(pairs)), 0.1, 0.6))
         ax.add_collection(
-            LineCollection(segs, colors="#8a94a6", linewidths=widths, alpha=alpha, zorder=1)
+            LineCollection(segs, colors=TIE_COLOR, linewidths=widths, alpha=alpha, zorder=1)
         )
     r = 0.75 * radius * np.sqrt(cap / cap.max())
     within = np.bincount(cu[~between], minlength=k)
@@ -515,7 +553,7 @@ def _draw_clusters(ax, model, color_by: str) -> str:
                 texts[c],
                 ha="center",
                 va="top",
-                fontsize=7,
+                fontsize=TICK,
                 color="#222222",
                 zorder=4,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
@@ -529,3 +567,54 @@ def _draw_clusters(ax, model, color_by: str) -> str:
         f"colour: {what}; {within.sum():,} ties within, {between.sum():,} between clusters)"
     )
     return title
+
+
+# ---------------------------------------------------------------------------- compare
+
+#: Panels of the compare view: (column or None for TIB + DS share, title, unit, scale).
+COMPARE_PANELS = (
+    (None, "TIB + DS share of output", "%", 100),
+    ("exports", "Exports", "USD m / yr", 1),
+    ("emissions", "Emissions", "Mt CO2 / yr", 1e-6),
+    ("export_emission_intensity", "Emission intensity of exports", "t CO2 per USD m", 1),
+    ("green_share", "Green firms", "% of firms", 100),
+    ("innovation_index", "Innovation index", "0-100", 1),
+)
+
+
+def compare_series(frame, column: str | None, scale: float) -> np.ndarray:
+    """A compare panel's series from a model frame."""
+    if column is None:
+        return scale * (frame["output_share_TIB"] + frame["output_share_DS"]).to_numpy()
+    return scale * frame[column].to_numpy()
+
+
+def compare_figure(frames: dict[str, object]) -> Figure:
+    """Two (or more) runs' key series side by side in small multiples, one line per run."""
+    fig = _figure(WIDTH, HEIGHT)
+    fig.subplots_adjust(0.07, 0.09, 0.98, 0.86, 0.3, 0.5)
+    styles = [(LINE["blue"], "-"), (LINE["orange"], "--"), (LINE["green"], ":")]
+    panels = [p for p in COMPARE_PANELS if p[0] is None or p[0] in next(iter(frames.values()))]
+    for k, (column, title, unit, scale) in enumerate(panels):
+        ax = fig.add_subplot(2, 3, k + 1)
+        _style(ax, unit, title)
+        for (label, frame), (color, ls) in zip(frames.items(), styles, strict=False):
+            years = frame["year"].to_numpy().astype(float)
+            ax.plot(
+                years, compare_series(frame, column, scale), color=color, ls=ls, lw=1.8, label=label
+            )
+        if k >= 3:
+            ax.set_xlabel("Year", fontsize=LABEL)
+        if column in ("exports",):
+            _thousands(ax)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        ncol=len(frames),
+        fontsize=LABEL,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.995),
+    )
+    return fig

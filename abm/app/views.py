@@ -1,103 +1,21 @@
-"""The page's views: Solara components that SolaraViz shows and redraws after every step.
+"""The page's views: Solara components for the figures, key figures, compare and about.
 
-Each view reads what the model records (``model.model_frame()``, built from its Mesa
-DataCollector) or, for the network, the firm and tie arrays. Figures are rendered once
-per model step and colour mode (``solara.use_memo``), so re-renders for other reasons are cheap:
-the network as PNG (thousands of marks), the time series as SVG (text drawn by the browser).
+Each view reads what the model records (the model frame built from its Mesa DataCollector,
+the firm and tie arrays) through the session's :class:`abm.app.session.Run`, which draws a
+figure once per year and view: the network as PNG (thousands of marks), the time series as
+SVG (text drawn by the browser). The page holds no model logic.
 """
 
 from __future__ import annotations
 
 import html
-import weakref
 
 import solara
-from mesa.visualization.utils import update_counter
 
 from abm.app import figures
-from abm.app.controls import AGGREGATE_ABOVE, describe_preset, pending_changes
-from abm.app.state import PRESET, SEED, VALUES
-
-_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def model_frame(model):
-    """The model's collector frame, built once per step and shared by the views."""
-    cached = _FRAMES.get(model)
-    if cached is not None and cached[0] == model.time:
-        return cached[1]
-    frame = model.model_frame()
-    _FRAMES[model] = (model.time, frame)
-    return frame
-
-
-def _view(name: str, children_style: str = ""):
-    return solara.Column(
-        classes=["abm-view", f"abm-view-{name}"],
-        gap="2px",
-        style="height: 100%; overflow: hidden; background: white; padding: 4px;" + children_style,
-    )
-
-
-def _image(data: bytes, format: str = "png") -> None:
-    solara.Image(data, format=format, width="100%", classes=["abm-figure"])
-
-
-@solara.component
-def NetworkView(model):
-    """The cluster network, coloured by green level or main category; aggregated at scale."""
-    update_counter.get()
-    color_by, set_color_by = solara.use_state("green level")
-    aggregate = model.n_firms > AGGREGATE_ABOVE
-    mode = "green" if color_by == "green level" else "category"
-    holder = solara.use_memo(
-        lambda: figures.NetworkFigure(model, mode, aggregate), [model, mode, aggregate]
-    )
-    png = solara.use_memo(lambda: figures.to_png(holder.update()), [holder, model.time])
-    with _view("network"):
-        with solara.Row(gap="8px", style="align-items: center; padding: 0 4px;"):
-            solara.Text("Colour firms by", style="font-size: 13px; color: #555;")
-            solara.ToggleButtonsSingle(
-                value=color_by,
-                on_value=set_color_by,
-                values=["green level", "main category"],
-                dense=True,
-            )
-            if aggregate:
-                solara.Text(
-                    f"clusters shown as nodes above {AGGREGATE_ABOVE:,} firms",
-                    style="font-size: 12px; color: #777;",
-                )
-        _image(png)
-
-
-def _series_view(name: str, figure_class, doc: str):
-    @solara.component
-    def SeriesView(model):
-        update_counter.get()
-        holder = solara.use_memo(figure_class, [model])
-        svg = solara.use_memo(
-            lambda: figures.to_svg(holder.update(model_frame(model))), [model, model.time]
-        )
-        with _view(name):
-            _image(svg, "svg+xml")
-
-    SeriesView.__doc__ = doc
-    return SeriesView
-
-
-IndustrialView = _series_view(
-    "industrial", figures.IndustrialFigure, "Industrial structure: output shares over time."
-)
-TradeView = _series_view(
-    "trade", figures.TradeFigure, "Trade structure: export shares, exports, exporters, HHI."
-)
-EmissionsView = _series_view(
-    "emissions", figures.EmissionsFigure, "Emissions, intensities, green and digital shares."
-)
-GovernmentView = _series_view(
-    "government", figures.GovernmentFigure, "Carbon revenue, subsidies, CBAM paid."
-)
+from abm.app.about import ABOUT
+from abm.app.controls import AGGREGATE_ABOVE, describe_preset
+from abm.app.session import Run
 
 #: Key figures of the current year: (key, label, column, scale, format, unit).
 KEY_FIGURES = (
@@ -160,54 +78,178 @@ def key_figures_html(model, frame) -> str:
     )
 
 
-#: Page styles: figures fit their grid cell; slider labels sit above full-width sliders; the
-#: tab bar of SolaraViz's single page is hidden.
+#: Page styles: the tab body fills the window below the tab bar; figures fit their box.
 PAGE_CSS = """
-.abm-view > div:has(> img.abm-figure) { flex: 1 1 0; min-height: 0; height: auto !important; }
-.abm-view img.abm-figure { display: block; width: 100%; height: 100%; object-fit: contain;
-  object-position: center top; }
-.solara-content-main .v-tabs { display: none; }
-.vue-grid-item > div { height: 100%; }
+.abm-body { height: calc(100vh - 140px); min-height: 420px; }
+.abm-view { height: 100%; display: flex; flex-direction: column; overflow: hidden;
+  background: white; }
+.abm-view .abm-img { flex: 1 1 0; min-height: 0; }
+.abm-view .abm-img > * { width: 100%; height: 100%; }
+.abm-view img.abm-figure, .abm-view .abm-img img { display: block; width: 100%;
+  height: 100%; object-fit: contain; object-position: center top; }
+.abm-error { color: #b00020; font-size: 13.5px; line-height: 1.3; }
+.abm-pending { font-size: 13px; color: #8a5300; background: #fff4e0; padding: 2px 6px;
+  border-radius: 4px; }
+.abm-about { max-width: 900px; font-size: 14.5px; line-height: 1.45; overflow-y: auto;
+  height: 100%; padding-right: 12px; }
+.v-navigation-drawer .v-input { margin-top: 2px; }
 .v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-navigation-drawer .v-input__slider .v-input__slot > .v-label { flex: 0 0 100%;
-  max-width: 100%; margin: 4px 0 -6px 0; font-size: 14px; }
+  max-width: 100%; margin: 2px 0 -8px 0; font-size: 14px; }
 """
 
 TABLE_CSS = """
-.abm-key-figures { border-collapse: collapse; width: 100%; font-size: 12px; line-height: 1.3; }
+.abm-key-figures { border-collapse: collapse; width: 100%; font-size: 13px; line-height: 1.35; }
 .abm-key-figures th { text-align: left; font-weight: 600; color: #333;
-  border-bottom: 1px solid #ccc; padding: 1px 6px; }
+  border-bottom: 1px solid #ccc; padding: 2px 6px; }
 .abm-key-figures td { padding: 1px 6px; border-bottom: 1px solid #f0f0f0; }
 .abm-key-figures .abm-num { text-align: right; font-variant-numeric: tabular-nums; }
-.abm-key-figures .abm-unit, .abm-key-figures .abm-change { color: #777; }
-.abm-key-figures tbody tr:hover { background: #f5f8fc; }
+.abm-key-figures .abm-unit, .abm-key-figures .abm-change { color: #666; }
 """
 
 
 @solara.component
-def KeyFiguresView(model):
-    """The current year's key figures, the run's settings and unapplied control changes."""
-    update_counter.get()
-    frame = model_frame(model)
-    values = {name: r.value for name, r in VALUES.items()}
-    pending = pending_changes(model, PRESET.value, SEED.value, values)
-    table = solara.use_memo(lambda: key_figures_html(model, frame), [model, model.time])
-    p = model.params
-    with _view("key-figures", "overflow-y: auto;"):
-        solara.Style(TABLE_CSS)
-        header = (
-            f'<div class="abm-run"><b>Year <span data-abm="shown-year">{model.year}</span></b>'
-            f" · scenario <b>{html.escape(model.scenario_name)}</b>"
-            f" ({html.escape(describe_preset(model.scenario_name))})"
-            f" · seed {model.seed} · {model.n_firms:,} firms in {model.n_clusters} clusters,"
-            f" {html.escape(str(p.topology))} network</div>"
-        )
-        solara.HTML(tag="div", unsafe_innerHTML=header, style="font-size: 13px; padding: 0 6px;")
-        if pending:
-            solara.Text(
-                "Changed, not yet applied: " + ", ".join(pending) + ". Press Reset to apply.",
-                classes=["abm-pending"],
-                style="font-size: 12.5px; color: #8a5300; background: #fff4e0; "
-                "padding: 2px 6px; border-radius: 4px;",
+def FigureView(run: Run, view: str, tick: int, mode: str = "green"):
+    """One figure of the run; ``tick`` changes after every Step and Reset."""
+    picture = run.picture(view, mode)
+    with (
+        solara.v.Html(
+            tag="div",
+            class_=f"abm-view abm-view-{view}",
+            attributes={"data-font-px": f"{picture.font_px:.2f}", "data-year": str(run.model.year)},
+        ),
+        solara.Div(classes=["abm-img"]),
+    ):
+        solara.Image(picture.data, format=picture.format, classes=["abm-figure"])
+
+
+@solara.component
+def NetworkView(run: Run, tick: int, color_by: str, on_color_by):
+    """The cluster network with its colour switch."""
+    with solara.Column(gap="2px", style="height: 100%;"):
+        with solara.Row(gap="8px", style="align-items: center; padding: 0 4px;"):
+            solara.Text("Colour firms by", style="font-size: 14px; color: #444;")
+            solara.ToggleButtonsSingle(
+                value=color_by,
+                on_value=on_color_by,
+                values=["green level", "main category"],
+                dense=True,
             )
+            if run.aggregate:
+                solara.Text(
+                    f"clusters shown as nodes above {AGGREGATE_ABOVE:,} firms",
+                    style="font-size: 13px; color: #666;",
+                )
+        mode = "green" if color_by == "green level" else "category"
+        with solara.Div(style="flex: 1 1 0; min-height: 0;"):
+            FigureView(run, "network", tick, mode)
+
+
+def run_header(run: Run) -> str:
+    """The line that says which run is shown: year, preset, seed, size, last Step's time."""
+    model, s = run.model, run.settings
+    took = (
+        ""
+        if run.step_ms is None
+        else f' · Step took <span data-abm="step-ms">{run.step_ms:.0f}</span> ms on the server'
+    )
+    return (
+        f'<div class="abm-run"><b>Year <span data-abm="shown-year">{model.year}</span></b>'
+        f" · scenario <b>{html.escape(s.preset)}</b>"
+        f" ({html.escape(describe_preset(s.preset))})"
+        f' · seed <span data-abm="seed">{s.seed}</span> · {model.n_firms:,} firms in'
+        f" {model.n_clusters} clusters, {html.escape(str(model.params.topology))} network"
+        f"{took}</div>"
+    )
+
+
+@solara.component
+def KeyFiguresView(run: Run, tick: int):
+    """The current year's key figures with the change over the year."""
+    table = key_figures_html(run.model, run.frame())
+    with solara.v.Html(
+        tag="div",
+        class_="abm-view abm-view-key-figures",
+        style_="overflow-y: auto;",
+        attributes={"data-year": str(run.model.year)},
+    ):
+        solara.Style(TABLE_CSS)
         solara.HTML(tag="div", unsafe_innerHTML=table)
+
+
+@solara.component
+def AboutView():
+    """A short ODD summary of the model."""
+    with solara.Div(classes=["abm-about", "abm-view-about"]):
+        solara.Markdown(ABOUT)
+
+
+@solara.component
+def CompareView(run: Run):
+    """Two presets run with the running model's seed, size and topology, side by side."""
+    from abm.app.controls import check_preset
+    from abm.app.data import COMPARE_MAX_YEARS, check_years, compare, compare_table
+    from abm.scenarios import SCENARIOS
+
+    first, set_first = solara.use_state("baseline")
+    second, set_second = solara.use_state("policy" if "policy" in SCENARIOS else "baseline")
+    years, set_years = solara.use_state(40)
+    message, set_message = solara.use_state("")
+
+    def work():
+        result = compare((first, second), run.settings, years)
+        fig = figures.compare_figure(result.frames)
+        svg = figures.to_svg(fig)
+        fig.clear()
+        return result, svg, compare_table(result)
+
+    task = solara.lab.use_task(work, dependencies=None, prefer_threaded=True)
+
+    def start():
+        try:
+            check_preset(first), check_preset(second), check_years(years)
+        except ValueError as exc:
+            set_message(str(exc))
+            return
+        set_message("")
+        task()
+
+    s = run.settings
+    with solara.Column(classes=["abm-view-compare"], style="height: 100%; overflow-y: auto;"):
+        with solara.Row(gap="12px", style="align-items: center; flex-wrap: wrap;"):
+            solara.Select("Preset A", value=first, values=list(SCENARIOS), on_value=set_first)
+            solara.Select("Preset B", value=second, values=list(SCENARIOS), on_value=set_second)
+            solara.InputInt(
+                f"Years (1-{COMPARE_MAX_YEARS})", value=years, on_value=set_years, dense=True
+            )
+            solara.Button("Run both", color="primary", on_click=start, disabled=task.pending)
+            solara.Text(
+                f"same seed ({s.seed}), {s.values['n_firms']:,} firms, "
+                f"{s.values['n_clusters']} clusters, {s.values['topology']} network as the run",
+                style="font-size: 13.5px; color: #555;",
+            )
+        if message:
+            solara.Text(message, classes=["abm-error"])
+        if task.pending:
+            solara.Text("Running both presets…", style="font-size: 14px;")
+        elif task.error:
+            solara.Text(f"Compare failed: {task.exception}".splitlines()[0], classes=["abm-error"])
+        elif task.finished and task.value is not None:
+            result, svg, table = task.value
+            with solara.Div(classes=["abm-compare-figure"], style="height: 62vh;"):
+                solara.Image(svg, format="svg+xml", classes=["abm-figure"])
+            cells = "".join(
+                f"<tr><td>{html.escape(r['indicator'])}</td><td>{html.escape(r['unit'])}</td>"
+                + "".join(f'<td class="abm-num">{r[c]:,.3g}</td>' for c in table.columns[2:])
+                + "</tr>"
+                for _, r in table.iterrows()
+            )
+            head = "".join(f'<th class="abm-num">{html.escape(c)}</th>' for c in table.columns[2:])
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f'<table class="abm-key-figures abm-compare-table"><thead><tr>'
+                    f"<th>{result.years} years later</th><th>unit</th>{head}</tr></thead>"
+                    f"<tbody>{cells}</tbody></table>"
+                ),
+            )
