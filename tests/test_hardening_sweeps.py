@@ -208,6 +208,48 @@ def test_killing_the_main_process_leaves_no_worker(tmp_path):
     assert len(read_manifest(out)) == 20
 
 
+def test_ctrl_c_stops_the_pool_with_one_line(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        name = "ctrlc"
+        steps = 15
+        replicates = 20
+        [fixed]
+        n_firms = 60
+        """,
+    )
+    out = tmp_path / "out"
+    cmd = [str(ABM), "experiment", "run", str(path), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(
+        [*cmd, "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        manifest = out / "manifest.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            manifest.exists() and manifest.read_text().count("\n") >= 1
+        ):
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        err = proc.communicate(timeout=60)[1]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _session_members(proc.pid):
+            time.sleep(0.1)
+        assert _session_members(proc.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    line = one_error_line(err)
+    assert line.startswith("interrupted: finished runs are kept in")
+    assert all(r["status"] == "ok" for r in read_manifest(out).values())
+
+
 # ---------------------------------------------------------------------- integrity
 def test_a_flipped_byte_is_detected_and_rerun(tmp_path, capsys):
     path = write(tmp_path)
@@ -258,7 +300,12 @@ def test_out_is_a_file_or_under_a_file(tmp_path, capsys):
     path = write(tmp_path)
     afile = tmp_path / "afile"
     afile.write_text("keep me")
-    for out, reason in ((afile, "not a directory"), (afile / "sub", "Not a directory")):
+    cases = (
+        (afile, "not a directory"),
+        (afile / "sub", "Not a directory"),
+        (tmp_path / ("x" * 300), "File name too long"),
+    )
+    for out, reason in cases:
         rc = main(["experiment", "run", str(path), "--out", str(out), "--quiet"])
         line = one_error_line(capsys.readouterr().err)
         assert rc == 2 and line == f"abm experiment: error: cannot write {out}: {reason}"

@@ -979,6 +979,10 @@ def run_experiment(
     say = log or (lambda text: None)
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
+    try:
+        out_dir.exists()  # a name too long, a loop of links, no permission to look
+    except OSError as exc:
+        raise _cannot_write(out_dir, exc) from None
     exp.check_size(max_runs)
     if scheduler is not None:
         parse_scheduler(scheduler)
