@@ -344,7 +344,8 @@ def plot_effects(
             + f"\nbars: estimate, whiskers: {conf:.0%} interval",
             fontsize="small",
         )
-        ax.set_xlabel(_wrap(q.axis_label(unit, prefix=f"{value} on "), 45))
+        prefix = "effect on " if value == "effect" else "contribution to "
+        ax.set_xlabel(_wrap(q.axis_label(unit, prefix=prefix), 45))
         _plain_ticks(ax, "x")
         ax.tick_params(axis="x", labelsize="small")
         ax.grid(axis="x", alpha=0.3)
@@ -420,7 +421,7 @@ def plot_sensitivity(indices: pd.DataFrame, title: str | None = None, ax=None) -
 
     Warnings on a design too small to read (``indices.attrs["warnings"]``) are written on the
     figure."""
-    fig, ax = _new_axes(ax, figsize=(8, 0.45 * len(indices) + 2.2))
+    fig, ax = _new_axes(ax, figsize=(8, 0.6 * len(indices) + 2.2))
     rep = indices.attrs.get("reporter", "")
     q = quantity(rep) if rep else Quantity("", "the response", "")
     conf = indices.attrs.get("conf", 0.95)
@@ -461,7 +462,7 @@ def plot_sensitivity(indices: pd.DataFrame, title: str | None = None, ax=None) -
     if indices.attrs.get("n") is not None:
         design = f"; n = {indices.attrs['n']}, {indices.attrs.get('n_points')} points"
     ax.set_title(
-        title or f"Sensitivity of {_lower(q.label)}, {year}\n{what}{design}",
+        title or _wrap(f"Sensitivity of {_lower(q.label)}, {year}\n{what}{design}", 64),
         fontsize="medium",
     )
     notes = indices.attrs.get("warnings")
