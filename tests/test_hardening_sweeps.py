@@ -169,12 +169,12 @@ def _session_members(sid: int) -> list[int]:
     return pids
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_killing_the_main_process_leaves_no_worker(tmp_path):
+def _sweep_in_its_session(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
+    """A CLI sweep on a 2-worker pool in its own session, once its first run is recorded."""
     path = write(
         tmp_path,
         """
-        name = "orphans"
+        name = "long"
         steps = 15
         replicates = 20
         [fixed]
@@ -185,21 +185,34 @@ def test_killing_the_main_process_leaves_no_worker(tmp_path):
     proc = subprocess.Popen(
         [str(ABM), "experiment", "run", str(path), "--out", str(out), "--workers", "2", "--quiet"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+        manifest.exists() and manifest.read_text().count("\n") >= 1
+    ):
+        time.sleep(0.05)
+    return proc, path, out
+
+
+def _all_gone(sid: int, seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and _session_members(sid):
+        time.sleep(0.1)
+    return not _session_members(sid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_killing_the_main_process_leaves_no_worker(tmp_path):
+    proc, path, out = _sweep_in_its_session(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(_session_members(proc.pid)) < 3:
-            time.sleep(0.05)  # the main process, the fork server and the workers
-        workers = [p for p in _session_members(proc.pid) if p != proc.pid]
-        assert len(workers) >= 2, "the pool did not start"
+        assert len(_session_members(proc.pid)) >= 3, "the pool did not start"
         os.kill(proc.pid, signal.SIGKILL)  # only the main process
-        proc.wait()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and _session_members(proc.pid):
-            time.sleep(0.1)
-        assert _session_members(proc.pid) == [], "processes outlived the sweep"
+        proc.communicate()
+        assert _all_gone(proc.pid), "processes outlived the sweep"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -208,39 +221,13 @@ def test_killing_the_main_process_leaves_no_worker(tmp_path):
     assert len(read_manifest(out)) == 20
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_ctrl_c_stops_the_pool_with_one_line(tmp_path):
-    path = write(
-        tmp_path,
-        """
-        name = "ctrlc"
-        steps = 15
-        replicates = 20
-        [fixed]
-        n_firms = 60
-        """,
-    )
-    out = tmp_path / "out"
-    cmd = [str(ABM), "experiment", "run", str(path), "--out", str(out), "--workers", "2"]
-    proc = subprocess.Popen(
-        [*cmd, "--quiet"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc, _, out = _sweep_in_its_session(tmp_path)
     try:
-        manifest = out / "manifest.jsonl"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (
-            manifest.exists() and manifest.read_text().count("\n") >= 1
-        ):
-            time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
         err = proc.communicate(timeout=60)[1]
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and _session_members(proc.pid):
-            time.sleep(0.1)
-        assert _session_members(proc.pid) == []
+        assert _all_gone(proc.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
