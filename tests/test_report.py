@@ -224,3 +224,36 @@ def test_heatmap_cells_share_one_format():
     assert "million t CO2" in fig.axes[1].get_ylabel()
     assert ax.get_xlabel() == "Domestic carbon price in the start year (USD/t CO2)"
     assert "mean of 2 replicates per cell" in ax.get_title()
+
+
+@pytest.mark.parametrize(
+    ("doc", "label", "unit", "bounds"),
+    [
+        ("Total exports, USD m (value at export prices).", "Total exports", "USD m", (None, None)),
+        (
+            "Price of X, USD m per USD m of output; the asking price when unsold.",
+            "Price of X",
+            "USD m per USD m of output",
+            (None, None),
+        ),
+        ("Wage index (start year = 1); follows productivity.", "Wage index", "index", (None, None)),
+        (
+            "Share of X going to Y, minus that share in the start year (positive: away).",
+            "Share of X going to Y, minus that share in the start year",
+            "difference of shares",
+            (-1.0, 1.0),
+        ),
+        (
+            "Export concentration: Herfindahl index of firms' shares (0..1).",
+            "Export concentration",
+            "0-1",
+            (0.0, 1.0),
+        ),
+        ("Mean knowledge of firms.", "Mean knowledge of firms", "model units", (None, None)),
+    ],
+)
+def test_reporter_docstrings_give_label_unit_and_bounds(doc, label, unit, bounds):
+    from abm.analysis.labels import _from_docstring
+
+    q = _from_docstring("x", doc)
+    assert (q.label, q.unit, (q.low, q.high)) == (label, unit, bounds)

@@ -87,16 +87,19 @@ def _from_docstring(name: str, doc: str | None, returns: str = "") -> Quantity:
     rng = _RANGE.search(text)
     if rng:
         low, high = float(rng.group(1)), float(rng.group(2))
+    # asides go: parentheses, and what follows a semicolon
+    text = _PAREN.sub("", text).split("; ")[0].strip()
     parts = [p.strip() for p in text.split(", ")]
     parts = [p for p in parts if not p.startswith("see ")]
     unit = ""
-    if len(parts) > 1 and _UNIT_START.match(_PAREN.sub("", parts[-1]).strip()):
-        unit = _PAREN.sub("", parts.pop()).strip()
-    label = ", ".join(parts)
-    label = _PAREN.sub("", label.split(": ")[0]).strip()
+    if len(parts) > 1 and _UNIT_START.match(parts[-1]):
+        unit = parts.pop()
+    label = ", ".join(parts).split(": ")[0].strip()
     lowered = label.lower()
     if not unit:
-        if lowered.startswith("share of") or " as a share of " in lowered:
+        if lowered.startswith("share of") and (" minus " in lowered or "change in" in lowered):
+            unit, low, high = "difference of shares", -1.0, 1.0
+        elif lowered.startswith("share of") or " as a share of " in lowered:
             unit = "share"
             low, high = (0.0, 1.0) if rng is None else (low, high)
         elif rng is not None:
@@ -105,6 +108,8 @@ def _from_docstring(name: str, doc: str | None, returns: str = "") -> Quantity:
                 unit = f"index, {unit}"
         elif returns == "int":
             unit = "number"
+        elif "index" in lowered:
+            unit = "index"
         else:
             unit = "model units"
     return Quantity(name, label or name.replace("_", " "), unit, low, high)
