@@ -125,7 +125,7 @@ def _factorial_frame(values_by_run, reporter="green_share", years=(2020, 2021, 2
                         "run_id": f"p{p:04d}_r{r:02d}",
                         "point": p,
                         "replicate": r,
-                        "scenario": scenario or "baseline",
+                        "preset": scenario or "baseline",
                         "technology": combo[0],
                         "policy": combo[1],
                         "year": year,

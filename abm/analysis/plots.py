@@ -54,7 +54,7 @@ def point_labels(frame: pd.DataFrame, by: Sequence[str]) -> pd.Series:
     modes = set(exp.get("modes", []))
     parts = []
     for c in by:
-        if c == "scenario":
+        if c in ("scenario", "preset"):
             parts.append(frame[c].astype(str))
         elif c in modes:
             continue  # the scenario name already says which modes are on

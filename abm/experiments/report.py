@@ -164,7 +164,7 @@ def _timeseries(rep: _Report) -> None:
 
 def _panel_columns(rep: _Report, n_points: int) -> int:
     """Columns of small multiples: a grid's first parameter across, else 4."""
-    varied = [v for v in rep.exp.get("varied", []) if v != "scenario"]
+    varied = [v for v in rep.exp.get("varied", []) if v not in ("scenario", "preset")]
     if rep.kind == "grid" and len(varied) == 2:
         return rep.frame[varied[1]].nunique()
     return 4 if n_points > 6 else n_points
@@ -196,7 +196,7 @@ def _factorial(rep: _Report) -> None:
 def _grid(rep: _Report) -> None:
     from abm import analysis as an
 
-    varied = [v for v in rep.exp.get("varied", []) if v != "scenario"]
+    varied = [v for v in rep.exp.get("varied", []) if v not in ("scenario", "preset")]
     if len(varied) != 2:
         return
     for r in rep.reporters:
