@@ -9,7 +9,7 @@ next to it::
     .venv/bin/python experiments/make_results.py --size small      # a quicker look
     .venv/bin/python experiments/make_results.py --size tiny --out /tmp/r --docs /tmp/d
 
-``full`` is the experiment files as written (about 2,100 + 150 + 2,560 runs of 40 years with
+``full`` is the experiment files as written (160 + 150 + 2,560 runs of 40 years with
 500 firms); re-running resumes finished runs in ``--out``. The page states the size, the
 machine, the package version and the time each experiment took, and repeats every warning
 of the reports (a design too small to read is flagged there too).
