@@ -26,8 +26,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from abm.experiments import Experiment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -83,7 +87,7 @@ HEADLINES = (
 )
 
 
-def sized(exp, size: str):
+def sized(exp: Experiment, size: str) -> Experiment:
     """The experiment at ``size`` (see :data:`SIZES`)."""
     over = SIZES[size]
     if over is None:
@@ -235,7 +239,9 @@ SECTIONS = {
 }
 
 
-def run_one(headline: Headline, size: str, out: Path, workers: int | None, executor: str):
+def run_one(
+    headline: Headline, size: str, out: Path, workers: int | None, executor: str
+) -> tuple[Experiment, Path, float]:
     """Run and report one experiment; return (experiment, report dir, seconds)."""
     from abm.experiments import load_experiment, run_experiment
     from abm.experiments.report import write_report
@@ -252,7 +258,7 @@ def run_one(headline: Headline, size: str, out: Path, workers: int | None, execu
 
 
 def write_page(
-    docs: Path, size: str, results: list[tuple[Headline, object, Path, float]], command: str
+    docs: Path, size: str, results: list[tuple[Headline, Experiment, Path, float]], command: str
 ) -> Path:
     """Write ``docs/results.md`` and copy its figures to ``docs/results/``."""
     import abm

@@ -145,10 +145,10 @@ def test_load_results_tidy(factorial_results):
     df = an.load_results(factorial_results)
     assert len(df) == 4 * 2 * 5
     cols = list(df.columns)
-    assert cols[:7] == ["run_id", "point", "replicate", "seed", "scenario", "technology", "policy"]
+    assert cols[:7] == ["run_id", "point", "replicate", "seed", "preset", "technology", "policy"]
     assert {"Step", "year", "upgrading_index", "emissions", "carbon_price"} <= set(cols)
     assert df["technology"].dtype == bool
-    assert set(df["scenario"]) == {"baseline", "technology", "policy", "technology+policy"}
+    assert set(df["preset"]) == {"baseline", "technology", "policy", "technology+policy"}
     assert df.attrs["experiment"]["kind"] == "factorial"
     eff = an.factorial_effects(df, "emissions")
     assert list(eff["term"]) == ["technology", "policy", "technology:policy"]

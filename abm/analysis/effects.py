@@ -45,7 +45,9 @@ def _factors(frame: pd.DataFrame, factors: Sequence[str] | None) -> list[str]:
     return factors
 
 
-def _runs(results, reporter: str, year: int | None, factors) -> tuple[pd.DataFrame, list, int]:
+def _runs(
+    results, reporter: str, year: int | None, factors
+) -> tuple[pd.DataFrame, list, int | None]:
     frame = _frame(results)
     if reporter not in frame.columns:
         raise ValueError(f"unknown reporter {reporter!r}")

@@ -14,13 +14,15 @@ import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from abm.analysis.labels import (
     Quantity,
@@ -109,13 +111,12 @@ def add_notes(fig: Figure, notes: Sequence[str]) -> None:
     lines = text.count("\n") + 1
     height = min(0.4, (lines * 0.17 + 0.1) / fig.get_figheight())
     engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        with contextlib.suppress(TypeError):  # layout engines without rect
-            engine.set(rect=(0, height, 1, 1 - height))
+    if isinstance(engine, ConstrainedLayoutEngine):  # keep the axes clear of the notes
+        engine.set(rect=(0, height, 1, 1 - height))
     fig.text(0.01, 0.01, text, color="C3", fontsize="small", va="bottom", ha="left")
 
 
-def _plain_ticks(ax: Axes, axis: str = "y") -> None:
+def _plain_ticks(ax: Axes, axis: Literal["x", "y"] = "y") -> None:
     """Plain tick labels: no offset, no scientific notation, no SI prefixes."""
     with contextlib.suppress(AttributeError):  # categorical or non-scalar formatter
         ax.ticklabel_format(axis=axis, style="plain", useOffset=False)
@@ -387,7 +388,8 @@ def plot_heatmap(
     ax.set_ylabel(_wrap(parameter_quantity(y).axis_label(), 40))
     bar = fig.colorbar(im, ax=ax)
     bar.set_label(_wrap(q.axis_label(unit), 40))
-    bar.formatter.set_useOffset(False)
+    if isinstance(bar.formatter, ScalarFormatter):
+        bar.formatter.set_useOffset(False)
     if annotate:
         digits = decimals_for(vals)
         mid = np.nanmean(vals)
@@ -425,6 +427,7 @@ def plot_sensitivity(indices: pd.DataFrame, title: str | None = None, ax=None) -
     rep = indices.attrs.get("reporter", "")
     q = quantity(rep) if rep else Quantity("", "the response", "")
     conf = indices.attrs.get("conf", 0.95)
+    series: list[tuple[str, str | None, str]]
     if "S1" in indices.columns:
         series = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")]
         xlabel = "Sobol' index (share of the variance of the response)"

@@ -82,7 +82,7 @@ def salib_inputs(
     exp, sampler = _sampler(frame, None)
     names = [reporter] if reporter is not None else reporter_columns(frame)
     Y, _ = _responses(frame, exp, names, year)
-    problem = {k: v for k, v in sampler["problem"].items()}
+    problem = dict(sampler["problem"])
     X = np.array([p["sample"] for p in exp["points"]], float)
     if reporter is not None:
         return problem, X, Y[:, 0]
