@@ -257,3 +257,22 @@ def test_reporter_docstrings_give_label_unit_and_bounds(doc, label, unit, bounds
 
     q = _from_docstring("x", doc)
     assert (q.label, q.unit, (q.low, q.high)) == (label, unit, bounds)
+
+
+def test_report_of_an_incomplete_factorial_says_so_instead_of_failing(tmp_path):
+    exp = parse_experiment(
+        {
+            "steps": 2,
+            "fixed": {"n_firms": 20},
+            "factorial": {"modes": ["technology", "policy"]},
+            "reporters": ["emissions"],
+        },
+        "holes",
+    )
+    run_experiment(exp, tmp_path, executor="serial", progress=False)
+    (run,) = tmp_path.glob("runs/p0003_r00*.parquet")
+    run.unlink()  # the all-on point is lost
+    names = {p.name for p in write_report(tmp_path, dest=tmp_path / "report")}
+    assert "summary.txt" in names and "effects.csv" not in names
+    head = (tmp_path / "report" / "summary.txt").read_text().split("\n\n", 1)[0]
+    assert "factorial effects of emissions" in head

@@ -175,14 +175,25 @@ def _factorial(rep: _Report) -> None:
 
     effects, attributions = [], []
     for r in rep.reporters:
-        eff = an.factorial_effects(rep.frame, r, year=rep.year)
+        try:  # a design left incomplete by failed runs cannot separate every term
+            eff = an.factorial_effects(rep.frame, r, year=rep.year)
+        except ValueError as exc:
+            rep.notes.append(f"factorial effects of {r}: {exc}")
+            continue
         rep.save_fig(an.plot_effects(eff, max_order=2), f"effects_{r}.png")
         effects.append(eff.assign(reporter=r, year=rep.year))
-        att = an.mode_attribution(rep.frame, r, year=rep.year)
+        try:
+            att = an.mode_attribution(rep.frame, r, year=rep.year)
+        except ValueError as exc:
+            rep.notes.append(f"attribution of {r}: {exc}")
+            continue
         attributions.append(att.assign(reporter=r, year=rep.year))
+    if attributions:
+        rep.save_csv(pd.concat(attributions, ignore_index=True), "attribution.csv")
+    if not effects:
+        return
     eff_all = pd.concat(effects, ignore_index=True)
     rep.save_csv(eff_all, "effects.csv")
-    rep.save_csv(pd.concat(attributions, ignore_index=True), "attribution.csv")
     rep.lines += ["", f"main effects of the modes in {rep.year}: effect [95% interval]"]
     main = eff_all[eff_all["order"] == 1].copy()
     main["text"] = [
