@@ -10,9 +10,9 @@ next to it::
     .venv/bin/python experiments/make_results.py --size tiny --out /tmp/r --docs /tmp/d
 
 ``full`` is the experiment files as written (160 + 150 + 2,560 runs of 40 years with
-500 firms); re-running resumes finished runs in ``--out``. The page states the size, the
-machine, the package version and the time each experiment took, and repeats every warning
-of the reports (a design too small to read is flagged there too).
+500 firms); re-running resumes finished runs in ``--out`` (one directory per size). The
+page states the size, the machine, the package version and the time each experiment took,
+and repeats every warning of the reports (a design too small to read is flagged there too).
 """
 
 from __future__ import annotations
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=list(SIZES), default="full", help="default: full")
     parser.add_argument(
-        "--out", default=str(ROOT / "results" / "headline"), help="results directory"
+        "--out", help="results directory (default results/headline/<size>; finished runs resume)"
     )
     parser.add_argument("--docs", default=str(ROOT / "docs"), help="where results.md goes")
     parser.add_argument("--workers", type=int, help="worker processes (default: all cores)")
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         "--executor", choices=("process", "serial", "dask"), default="process", help="runner"
     )
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else ROOT / "results" / "headline" / args.size
     results = []
     for headline in HEADLINES:
         print(f"{headline.name}: running at size {args.size}", file=sys.stderr)
