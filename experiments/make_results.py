@@ -40,7 +40,7 @@ ROOT = HERE.parent
 SIZES: dict[str, dict | None] = {
     "full": None,
     "small": {"replicates": 3, "steps": 20, "n_firms": 200, "sample_size": 32},
-    "tiny": {"replicates": 2, "steps": 3, "n_firms": 20, "sample_size": 8},
+    "tiny": {"replicates": 2, "steps": 2, "n_firms": 20, "sample_size": 4},
 }
 
 

@@ -38,5 +38,5 @@ def test_make_results_writes_the_page_with_its_figures(tmp_path):
         assert (docs / image).is_file(), image
     # the factorial table has one column per mode; the tiny Sobol' design is flagged
     assert "| reporter | technology | policy | linkage | consumption |" in page
-    assert "small design: base sample n = 8" in page
+    assert "small design: base sample n = 4" in page
     assert "Industrial-structure upgrading index (1-4)" in page
