@@ -118,7 +118,7 @@ def sensitivity_warnings(indices: pd.DataFrame) -> list[str]:
             )
         if np.nanmax(confs, initial=0.0) > MAX_SOBOL_CONF:
             out.append(
-                f"wide intervals (up to +-{np.nanmax(confs):.2f}): differences between "
+                f"wide intervals (half-widths above {MAX_SOBOL_CONF}): differences between "
                 "parameters are not resolved; raise the sample size"
             )
     elif n is not None and n < MIN_MORRIS_N:
