@@ -283,6 +283,16 @@ def write_page(
         "",
         "Levels are illustrative (the model's costs and intensities are orders of magnitude, "
         "see [ODD.md](ODD.md)); read the results as comparisons between modes and policies.",
+        "",
+        "How to read the figures: every axis names its quantity and unit (large values in "
+        "thousands, millions or billions, said in the unit) and every title the statistic "
+        "drawn. Effect bars are the mean change from switching a mode on, averaged over the "
+        "other modes, with 95 % intervals across replicates as whiskers. Time-series panels "
+        "show one design point each (mean and 95 % t interval across replicates) against the "
+        "point with every mode off, dashed. Heatmap cells are replicate means in the last "
+        "year. Sobol' S1 is the share of the output's variance a parameter explains alone, ST "
+        "the share including its interactions. A design too small to read is flagged in red "
+        "on its figures and in the warnings of its section.",
     ]
     for headline, exp, report, seconds in results:
         n_points = len(exp.points())
