@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,12 @@ def nan_factory(*, preset, rng, **params):
     return model
 
 
+def warning_factory(*, preset, rng, **params):
+    """A model that warns while it is built."""
+    warnings.warn("divide by zero in a test model", RuntimeWarning, stacklevel=1)
+    return TradeClusterModel(preset=preset, rng=rng, **params)
+
+
 def suicide_factory(*, preset, rng, **params):
     """Point 1, replicate 0 kills its own worker with SIGKILL (as the OOM killer would)."""
     if params.get("carbon_price") == 80.0 and rng == tiny().runs()[2].seed:
@@ -120,6 +127,17 @@ def test_nonfinite_run_is_failed_and_reports_count_it(tmp_path, capsys):
     assert set(df.attrs["left_out"]) == {"p0001_r00", "p0001_r01"}
     assert main(["experiment", "report", str(tmp_path), "--reporter", "emissions"]) == 0
     assert "2 runs left out: 2 failed (non-finite reporters)" in capsys.readouterr().out
+
+
+def test_run_warnings_go_to_the_manifest_not_the_terminal(tmp_path, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping the run would raise here
+        summary = run_experiment(
+            tiny(), tmp_path, executor="serial", progress=False, model_factory=warning_factory
+        )
+    assert summary.ok == 4 and capsys.readouterr().err == ""
+    rec = read_manifest(tmp_path)["p0000_r00"]
+    assert rec["warnings"] == ["RuntimeWarning: divide by zero in a test model"]
 
 
 def test_report_survives_odd_manifest_lines(tmp_path, capsys):

@@ -7,41 +7,43 @@ Layout of an output directory::
     DIR/runs/<run_id>.parquet   model frame of a run: ids, swept values, Step, year, reporters
     DIR/firms/<run_id>.parquet  firm frame of a run, when firm_data = true
 
-Workers only compute: they return the run's frames as Parquet bytes, and this process writes
-each file atomically (temporary file, then rename) and then appends the run's manifest
-record with the file's sha256. So a run is finished exactly when its record says ``ok`` and
-its file exists with that digest; a killed sweep loses only the runs in flight, and running
-it again skips finished runs and reruns corrupt ones.
-
-Every run file describes itself: the columns ``run_id, point, replicate, seed, preset``, one
-``mode_<name>`` column per factorial mode and one ``param_<name>`` column per swept
-parameter, and the Parquet metadata (``DataFrame.attrs``) with every parameter's value.
+Workers only compute (:mod:`abm.experiments.worker`, on an executor of
+:mod:`abm.experiments.executors`): they return the run's frames as Parquet bytes, and this
+process writes each file atomically (temporary file, then rename) and then appends the
+run's manifest record with the file's sha256. So a run is finished exactly when its record
+says ``ok`` and its file exists with that digest; a killed sweep loses only the runs in
+flight, and running it again skips finished runs and reruns corrupt ones.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
-import multiprocessing
 import os
-import select
-import signal
-import socket
 import sys
-import threading
 import time
-import traceback
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from abm.experiments.executors import (
+    CONNECT_TIMEOUT,
+    WORKER_TIMEOUT,
+    open_executor,
+    parse_scheduler,
+    probe_scheduler,
+)
 from abm.experiments.spec import MAX_RUNS, Experiment, ExperimentError, RunSpec
+from abm.experiments.worker import (
+    execute,
+    id_columns,
+    nonfinite,
+    one_line,
+    package_version,
+    utc_now,
+)
 
 EXECUTORS = ("process", "dask", "serial")
 MANIFEST = "manifest.jsonl"
@@ -49,12 +51,6 @@ EXPERIMENT_JSON = "experiment.json"
 RUNS = "runs"
 FIRMS = "firms"
 LOCK = ".lock"
-#: Seconds to reach a Dask scheduler (and to hear its handshake) before giving up.
-CONNECT_TIMEOUT = 5.0
-#: Seconds to wait for the first worker of a Dask scheduler that has none.
-WORKER_TIMEOUT = 120.0
-_TRACEBACK_CHARS = 6000
-_MAX_SCHEDULER_FILE = 1 << 20
 #: Keys of experiment.json that decide what its runs compute (not their number or names).
 _IDENTITY = (
     "preset",
@@ -70,184 +66,6 @@ _IDENTITY = (
 )
 
 Log = Callable[[str], None]
-
-
-def _version() -> str:
-    from abm import __version__
-
-    return __version__
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-# ---------------------------------------------------------------------- one run (in a worker)
-def id_columns(spec: RunSpec) -> dict[str, Any]:
-    """The columns that make a run file self-describing, in order.
-
-    ``run_id, point, replicate, seed, preset``, then ``mode_<name>`` per factorial mode and
-    ``param_<name>`` per swept parameter (the value the run used; the reporter of the same
-    name, e.g. ``carbon_price``, keeps its own column).
-    """
-    cols: dict[str, Any] = {
-        "run_id": spec.run_id,
-        "point": spec.point,
-        "replicate": spec.replicate,
-        "seed": spec.seed,
-        "preset": spec.preset,
-    }
-    cols.update({f"mode_{m}": bool(on) for m, on in spec.factors.items()})
-    cols.update({f"param_{k}": v for k, v in spec.varied.items() if k != "preset"})
-    return cols
-
-
-def nonfinite(frame) -> dict[str, list[int]]:
-    """Reporters of a model frame with NaN or infinite values, and the years they occur."""
-    import numpy as np
-
-    years = frame["year"].to_numpy() if "year" in frame.columns else np.asarray(frame.index)
-    out: dict[str, list[int]] = {}
-    for col in frame.columns:
-        values = frame[col].to_numpy()
-        if values.dtype.kind not in "fc":
-            continue
-        bad = ~np.isfinite(values)
-        if bad.any():
-            out[str(col)] = [int(y) for y in years[bad]]
-    return out
-
-
-def _nonfinite_text(bad: dict[str, list[int]]) -> str:
-    parts = []
-    for name, years in list(bad.items())[:6]:
-        shown = ", ".join(map(str, years[:4])) + (
-            f" +{len(years) - 4} more" if len(years) > 4 else ""
-        )
-        parts.append(f"{name} ({shown})")
-    more = f"; +{len(bad) - 6} more reporters" if len(bad) > 6 else ""
-    return "non-finite reporters: " + "; ".join(parts) + more
-
-
-def _params_dict(params: Any) -> dict[str, Any]:
-    raw = asdict(params) if is_dataclass(params) and not isinstance(params, type) else dict(params)
-    return json.loads(json.dumps(raw, default=str))
-
-
-def execute(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, Any]:
-    """Build and run one model; never raises for a model error.
-
-    Returns a dict with ``status`` (``"ok"`` or ``"failed"``), ``error``, ``traceback``,
-    timing, host and pid, and on success the model frame (and firm frame) as Parquet bytes.
-    A run whose model reporters are not all finite is ``failed`` with the reporters and
-    years in ``error`` (and ``nonfinite``). ``model_factory(preset=..., rng=..., **params)``
-    replaces ``TradeClusterModel``.
-    """
-    started = _now()
-    t0 = time.perf_counter()
-    out: dict[str, Any] = {
-        "run_id": spec.run_id,
-        "status": "ok",
-        "error": None,
-        "traceback": None,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "model": None,
-        "firms": None,
-    }
-    try:
-        if model_factory is None:
-            from abm.model import TradeClusterModel
-
-            model_factory = TradeClusterModel
-        model = model_factory(preset=spec.preset, rng=spec.seed, **spec.params)
-        for _ in range(spec.steps):
-            if not getattr(model, "running", True):
-                break
-            model.step()
-        frame = model.model_frame()
-        bad = nonfinite(frame)
-        if bad:
-            out.update(status="failed", error=_nonfinite_text(bad), nonfinite=bad)
-        else:
-            ids = id_columns(spec)
-            meta = _metadata(spec, model)
-            if spec.reporters is not None:
-                frame = frame[[c for c in spec.reporters if c in frame.columns]]
-            out["model"] = _parquet_bytes(_with_ids(frame.reset_index(), ids), meta)
-            if spec.firm_data:
-                firms = model.firm_frame()
-                if len(firms):
-                    out["firms"] = _parquet_bytes(_with_ids(firms, ids), meta)
-    except Exception as exc:  # a failed run is data, not a crash of the sweep
-        out.update(
-            status="failed",
-            error=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc()[-_TRACEBACK_CHARS:],
-            model=None,
-            firms=None,
-        )
-    out["duration_s"] = round(time.perf_counter() - t0, 4)
-    out["started"] = started
-    out["finished"] = _now()
-    return out
-
-
-def _with_ids(frame, ids: dict[str, Any]):
-    frame = frame.drop(columns=[c for c in ids if c in frame.columns])
-    for i, (name, value) in enumerate(ids.items()):
-        frame.insert(i, name, value)
-    return frame
-
-
-def _metadata(spec: RunSpec, model) -> dict[str, Any]:
-    params = getattr(model, "params", None)
-    try:
-        parameters = _params_dict(params) if params is not None else dict(spec.params)
-    except (TypeError, ValueError):
-        parameters = json.loads(json.dumps(spec.params, default=str))
-    return {
-        "experiment": spec.experiment,
-        "run_id": spec.run_id,
-        "preset": spec.preset,
-        "seed": spec.seed,
-        "replicate": spec.replicate,
-        "swept": json.loads(json.dumps(spec.varied, default=str)),
-        "parameters": parameters,
-        "steps": spec.steps,
-        "digest": spec.digest(),
-        "abm_version": _version(),
-    }
-
-
-def _parquet_bytes(frame, attrs: dict[str, Any] | None = None) -> bytes:
-    frame.attrs = dict(attrs or {})
-    buf = io.BytesIO()
-    frame.to_parquet(buf, index=False)
-    return buf.getvalue()
-
-
-def _lost(spec: RunSpec, error: str, exc: BaseException | None = None) -> dict[str, Any]:
-    """The result of a run whose worker died or whose task could not be run."""
-    tb = "".join(traceback.format_exception(exc))[-_TRACEBACK_CHARS:] if exc else None
-    return {
-        "run_id": spec.run_id,
-        "status": "failed",
-        "error": error,
-        "traceback": tb,
-        "host": None,
-        "pid": None,
-        "model": None,
-        "firms": None,
-        "duration_s": None,
-        "started": None,
-        "finished": _now(),
-    }
 
 
 # ---------------------------------------------------------------------- files and manifest
@@ -448,7 +266,7 @@ def _guard(out_dir: Path, exp: Experiment, runs: list[RunSpec], records: dict[st
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
             raise ExperimentError(
-                f"{meta_path}: unreadable ({_one_line(exc)}); use another --out directory or "
+                f"{meta_path}: unreadable ({one_line(exc)}); use another --out directory or "
                 "delete this one"
             ) from None
         old_id, new_id = _identity(old), _identity(exp.to_dict())
@@ -515,372 +333,6 @@ def _lock(out_dir: Path):
                 f"{out_dir}: another 'abm experiment run' is writing to this directory"
             ) from None
         yield
-
-
-# ---------------------------------------------------------------------- executors
-class _Serial:
-    """Runs in this process (debugging)."""
-
-    dashboard: str | None = None
-
-    def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
-        for spec in specs:
-            yield execute(spec, factory)
-
-    def close(self) -> None:
-        pass
-
-
-def _die_with(main_pid: int) -> None:
-    """Make this worker exit as soon as the sweep's main process is gone.
-
-    On Linux the kernel kills it when its parent dies (``PR_SET_PDEATHSIG``); and a thread
-    waits on the main process (a pidfd, or polling elsewhere) and ends this process then.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    try:
-        fd = os.pidfd_open(main_pid)
-    except ProcessLookupError:
-        os._exit(1)
-    except (AttributeError, OSError):
-        fd = None
-
-    def watch() -> None:
-        if fd is not None:
-            select.select([fd], [], [])  # readable once the process has exited
-        else:  # pragma: no cover - no pidfd (macOS)
-            while True:
-                time.sleep(1.0)
-                try:
-                    os.kill(main_pid, 0)
-                except ProcessLookupError:
-                    break
-                except PermissionError:
-                    continue
-        os._exit(1)
-
-    threading.Thread(target=watch, name="abm-watch-main", daemon=True).start()
-
-
-def _worker_main(conn, main_pid: int, factory) -> None:
-    """A pool worker: run the specs it is sent, one at a time, until told to stop."""
-    _die_with(main_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    while True:
-        try:
-            spec = conn.recv()
-        except (EOFError, OSError):
-            break
-        if spec is None:
-            break
-        conn.send(execute(spec, factory))
-
-
-def _exit_text(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            name = signal.Signals(-code).name
-            hint = " (out of memory, or killed)" if -code == signal.SIGKILL else ""
-            return f"killed by {name}{hint}"
-    return f"exit code {code}"
-
-
-class _Worker:
-    def __init__(self, ctx, factory) -> None:
-        self.factory = factory
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(
-            target=_worker_main, args=(child, os.getpid(), factory), name="abm-worker"
-        )
-        self.proc.start()
-        child.close()
-
-    def stop(self, wait: float) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
-        self.proc.join(wait)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(5)
-        self.conn.close()
-        with contextlib.suppress(ValueError):  # still running after SIGKILL: leave it to the OS
-            self.proc.close()
-
-
-class _Pool:
-    """A process pool in which a dead worker fails only its own run and is replaced.
-
-    Each worker runs one run at a time, sent over its own pipe; workers exit when the main
-    process dies (see :func:`_die_with`).
-    """
-
-    dashboard: str | None = None
-
-    def __init__(self) -> None:
-        # forkserver: safe with threads in the parent (progress bar, notebooks), fast to start
-        # because the server imports the model once.
-        methods = multiprocessing.get_all_start_methods()
-        method = "forkserver" if "forkserver" in methods else "spawn"
-        self.ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self.ctx.set_forkserver_preload(["abm.experiments.runner", "abm.model"])
-        self.workers: list[_Worker] = []
-        self.busy: dict[_Worker, RunSpec] = {}
-
-    def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
-        from multiprocessing.connection import wait
-
-        queue = deque(specs)
-        idle = [_Worker(self.ctx, factory) for _ in range(min(workers, len(specs)))]
-        self.workers = list(idle)
-        busy = self.busy
-        while queue or busy:
-            while queue and idle:
-                w, spec = idle.pop(), queue.popleft()
-                try:
-                    w.conn.send(spec)
-                except Exception as exc:  # an unpicklable factory or a worker already gone
-                    idle.append(self._replace(w) if not w.proc.is_alive() else w)
-                    yield _lost(spec, f"cannot send the run to a worker: {_one_line(exc)}", exc)
-                    continue
-                busy[w] = spec
-            ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
-            for w in [w for w in busy if w.conn in ready or w.proc.sentinel in ready]:
-                spec = busy.pop(w)
-                result = None
-                with contextlib.suppress(EOFError, OSError):
-                    if w.conn.poll():
-                        result = w.conn.recv()
-                if result is not None:
-                    idle.append(w)
-                    yield result
-                    continue
-                w.proc.join(5)
-                why = _exit_text(w.proc.exitcode)
-                if queue:  # a new worker for the runs still to do
-                    idle.append(self._replace(w))
-                else:
-                    self._drop(w)
-                yield _lost(spec, f"worker process died ({why}) while running this run")
-
-    def _replace(self, dead: _Worker) -> _Worker:
-        dead.stop(0)
-        new = _Worker(self.ctx, dead.factory)
-        self.workers = [new if w is dead else w for w in self.workers]
-        return new
-
-    def _drop(self, dead: _Worker) -> None:
-        dead.stop(0)
-        self.workers = [w for w in self.workers if w is not dead]
-
-    def close(self) -> None:
-        for w in self.workers:  # busy workers (an interrupted sweep) are killed at once
-            w.stop(0 if w in self.busy else 2.0)
-        self.workers, self.busy = [], {}
-
-
-def parse_scheduler(scheduler: str) -> tuple[str, str, str, int]:
-    """``(label, address, host, port)`` of a ``--scheduler`` value: an address or a file.
-
-    Allowed: ``tcp://HOST:PORT``, ``tls://HOST:PORT``, ``HOST:PORT`` (tcp), or the path of a
-    scheduler file (``dask scheduler --scheduler-file``) that names such an address.
-    """
-    allowed = "allowed: tcp://HOST:PORT, tls://HOST:PORT or the path of a Dask scheduler file"
-    if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ExperimentError(f"--scheduler: invalid value {scheduler!r}; {allowed}")
-    text = scheduler.strip()
-    label = text
-    if os.path.exists(text) and not os.path.isfile(text):
-        raise ExperimentError(f"--scheduler {text}: not a file; {allowed}")
-    if os.path.isfile(text):
-        try:
-            if os.path.getsize(text) > _MAX_SCHEDULER_FILE:
-                raise ValueError("larger than 1 MiB")
-            with open(text, encoding="utf-8") as fh:
-                data = json.load(fh)
-            text = data["address"]
-            if not isinstance(text, str):
-                raise ValueError("'address' is not a string")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ExperimentError(
-                f"--scheduler {label}: not a Dask scheduler file (JSON with an 'address'): "
-                f"{_one_line(exc)}"
-            ) from None
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "tcp", text
-    host, _, port_text = rest.rpartition(":")
-    host = host.strip("[]")
-    port = int(port_text) if port_text.isdigit() else -1
-    if scheme not in ("tcp", "tls") or not host or not 0 < port < 65536 or "/" in rest:
-        raise ExperimentError(f"--scheduler {label}: invalid address {text!r}; {allowed}")
-    return label, f"{scheme}://{rest}", host, port
-
-
-def _recv_exactly(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def probe_scheduler(label: str, address: str, host: str, port: int, timeout: float) -> None:
-    """Check that a Dask scheduler answers at ``host:port`` within ``timeout`` seconds.
-
-    A Dask server sends its handshake (a length-prefixed frame) as soon as a connection is
-    accepted; anything else (silence, an HTTP answer, a closed connection) is refused with
-    one line naming the address.
-    """
-    where = f"--scheduler {label}"
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except TimeoutError:
-        raise ExperimentError(
-            f"{where}: no answer from {host}:{port} within {timeout:g} s"
-        ) from None
-    except OSError as exc:
-        reason = exc.strerror or _one_line(exc)
-        raise ExperimentError(f"{where}: cannot connect to {host}:{port}: {reason}") from None
-    with sock:
-        if address.startswith("tls://"):
-            return  # the TLS handshake comes first; Client checks the rest
-        sock.settimeout(timeout)
-        try:
-            head = _recv_exactly(sock, 8)
-        except TimeoutError:
-            raise ExperimentError(
-                f"{where}: not a Dask scheduler (no Dask handshake within {timeout:g} s)"
-            ) from None
-        except OSError as exc:
-            raise ExperimentError(f"{where}: connection failed: {_one_line(exc)}") from None
-        size = int.from_bytes(head, "little") if len(head) == 8 else 0
-        if not 0 < size <= 1 << 20:
-            shown = head[:8].decode("latin-1").encode("unicode_escape").decode()
-            answer = f"it answered {shown!r}" if head else "it closed the connection"
-            raise ExperimentError(f"{where}: not a Dask scheduler ({answer})")
-
-
-class _Dask:
-    """``dask.distributed``: a ``LocalCluster``, or a running scheduler (checked first)."""
-
-    def __init__(
-        self,
-        workers: int,
-        scheduler: str | None,
-        connect_timeout: float,
-        worker_timeout: float,
-    ) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover
-            raise ExperimentError(
-                "--executor dask needs dask.distributed: pip install 'dask[distributed]'"
-            ) from exc
-        self.cluster = None
-        self.client = None
-        if scheduler is not None:
-            label, address, host, port = parse_scheduler(scheduler)
-            probe_scheduler(label, address, host, port, connect_timeout)
-            where = f"--scheduler {label}"
-            try:
-                self.client = Client(address, timeout=f"{connect_timeout}s")
-            except Exception as exc:
-                raise ExperimentError(
-                    f"{where}: cannot connect to a Dask scheduler: {_one_line(exc)}"
-                ) from None
-            try:
-                self.client.wait_for_workers(1, timeout=worker_timeout)
-            except Exception:
-                self.close()
-                raise ExperimentError(
-                    f"{where}: the scheduler has no workers (none joined within "
-                    f"{worker_timeout:g} s); start some with 'dask worker {address}'"
-                ) from None
-        else:
-            try:
-                self.cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address="127.0.0.1:0",
-                )
-                self.client = Client(self.cluster)
-            except Exception as exc:
-                self.close()
-                raise ExperimentError(
-                    f"--executor dask: cannot start a local Dask cluster: {_one_line(exc)}"
-                ) from None
-        self.dashboard = _dashboard(self.client)
-
-    def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
-        from distributed import as_completed
-
-        tag = uuid.uuid4().hex[:8]
-        by_key = {}
-        futures = []
-        try:
-            for spec in specs:
-                fut = self.client.submit(
-                    execute, spec, factory, key=f"abm-{spec.run_id}-{tag}", pure=False
-                )
-                futures.append(fut)
-                by_key[fut.key] = spec
-            for fut in as_completed(futures):
-                spec = by_key[fut.key]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # KilledWorker, lost connection, ...
-                    res = _lost(spec, f"worker failed: {_one_line(exc)}", exc)
-                fut.release()
-                yield res
-        finally:
-            unfinished = [f for f in futures if f.status in ("pending", "lost")]
-            if unfinished:  # an interrupted sweep: cancel only what has not finished
-                with contextlib.suppress(Exception):
-                    self.client.cancel(unfinished)
-
-    def close(self) -> None:
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                self.client.close()
-            self.client = None
-        if self.cluster is not None:
-            with contextlib.suppress(Exception):
-                self.cluster.close()
-            self.cluster = None
-
-
-def _dashboard(client) -> str | None:
-    try:
-        import bokeh  # noqa: F401 - the dashboard needs it
-    except ImportError:  # pragma: no cover
-        return None
-    with contextlib.suppress(Exception):
-        return client.dashboard_link
-    return None
-
-
-def _open_executor(
-    executor: str,
-    workers: int,
-    scheduler: str | None,
-    connect_timeout: float,
-    worker_timeout: float,
-):
-    if executor == "dask":
-        return _Dask(workers, scheduler, connect_timeout, worker_timeout)
-    if executor == "process":
-        return _Pool()
-    return _Serial()
 
 
 # ---------------------------------------------------------------------- the sweep
@@ -993,7 +445,7 @@ def run_experiment(
     summary = SweepSummary(out_dir=out_dir, total=len(runs))
     # Reach the executor (a Dask scheduler) before anything is written.
     n_workers = workers or default_workers()
-    runner = _open_executor(executor, n_workers, scheduler, connect_timeout, worker_timeout)
+    runner = open_executor(executor, n_workers, scheduler, connect_timeout, worker_timeout)
     try:
         summary.dashboard = runner.dashboard
         if runner.dashboard:
@@ -1013,7 +465,7 @@ def run_experiment(
                     say(f"{spec.run_id}: {why}; running it again")
             done = {s.run_id for s in runs} - {s.run_id for s in pending}
             summary.skipped = len(done)
-            version = _version()
+            version = package_version()
             summary.other_versions = sorted(
                 {str(records[r].get("version")) for r in done} - {version}
             )
@@ -1112,15 +564,16 @@ def _record(
         "digest": spec.digest(),
         "spec": spec.key(),
     }
-    if res.get("nonfinite"):
-        rec["nonfinite"] = res["nonfinite"]
+    for key in ("nonfinite", "warnings"):
+        if res.get(key):
+            rec[key] = res[key]
     return rec
 
 
 def _write_experiment_json(out_dir: Path, exp: Experiment, points, version: str) -> None:
     data = exp.to_dict()
     data["version"] = version
-    data["written"] = _now()
+    data["written"] = utc_now()
     data["points"] = [
         {
             "point": p.index,
@@ -1189,7 +642,7 @@ def export_results(out_dir: str | Path, dest: str | Path, firms: bool = False) -
                 table = table.select(writer.schema.names).cast(writer.schema)
             except (KeyError, ValueError, pa.ArrowInvalid) as exc:
                 raise ExperimentError(
-                    f"{path}: its columns differ from the other runs' ({_one_line(exc)})"
+                    f"{path}: its columns differ from the other runs' ({one_line(exc)})"
                 ) from None
             writer.write_table(table)
         writer.close()

@@ -1,0 +1,408 @@
+"""Where runs run: in this process, a local process pool, or ``dask.distributed``.
+
+Each executor has ``run(specs, factory, workers)``, an iterator of the results of
+:func:`abm.experiments.worker.execute` in the order they finish, and ``close()``. The process
+pool replaces a worker that dies (killed, out of memory) and fails only its run; its workers
+end when the main process does. A Dask scheduler is checked (a handshake within a few
+seconds, a worker within ``worker_timeout``) when the executor is opened, before the sweep
+writes anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+
+from abm.experiments.spec import ExperimentError, RunSpec
+from abm.experiments.worker import execute, lost, one_line
+
+#: Seconds to reach a Dask scheduler (and to hear its handshake) before giving up.
+CONNECT_TIMEOUT = 5.0
+#: Seconds to wait for the first worker of a Dask scheduler that has none.
+WORKER_TIMEOUT = 120.0
+_MAX_SCHEDULER_FILE = 1 << 20
+
+
+class _Serial:
+    """Runs in this process (debugging)."""
+
+    dashboard: str | None = None
+
+    def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
+        for spec in specs:
+            yield execute(spec, factory)
+
+    def close(self) -> None:
+        pass
+
+
+def _die_with(main_pid: int) -> None:
+    """Make this worker exit as soon as the sweep's main process is gone.
+
+    On Linux the kernel kills it when its parent dies (``PR_SET_PDEATHSIG``); and a thread
+    waits on the main process (a pidfd, or polling elsewhere) and ends this process then.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    try:
+        fd = os.pidfd_open(main_pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):
+        fd = None
+
+    def watch() -> None:
+        if fd is not None:
+            select.select([fd], [], [])  # readable once the process has exited
+        else:  # pragma: no cover - no pidfd (macOS)
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(main_pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    continue
+        os._exit(1)
+
+    threading.Thread(target=watch, name="abm-watch-main", daemon=True).start()
+
+
+def _worker_main(conn, main_pid: int, factory) -> None:
+    """A pool worker: run the specs it is sent, one at a time, until told to stop."""
+    _die_with(main_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    while True:
+        try:
+            spec = conn.recv()
+        except (EOFError, OSError):
+            break
+        if spec is None:
+            break
+        conn.send(execute(spec, factory))
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            name = signal.Signals(-code).name
+            hint = " (out of memory, or killed)" if -code == signal.SIGKILL else ""
+            return f"killed by {name}{hint}"
+    return f"exit code {code}"
+
+
+class _Worker:
+    def __init__(self, ctx, factory) -> None:
+        self.factory = factory
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(
+            target=_worker_main, args=(child, os.getpid(), factory), name="abm-worker"
+        )
+        self.proc.start()
+        child.close()
+
+    def stop(self, wait: float) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.proc.join(wait)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        self.conn.close()
+        with contextlib.suppress(ValueError):  # still running after SIGKILL: leave it to the OS
+            self.proc.close()
+
+
+class _Pool:
+    """A process pool in which a dead worker fails only its own run and is replaced.
+
+    Each worker runs one run at a time, sent over its own pipe; workers exit when the main
+    process dies (see :func:`_die_with`).
+    """
+
+    dashboard: str | None = None
+
+    def __init__(self) -> None:
+        # forkserver: safe with threads in the parent (progress bar, notebooks), fast to start
+        # because the server imports the model once.
+        methods = multiprocessing.get_all_start_methods()
+        method = "forkserver" if "forkserver" in methods else "spawn"
+        self.ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self.ctx.set_forkserver_preload(["abm.experiments.executors", "abm.model"])
+        self.workers: list[_Worker] = []
+        self.busy: dict[_Worker, RunSpec] = {}
+
+    def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
+        from multiprocessing.connection import wait
+
+        queue = deque(specs)
+        idle = [_Worker(self.ctx, factory) for _ in range(min(workers, len(specs)))]
+        self.workers = list(idle)
+        busy = self.busy
+        while queue or busy:
+            while queue and idle:
+                w, spec = idle.pop(), queue.popleft()
+                try:
+                    w.conn.send(spec)
+                except Exception as exc:  # an unpicklable factory or a worker already gone
+                    idle.append(self._replace(w) if not w.proc.is_alive() else w)
+                    yield lost(spec, f"cannot send the run to a worker: {one_line(exc)}", exc)
+                    continue
+                busy[w] = spec
+            ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
+            for w in [w for w in busy if w.conn in ready or w.proc.sentinel in ready]:
+                spec = busy.pop(w)
+                result = None
+                with contextlib.suppress(EOFError, OSError):
+                    if w.conn.poll():
+                        result = w.conn.recv()
+                if result is not None:
+                    idle.append(w)
+                    yield result
+                    continue
+                w.proc.join(5)
+                why = _exit_text(w.proc.exitcode)
+                if queue:  # a new worker for the runs still to do
+                    idle.append(self._replace(w))
+                else:
+                    self._drop(w)
+                yield lost(spec, f"worker process died ({why}) while running this run")
+
+    def _replace(self, dead: _Worker) -> _Worker:
+        dead.stop(0)
+        new = _Worker(self.ctx, dead.factory)
+        self.workers = [new if w is dead else w for w in self.workers]
+        return new
+
+    def _drop(self, dead: _Worker) -> None:
+        dead.stop(0)
+        self.workers = [w for w in self.workers if w is not dead]
+
+    def close(self) -> None:
+        for w in self.workers:  # busy workers (an interrupted sweep) are killed at once
+            w.stop(0 if w in self.busy else 2.0)
+        self.workers, self.busy = [], {}
+
+
+def parse_scheduler(scheduler: str) -> tuple[str, str, str, int]:
+    """``(label, address, host, port)`` of a ``--scheduler`` value: an address or a file.
+
+    Allowed: ``tcp://HOST:PORT``, ``tls://HOST:PORT``, ``HOST:PORT`` (tcp), or the path of a
+    scheduler file (``dask scheduler --scheduler-file``) that names such an address.
+    """
+    allowed = "allowed: tcp://HOST:PORT, tls://HOST:PORT or the path of a Dask scheduler file"
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ExperimentError(f"--scheduler: invalid value {scheduler!r}; {allowed}")
+    text = scheduler.strip()
+    label = text
+    if os.path.exists(text) and not os.path.isfile(text):
+        raise ExperimentError(f"--scheduler {text}: not a file; {allowed}")
+    if os.path.isfile(text):
+        try:
+            if os.path.getsize(text) > _MAX_SCHEDULER_FILE:
+                raise ValueError("larger than 1 MiB")
+            with open(text, encoding="utf-8") as fh:
+                data = json.load(fh)
+            text = data["address"]
+            if not isinstance(text, str):
+                raise ValueError("'address' is not a string")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ExperimentError(
+                f"--scheduler {label}: not a Dask scheduler file (JSON with an 'address'): "
+                f"{one_line(exc)}"
+            ) from None
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    host, _, port_text = rest.rpartition(":")
+    host = host.strip("[]")
+    port = int(port_text) if port_text.isdigit() else -1
+    if scheme not in ("tcp", "tls") or not host or not 0 < port < 65536 or "/" in rest:
+        raise ExperimentError(f"--scheduler {label}: invalid address {text!r}; {allowed}")
+    return label, f"{scheme}://{rest}", host, port
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def probe_scheduler(label: str, address: str, host: str, port: int, timeout: float) -> None:
+    """Check that a Dask scheduler answers at ``host:port`` within ``timeout`` seconds.
+
+    A Dask server sends its handshake (a length-prefixed frame) as soon as a connection is
+    accepted; anything else (silence, an HTTP answer, a closed connection) is refused with
+    one line naming the address.
+    """
+    where = f"--scheduler {label}"
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except TimeoutError:
+        raise ExperimentError(
+            f"{where}: no answer from {host}:{port} within {timeout:g} s"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or one_line(exc)
+        raise ExperimentError(f"{where}: cannot connect to {host}:{port}: {reason}") from None
+    with sock:
+        if address.startswith("tls://"):
+            return  # the TLS handshake comes first; Client checks the rest
+        sock.settimeout(timeout)
+        try:
+            head = _recv_exactly(sock, 8)
+        except TimeoutError:
+            raise ExperimentError(
+                f"{where}: not a Dask scheduler (no Dask handshake within {timeout:g} s)"
+            ) from None
+        except OSError as exc:
+            raise ExperimentError(f"{where}: connection failed: {one_line(exc)}") from None
+        size = int.from_bytes(head, "little") if len(head) == 8 else 0
+        if not 0 < size <= 1 << 20:
+            shown = head[:8].decode("latin-1").encode("unicode_escape").decode()
+            answer = f"it answered {shown!r}" if head else "it closed the connection"
+            raise ExperimentError(f"{where}: not a Dask scheduler ({answer})")
+
+
+class _Dask:
+    """``dask.distributed``: a ``LocalCluster``, or a running scheduler (checked first)."""
+
+    def __init__(
+        self,
+        workers: int,
+        scheduler: str | None,
+        connect_timeout: float,
+        worker_timeout: float,
+    ) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover
+            raise ExperimentError(
+                "--executor dask needs dask.distributed: pip install 'dask[distributed]'"
+            ) from exc
+        self.cluster = None
+        self.client = None
+        if scheduler is not None:
+            label, address, host, port = parse_scheduler(scheduler)
+            probe_scheduler(label, address, host, port, connect_timeout)
+            where = f"--scheduler {label}"
+            try:
+                self.client = Client(address, timeout=f"{connect_timeout}s")
+            except Exception as exc:
+                raise ExperimentError(
+                    f"{where}: cannot connect to a Dask scheduler: {one_line(exc)}"
+                ) from None
+            try:
+                self.client.wait_for_workers(1, timeout=worker_timeout)
+            except Exception:
+                self.close()
+                raise ExperimentError(
+                    f"{where}: the scheduler has no workers (none joined within "
+                    f"{worker_timeout:g} s); start some with 'dask worker {address}'"
+                ) from None
+        else:
+            try:
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address="127.0.0.1:0",
+                )
+                self.client = Client(self.cluster)
+            except Exception as exc:
+                self.close()
+                raise ExperimentError(
+                    f"--executor dask: cannot start a local Dask cluster: {one_line(exc)}"
+                ) from None
+        self.dashboard = _dashboard(self.client)
+
+    def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
+        from distributed import as_completed
+
+        tag = uuid.uuid4().hex[:8]
+        by_key = {}
+        futures = []
+        try:
+            for spec in specs:
+                fut = self.client.submit(
+                    execute, spec, factory, key=f"abm-{spec.run_id}-{tag}", pure=False
+                )
+                futures.append(fut)
+                by_key[fut.key] = spec
+            for fut in as_completed(futures):
+                spec = by_key[fut.key]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # KilledWorker, lost connection, ...
+                    res = lost(spec, f"worker failed: {one_line(exc)}", exc)
+                fut.release()
+                yield res
+        finally:
+            unfinished = [f for f in futures if f.status in ("pending", "lost")]
+            if unfinished:  # an interrupted sweep: cancel only what has not finished
+                with contextlib.suppress(Exception):
+                    self.client.cancel(unfinished)
+
+    def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+            self.cluster = None
+
+
+def _dashboard(client) -> str | None:
+    try:
+        import bokeh  # noqa: F401 - the dashboard needs it
+    except ImportError:  # pragma: no cover
+        return None
+    with contextlib.suppress(Exception):
+        return client.dashboard_link
+    return None
+
+
+def open_executor(
+    executor: str,
+    workers: int,
+    scheduler: str | None,
+    connect_timeout: float,
+    worker_timeout: float,
+):
+    if executor == "dask":
+        return _Dask(workers, scheduler, connect_timeout, worker_timeout)
+    if executor == "process":
+        return _Pool()
+    return _Serial()
+
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "WORKER_TIMEOUT",
+    "open_executor",
+    "parse_scheduler",
+    "probe_scheduler",
+]
