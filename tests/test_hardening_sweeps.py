@@ -144,6 +144,7 @@ def test_report_survives_odd_manifest_lines(tmp_path, capsys):
     run_experiment(tiny(), tmp_path, executor="serial", progress=False)
     with open(tmp_path / "manifest.jsonl", "a") as fh:
         fh.write('{"run_id": 5, "status": "ok"}\n{"run_id": null}\n[1, 2]\n"text"\n')
+        fh.write('{"run_id": "zz", "status": "ok"}\n{"run_id": "p0000_r00", "point": "0"}\n')
     assert len(read_manifest(tmp_path)) == 4
     rc = main(["experiment", "report", str(tmp_path), "--reporter", "emissions"])
     cap = capsys.readouterr()

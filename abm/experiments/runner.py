@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from abm.experiments.executors import (
     CONNECT_TIMEOUT,
@@ -114,8 +115,8 @@ def sha256_file(path: Path) -> str | None:
 def read_manifest(out_dir: str | Path) -> dict[str, dict]:
     """The latest manifest record of each run.
 
-    A torn last line (a kill while writing) and lines that are not a record with a string
-    ``run_id`` are skipped.
+    A torn last line (a kill while writing) and lines that are not a run's record (a string
+    ``run_id`` and ``status``, integer ``point`` and ``replicate``) are skipped.
     """
     path = Path(out_dir) / MANIFEST
     records: dict[str, dict] = {}
@@ -130,9 +131,22 @@ def read_manifest(out_dir: str | Path) -> dict[str, dict]:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(rec, dict) and isinstance(rec.get("run_id"), str):
+            if _is_record(rec):
                 records[rec["run_id"]] = rec
     return records
+
+
+def _is_record(rec: Any) -> bool:
+    """A run's record: a string ``run_id`` and ``status``, integer ``point``, ``replicate``."""
+    return (
+        isinstance(rec, dict)
+        and isinstance(rec.get("run_id"), str)
+        and isinstance(rec.get("status"), str)
+        and all(
+            isinstance(rec.get(k), int) and not isinstance(rec.get(k), bool)
+            for k in ("point", "replicate")
+        )
+    )
 
 
 def append_manifest(out_dir: Path, record: dict) -> None:
