@@ -475,6 +475,10 @@ def test_step_time_at_500_and_10000_firms(app_page, output_path, capsys):
     for n in (500, 10_000):
         if n != 500:
             set_field(page, "n_firms", str(n))
+            page.wait_for_function(
+                "() => (document.querySelector('.abm-pending') || {}).textContent"
+                "?.includes('firms')"
+            )
             reset_and_wait(page, f"{n:,} firms")
             wait_for_figure(page, "network")
         step(page)  # the first step draws the new model's figure from scratch

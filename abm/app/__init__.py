@@ -35,6 +35,7 @@ from abm.app.session import Run
 from abm.app.state import ERROR, PRESET, SEED, VALUES, apply_preset, current_values, set_value
 from abm.app.views import (
     PAGE_CSS,
+    TABLE_CSS,
     AboutView,
     CompareView,
     FigureView,
@@ -114,13 +115,16 @@ def Sidebar(run: Run, playing: solara.Reactive[bool], on_step, on_reset, tick: i
             on_click=lambda: playing.set(not playing.value),
         )
         solara.Button("Step", color="primary", on_click=on_step, disabled=playing.value)
-    if ERROR.value:
-        solara.Text(ERROR.value, classes=["abm-error"])
     pending = pending_changes(run.settings, PRESET.value, SEED.value, current_values())
-    if pending:
-        solara.Text(
-            "Changed, applied at Reset: " + ", ".join(pending) + ".", classes=["abm-pending"]
-        )
+    # messages sit in one fixed container, so that the inputs below keep their place (and
+    # their widgets) when a message comes or goes
+    with solara.Column(gap="2px", classes=["abm-messages"]):
+        if ERROR.value:
+            solara.Text(ERROR.value, classes=["abm-error"])
+        if pending:
+            solara.Text(
+                "Changed, applied at Reset: " + ", ".join(pending) + ".", classes=["abm-pending"]
+            )
     with solara.Tooltip(PRESET_TOOLTIP), solara.Div(classes=["abm-control", "abm-control-preset"]):
         solara.Select(
             "Scenario preset (sets the controls)",
@@ -254,7 +258,7 @@ def Page():
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
     solara.Title("ABM: foreign-trade clusters")
-    solara.Style(PAGE_CSS)
+    solara.Style(PAGE_CSS + TABLE_CSS)
     with solara.AppBar():
         solara.AppBarTitle(TITLE)
     with solara.Sidebar():

@@ -463,9 +463,12 @@ def _update_firms(art: dict, model, color_by: str) -> str:
     """Recolour, resize and re-link the firm view; return its caption."""
     firms, inst, ties = model.firms, model.institutes, model.ties
     pos, ipos, order = art["pos"], art["ipos"], art["order"]
-    segs = np.stack([pos[ties.u], pos[ties.v]], axis=1)
-    art["ties"].set_segments(segs)
-    art["ties"].set_alpha(float(np.clip(40 / max(np.sqrt(len(segs)), 1), 0.04, 0.35)))
+    n_ties = len(ties.u)
+    signature = (n_ties, int(ties.u.sum()), int(ties.v.sum()))
+    if art.get("tie_signature") != signature:  # ties change rarely: re-link only then
+        art["ties"].set_segments(np.stack([pos[ties.u], pos[ties.v]], axis=1))
+        art["ties"].set_alpha(float(np.clip(40 / max(np.sqrt(n_ties), 1), 0.04, 0.35)))
+        art["tie_signature"] = signature
     partner = firms.partner_inst
     rows = np.flatnonzero(partner >= 0) if inst.n else np.zeros(0, int)
     pairs = np.flatnonzero(firms.partner_firm > np.arange(firms.n))  # each pair once
@@ -487,7 +490,7 @@ def _update_firms(art: dict, model, color_by: str) -> str:
     k = int(firms.cluster.max()) + 1
     return (
         f"{firms.n:,} firms (size: capacity) in {k} clusters, {inst.n} institutes;\n"
-        f"{len(segs):,} firm ties; collaborations: {len(rows):,} with institutes, "
+        f"{n_ties:,} firm ties; collaborations: {len(rows):,} with institutes, "
         f"{len(pairs):,} between firms"
     )
 

@@ -173,7 +173,6 @@ def KeyFiguresView(run: Run, tick: int):
         style_="overflow-y: auto;",
         attributes={"data-year": str(run.model.year)},
     ):
-        solara.Style(TABLE_CSS)
         solara.HTML(tag="div", unsafe_innerHTML=table)
 
 
@@ -182,6 +181,11 @@ def AboutView():
     """A short ODD summary of the model."""
     with solara.Div(classes=["abm-about", "abm-view-about"]):
         solara.Markdown(ABOUT)
+
+
+def _number(value: float) -> str:
+    """A table number: thousands separated, two decimals below 100."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
 @solara.component
@@ -240,7 +244,7 @@ def CompareView(run: Run):
                 solara.Image(svg, format="svg+xml", classes=["abm-figure"])
             cells = "".join(
                 f"<tr><td>{html.escape(r['indicator'])}</td><td>{html.escape(r['unit'])}</td>"
-                + "".join(f'<td class="abm-num">{r[c]:,.3g}</td>' for c in table.columns[2:])
+                + "".join(f'<td class="abm-num">{_number(r[c])}</td>' for c in table.columns[2:])
                 + "</tr>"
                 for _, r in table.iterrows()
             )
