@@ -72,7 +72,7 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out is not None else Path("results") / exp.name
     if args.out is not None and not args.out.strip():
         raise ValueError("--out: invalid value ''; allowed: a directory path")
-    print(describe(exp))
+    print(describe(exp), flush=True)
     if args.dry_run:
         print(f"dry run: nothing written (would write to {out})")
         return 0
@@ -84,7 +84,7 @@ def cmd_run(args) -> int:
         how = f"a process pool ({workers} workers)"
     else:
         how = "this process"
-    print(f"running on {how} -> {out}")
+    print(f"running on {how} -> {out}", flush=True)
     try:
         summary = run_experiment(
             exp,
