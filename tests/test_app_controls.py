@@ -102,18 +102,26 @@ def test_settings_build_a_model_and_firm_records_have_a_ceiling():
     assert big.model_kwargs()["firm_data"] is False
 
 
-def test_run_steps_draws_and_releases():
+def test_run_steps_draws_and_frees_replaced_models():
+    import weakref
+
     from abm.app.session import VIEWS, Run
 
     run = Run()
-    run.build(check_settings("baseline", "3", {**preset_values("baseline"), "n_firms": 150}))
+    settings = check_settings("baseline", "3", {**preset_values("baseline"), "n_firms": 150})
+    run.build(settings)
     ms = run.step(tuple(VIEWS))
     assert ms > 0 and run.model.year == resolve("baseline")["start_year"] + 1
     for view in VIEWS:
         picture = run.picture(view)
         assert picture.data and picture.font_px >= 12.5, view
-    run.release()
-    assert run.model is None and run.settings is None
+    replaced = weakref.ref(run.model)
+    run.build(settings)  # Reset: the old model, its figures and frames are gone at once
+    assert replaced() is None
+    run.picture("network", "category")
+    last = weakref.ref(run.model)
+    run.release()  # the session closes
+    assert run.model is None and run.settings is None and last() is None
 
 
 def test_downloads_and_compare():

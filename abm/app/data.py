@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from abm.app.controls import Settings
+from abm.app.session import free_memory
 from abm.collectors import firm_columns
 from abm.model import TradeClusterModel
 
@@ -74,6 +75,7 @@ def compare(presets: tuple[str, str], settings: Settings, years: int) -> Compari
             model.step()
         frames[f"{label}: {preset}"] = model.model_frame()
         del model
+        free_memory()
     return Comparison(tuple(presets), settings.seed, years, frames)
 
 

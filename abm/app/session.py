@@ -89,15 +89,19 @@ class Run:
 
     def release(self) -> None:
         """Drop the model, its frames and figures, and free their memory."""
-        for holder in self._figures.values():
-            holder.fig.clear()
-        self._figures.clear()
+        self._clear_figures()
         self._pictures.clear()
         self._frame = None
         self.model = None
         self.settings = None
         self.step_ms = None
-        free_memory()
+        free_memory()  # the model and its agents form reference cycles: collect them now
+
+    def _clear_figures(self) -> None:
+        """Clear and drop the figures (in its own frame, so no local keeps one alive)."""
+        for holder in self._figures.values():
+            holder.fig.clear()
+        self._figures.clear()
 
     def step(self, views: tuple[str, ...] = ()) -> float:
         """Advance one year and draw ``views`` ((view, mode) pairs or view names); return the
