@@ -340,12 +340,14 @@ class _Dask:
     def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
         from distributed import as_completed
 
+        client = self.client
+        assert client is not None, "the Dask executor is closed"
         tag = uuid.uuid4().hex[:8]
         by_key = {}
         futures = []
         try:
             for spec in specs:
-                fut = self.client.submit(
+                fut = client.submit(
                     execute, spec, factory, key=f"abm-{spec.run_id}-{tag}", pure=False
                 )
                 futures.append(fut)
@@ -362,7 +364,7 @@ class _Dask:
             unfinished = [f for f in futures if f.status in ("pending", "lost")]
             if unfinished:  # an interrupted sweep: cancel only what has not finished
                 with contextlib.suppress(Exception):
-                    self.client.cancel(unfinished)
+                    client.cancel(unfinished)
 
     def close(self) -> None:
         if self.client is not None:

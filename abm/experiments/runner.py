@@ -292,9 +292,8 @@ def _guard(out_dir: Path, exp: Experiment, runs: list[RunSpec], records: dict[st
         return
     by_id = {s.run_id: s for s in runs}
     for path in sorted((out_dir / RUNS).glob("*.parquet")):
-        spec = by_id.get(path.stem)
-        digest = _file_digest(path)
-        if spec is None or digest != spec.digest():
+        match = by_id.get(path.stem)
+        if match is None or _file_digest(path) != match.digest():
             raise _different(out_dir, f"{RUNS}/{path.name} was not written by this experiment")
 
 
@@ -659,8 +658,9 @@ def export_results(out_dir: str | Path, dest: str | Path, firms: bool = False) -
                     f"{path}: its columns differ from the other runs' ({one_line(exc)})"
                 ) from None
             writer.write_table(table)
-        writer.close()
-        writer = None
+        if writer is not None:
+            writer.close()
+            writer = None
         os.replace(tmp, dest)
     except OSError as exc:
         raise _cannot_write(dest, exc) from None

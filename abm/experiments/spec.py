@@ -293,8 +293,8 @@ class Experiment:
         for combo in mode_combos:
             factors = dict(zip(self.modes, combo, strict=True))
             active = [m for m, on in factors.items() if on]
-            for values in grid_combos:
-                varied = dict(zip(grid_names, values, strict=True))
+            for grid_values in grid_combos:
+                varied = dict(zip(grid_names, grid_values, strict=True))
                 preset = self._preset_with(active)
                 params = dict(base)
                 for k, v in varied.items():
