@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from abm.app.controls import BY_NAME
+from abm.params import resolve
 from tests.test_app_helpers import (
     abm_command,
     chromium_or_skip,
@@ -331,16 +333,19 @@ def test_every_control_has_its_registry_tooltip(app_page):
 def test_step_play_scenario_seed_and_reset(app_page, output_path):
     page, watch = app_page
     out = out_dir(output_path)
-    assert shown_year(page) == 2020
-    assert key_figure(page, "carbon_price") == "10.0"  # the baseline's start price
+    base, policy = resolve("baseline"), resolve("policy")
+    start = base["start_year"]
+    assert shown_year(page) == start
+    assert key_figure(page, "carbon_price") == f"{base['carbon_price']:.1f}"
     emissions = key_figure(page, "emissions")
     step(page)
-    assert shown_year(page) == 2021
+    assert shown_year(page) == start + 1
     assert key_figure(page, "emissions") != emissions
     # Play runs years until paused
     press(page, "▶")
     page.wait_for_function(
-        "() => +document.querySelector('[data-abm=\"shown-year\"]').textContent >= 2024"
+        "(y) => +document.querySelector('[data-abm=\"shown-year\"]').textContent >= y",
+        arg=start + 4,
     )
     press(page, "❚❚")
     page.wait_for_timeout(1500)
@@ -358,8 +363,9 @@ def test_step_play_scenario_seed_and_reset(app_page, output_path):
 
     assert choose(page, "preset", "policy") == list(SCENARIOS)
     page.wait_for_function(
-        """() => [...document.querySelectorAll('.v-navigation-drawer .v-label')]
-            .some(l => l.textContent.trim() === 'Carbon price: 30 USD/t CO2')"""
+        """(label) => [...document.querySelectorAll('.v-navigation-drawer .v-label')]
+            .some(l => l.textContent.trim() === label)""",
+        arg=BY_NAME["carbon_price"].describe(policy["carbon_price"]),
     )
     set_field(page, "seed", "7")
     pending = page.locator(".abm-pending")
@@ -369,11 +375,12 @@ def test_step_play_scenario_seed_and_reset(app_page, output_path):
     assert "scenario" in pending.inner_text() and "carbon price" in pending.inner_text()
     reset_and_wait(page, "seed 7")
     assert "scenario policy" in header(page)
-    assert key_figure(page, "carbon_price") == "30.0"
-    assert shown_year(page) == 2020
+    assert key_figure(page, "carbon_price") == f"{policy['carbon_price']:.1f}"
+    assert shown_year(page) == start
     page.locator(".abm-pending").wait_for(state="detached", timeout=10_000)
     step(page)
-    assert float(key_figure(page, "carbon_price")) > 30.0  # the policy path rises
+    if policy["carbon_price_growth"] > 0:  # the policy path rises
+        assert float(key_figure(page, "carbon_price")) > policy["carbon_price"]
     page.screenshot(path=str(out / "app-policy.png"))
     assert_no_error_text(page, watch)
     assert_offline(watch)
@@ -442,13 +449,14 @@ def test_download_and_compare(app_page, output_path):
         page.locator(".abm-downloads").get_by_role("button", name="Years").click()
     path = info.value.path()
     rows = list(csv.DictReader(io.StringIO(Path(path).read_text())))
-    assert info.value.suggested_filename == "abm-baseline-seed42-2022-years.csv"
-    assert [int(r["year"]) for r in rows] == [2020, 2021, 2022]
+    start = resolve("baseline")["start_year"]
+    assert info.value.suggested_filename == f"abm-baseline-seed42-{start + 2}-years.csv"
+    assert [int(r["year"]) for r in rows] == [start, start + 1, start + 2]
     assert "emissions" in rows[0] and "output_share_TIB" in rows[0]
     with page.expect_download() as info:
         page.locator(".abm-downloads").get_by_role("button", name="Firms").click()
     firms = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
-    assert {int(r["year"]) for r in firms} == {2020, 2021, 2022}
+    assert {int(r["year"]) for r in firms} == {start, start + 1, start + 2}
     assert "green_level" in firms[0]
     # compare: two presets, the same seed, side by side
     open_tab(page, "Compare")

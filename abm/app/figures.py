@@ -13,6 +13,7 @@ import weakref
 
 import numpy as np
 from matplotlib import colormaps, rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, to_rgba
@@ -54,14 +55,21 @@ def to_svg(fig: Figure) -> bytes:
 
 
 def to_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (light compression: encoding is part of every step's redraw)."""
+    """The figure as PNG bytes, drawn on the figure's own Agg canvas (whose renderer, and
+    so its text layout cache, is kept from step to step) with light compression."""
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
 def _figure(width: float = WIDTH, height: float = HEIGHT) -> Figure:
-    return Figure(figsize=(width, height), dpi=DPI)
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _style(ax, ylabel: str, title: str | None = None) -> None:
@@ -329,9 +337,9 @@ def main_category(mix: np.ndarray) -> np.ndarray:
     return mix.argmax(axis=1)
 
 
-NETWORK_WIDTH, NETWORK_HEIGHT = 7.4, 5.6
-#: Firm ties: thin grey lines; collaborations: thicker orange lines, drawn on top.
-TIE_COLOR, COLLAB_COLOR = "#9aa3b2", "#e0611a"
+NETWORK_WIDTH, NETWORK_HEIGHT = 6.8, 7.6
+#: Firm ties: thin light-grey lines; collaborations: thicker black lines, drawn on top.
+TIE_COLOR, COLLAB_COLOR = "#9aa3b2", "#111111"
 
 
 class NetworkFigure:
@@ -339,18 +347,18 @@ class NetworkFigure:
 
     Firms (or, aggregated, clusters) are coloured by green level or main product category
     and sized by capacity; research institutes are dark diamonds; firm ties are thin grey
-    lines, collaborations (firm-institute and firm-firm) thicker orange ones. In the firm
-    view the positions, legend and colour bar stay and each update only recolours, resizes
-    and re-links, which redraws faster than a new figure; the aggregated view is redrawn.
+    lines, collaborations (firm-institute and firm-firm) thicker black ones. The title and
+    counts are above the network, the legend and colour bar below it. In the firm view the
+    positions, legend and colour bar stay and each update only recolours, resizes and
+    re-links, which redraws faster than a new figure; the aggregated view is redrawn.
     """
 
     def __init__(self, model, color_by: str = "green", aggregate: bool = False):
         self.model, self.color_by, self.aggregate = model, color_by, aggregate
         self.fig = _figure(NETWORK_WIDTH, NETWORK_HEIGHT)
-        side = 0.84 * NETWORK_HEIGHT / NETWORK_WIDTH
-        self.ax = self.fig.add_axes((0.0, 0.0, side, 0.84))
-        self.heading = self.fig.text(0.01, 0.985, "", fontsize=TITLE, weight="bold", va="top")
-        self.caption = self.fig.text(0.01, 0.935, "", fontsize=LEGEND, va="top", color="#333333")
+        self.ax = self.fig.add_axes((0.0, 0.17, 1.0, 0.72))
+        self.heading = self.fig.text(0.015, 0.99, "", fontsize=TITLE, weight="bold", va="top")
+        self.caption = self.fig.text(0.015, 0.955, "", fontsize=LEGEND, va="top", color="#333")
         self.firm_artists = None
         if aggregate:
             extra = _cluster_handles()
@@ -358,17 +366,20 @@ class NetworkFigure:
             self.firm_artists = _firm_artists(self.ax, model)
             extra = _firm_handles()
         if color_by == "green":
-            cax = self.fig.add_axes((side + 0.03, 0.06, 0.025, 0.36))
-            bar = self.fig.colorbar(ScalarMappable(Normalize(0, 1), GREEN_CMAP), cax=cax)
-            bar.set_label("green technology level", fontsize=LEGEND)
+            cax = self.fig.add_axes((0.56, 0.085, 0.4, 0.02))
+            bar = self.fig.colorbar(
+                ScalarMappable(Normalize(0, 1), GREEN_CMAP), cax=cax, orientation="horizontal"
+            )
+            bar.set_label("firms' green technology level", fontsize=LEGEND)
             bar.ax.tick_params(labelsize=TICK)
-            handles = extra
+            handles, ncol = extra, 1
         else:
-            handles = _category_handles(long=False)[::-1] + extra
+            handles, ncol = _category_handles(long=False)[::-1] + extra, 2
         self.fig.legend(
             handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(side + 0.005, 0.84),
+            loc="lower left",
+            bbox_to_anchor=(0.0, 0.0),
+            ncol=ncol,
             fontsize=LEGEND,
             frameon=False,
             title=None if color_by == "green" else ("output" if aggregate else "main category"),
@@ -422,15 +433,15 @@ def _firm_handles() -> list:
             [],
             color=COLLAB_COLOR,
             lw=2.2,
-            label="collaboration\n(with an institute\nor a firm)",
+            label="collaboration (institute or firm)",
         ),
     ]
 
 
 def _cluster_handles() -> list:
     return [
-        Line2D([], [], ls="", marker="D", color=INSTITUTE_COLOR, label="has research\ninstitutes"),
-        Line2D([], [], color=TIE_COLOR, lw=2, label="firm ties between\nclusters"),
+        Line2D([], [], ls="", marker="D", color=INSTITUTE_COLOR, label="has research institutes"),
+        Line2D([], [], color=TIE_COLOR, lw=2, label="firm ties between clusters"),
     ]
 
 
