@@ -204,7 +204,12 @@ def Page():
     lock = solara.use_memo(threading.Lock, [])
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
-    tab, set_tab = solara.use_state(0)
+    tab, set_tab_value = solara.use_state(0)
+
+    def set_tab(value) -> None:  # only one of the tabs, whatever the page sends
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(TABS):
+            set_tab_value(value)
+
     color_by, set_color_by = solara.use_state("green level")
 
     def first_build():
