@@ -180,9 +180,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "app",
         help="serve the interactive browser app (Mesa SolaraViz)",
-        description="Serve the browser app for exploring the model: scenario and policy "
-        "controls, the cluster network, structure, trade, emissions and government views. "
-        "Works offline: all front-end assets are served locally.",
+        description="Serve the browser app for exploring the model: preset, policy and size "
+        "controls; the cluster network, structure, trade, emissions and government views; a "
+        "comparison of two presets and a CSV download of the run. Works offline: all "
+        "front-end assets are served locally.",
     )
     p.add_argument(
         "--port",
