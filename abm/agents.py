@@ -11,7 +11,8 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
-from abm.categories import CATEGORIES, emission_intensity
+from abm.categories import CATEGORIES, EU, RIB, emission_intensity
+from abm.policy import Policy, policy_of_year
 
 
 class ForeignTradeFirm(FixedAgent):
@@ -119,15 +120,17 @@ class ResearchInstitute(FixedAgent):
 
 
 class Government(Agent):
-    """The government: carbon price path, subsidy rates, research funding, digital
-    infrastructure and the budget (carbon revenue recycled)."""
+    """The government: this year's policy (carbon prices at home and abroad, CBAM rates,
+    subsidy rates, research funding, digital infrastructure) and its budget.
+
+    The numbers are computed once a year by :func:`abm.policy.policy_of_year`; this agent
+    holds and shows them.
+    """
 
     def __init__(self, model):
         super().__init__(model)
         p = model.params
-        self.carbon_price = p.carbon_price
-        self.foreign_carbon_price = p.foreign_carbon_price
-        self.cbam_phase = 0.0
+        self.policy: Policy | None = None
         self.green_rd_subsidy = p.green_rd_subsidy
         self.adoption_subsidy = p.adoption_subsidy
         self.research_funding = p.research_funding
@@ -139,22 +142,27 @@ class Government(Agent):
         self.budget = 0.0
 
     @property
+    def carbon_price(self) -> float:
+        """Domestic carbon price this year, USD/t."""
+        return self.policy.carbon_price
+
+    @property
+    def foreign_carbon_price(self) -> float:
+        """EU carbon price this year, USD/t."""
+        return float(self.policy.carbon_prices[EU])
+
+    @property
+    def cbam_rate(self) -> np.ndarray:
+        """CBAM due per tonne embedded, by destination and category, USD/t."""
+        return self.policy.cbam_rate
+
+    @property
     def border_rate(self) -> float:
-        """CBAM charge due per tonne of embedded export emissions this year, USD/t."""
-        p = self.model.params
-        gap = max(0.0, self.foreign_carbon_price - self.carbon_price)
-        return gap * p.cbam_coverage * self.cbam_phase
+        """CBAM due per tonne embedded in resource-intensive exports to the EU, USD/t."""
+        return float(self.policy.cbam_rate[EU, RIB])
 
     def set_policy(self, year: int, emissions: list[float]) -> None:
-        """Set this year's prices and rates: price paths, adaptive rule, CBAM phase-in."""
-        from abm.policy import cbam_phase_in
-
-        p = self.model.params
-        t = year - p.start_year
-        if t > 0:
-            self.carbon_price *= 1.0 + p.carbon_price_growth
-            self.foreign_carbon_price *= 1.0 + p.foreign_carbon_price_growth
-            rising = len(emissions) >= 2 and emissions[-1] > emissions[-2]
-            if p.adaptive_carbon_price and year > self.peak_year and rising:
-                self.carbon_price *= 1.0 + p.adaptive_price_step
-        self.cbam_phase = cbam_phase_in(year, p.cbam_start_year)
+        """Set this year's policy (see :func:`abm.policy.policy_of_year`)."""
+        rising = len(emissions) >= 2 and emissions[-1] > emissions[-2]
+        previous = None if self.policy is None else self.policy.carbon_price
+        self.policy = policy_of_year(self.model.params, year, previous, rising)

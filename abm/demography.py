@@ -1,38 +1,79 @@
-"""Growth, exit and entry: capacity follows retained profit; firms with negative net worth
-for ``exit_years`` years exit; entrants near the industry average take their place."""
+"""Investment, finance, exit and entry.
+
+Investment follows expected demand (K+S: firms plan capacity for the demand they expect at
+their target utilisation, Dosi, Fagiolo & Roventini 2010), only while they make a profit,
+financed by net worth and credit up to ``leverage`` times net worth. Firms with negative net
+worth for ``exit_years`` years, or below the smallest viable size, exit; entrants take their
+rows, small and young, in the categories with the highest profit rates.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import CAPITAL_COST, per_firm
+from abm.categories import N_CAT
 from abm.params import Params
 from abm.state import FirmState, draw_mix
 
-#: Utilisation above which firms invest in new capacity.
-INVEST_UTILISATION = 0.8
-#: Smallest viable capacity, USD m.
-MIN_CAPACITY = 0.5
 
+def grow(
+    f: FirmState, p: Params, allowed: np.ndarray, growth: np.ndarray | float = 1.0
+) -> np.ndarray:
+    """Book profit into net worth; depreciate capacity; invest toward the capacity that
+    next year's expected demand needs in each allowed category, within the credit limit;
+    return investment, USD m. A firm expects its demand in a category to grow as the
+    cluster's demand for the category grew this year (``growth``, (4,) ratios).
 
-def grow(f: FirmState, p: Params) -> None:
-    """Book profit into net worth; depreciate capacity and invest retained profit when busy."""
+    New capacity goes where the firm expects demand, so investment moves its product mix,
+    by at most ``mix_speed`` (the largest change of a category's share in a year); with
+    ``mix_speed = 0`` investment keeps the mix.
+    """
     f.net_worth += f.profit
-    util = per_firm(f.output) / np.maximum(f.capacity, 1e-12)
-    invest = np.where(util > INVEST_UTILISATION, p.reinvestment * np.maximum(f.profit, 0.0), 0.0)
-    f.capacity *= 1.0 - p.depreciation
-    f.capacity += invest / CAPITAL_COST
+    cap = f.capacity[:, None] * f.mix * (1.0 - p.depreciation)
+    wanted = f.demand * growth / p.target_utilisation
+    add = np.where(allowed, np.maximum(wanted - cap, 0.0), 0.0)
+    add *= (f.profit > 0)[:, None]
+    kept = cap.sum(1)
+    limit = np.maximum(
+        (1.0 + p.leverage) * np.maximum(f.net_worth, 0.0) / p.capital_cost - kept, 0.0
+    )
+    total = add.sum(1)
+    scale = np.divide(np.minimum(total, limit), total, out=np.zeros(f.n), where=total > 0)
+    add *= scale[:, None]
+    new = cap + add
+    capacity = new.sum(1)
+    target_mix = np.divide(new, capacity[:, None], out=f.mix.copy(), where=capacity[:, None] > 0)
+    step = np.abs(target_mix - f.mix).max(1)
+    lam = np.divide(p.mix_speed, step, out=np.ones(f.n), where=step > p.mix_speed)
+    f.mix += np.minimum(lam, 1.0)[:, None] * (target_mix - f.mix)
+    f.mix /= f.mix.sum(1, keepdims=True)
+    f.capacity = capacity
+    f.debt = np.maximum(p.capital_cost * f.capacity - f.net_worth, 0.0)
+    f.demand_prev = f.demand.copy()
     f.age += 1
+    return add.sum(1) * p.capital_cost
 
 
 def exiting(f: FirmState, p: Params) -> np.ndarray:
     """Rows of firms that exit: negative net worth for ``exit_years`` years, or too small."""
     f.loss_years = np.where(f.net_worth < 0, f.loss_years + 1, 0)
-    return np.flatnonzero((f.loss_years >= p.exit_years) | (f.capacity < MIN_CAPACITY))
+    return np.flatnonzero((f.loss_years >= p.exit_years) | (f.capacity < p.min_capacity))
 
 
-def renew(f: FirmState, rows: np.ndarray, p: Params, rng: np.random.Generator) -> None:
-    """Replace the firms in ``rows`` by entrants drawn near the industry average."""
+def entry_weights(rates: np.ndarray, choice: float) -> np.ndarray:
+    """Probabilities of an entrant's main category: logit on the categories' profit rates
+    (margin per unit of capacity)."""
+    r = np.where(np.isfinite(rates), rates, 0.0)
+    w = np.exp(choice * (r - r.max()))
+    return w / w.sum()
+
+
+def renew(
+    f: FirmState, rows: np.ndarray, rates: np.ndarray, p: Params, rng: np.random.Generator
+) -> None:
+    """Replace the firms in ``rows`` by entrants: small (``entrant_size`` of the median
+    capacity), young, with the cluster's average technology, in categories drawn by
+    :func:`entry_weights`."""
     k = len(rows)
     if k == 0:
         return
@@ -41,16 +82,22 @@ def renew(f: FirmState, rows: np.ndarray, p: Params, rng: np.random.Generator) -
     if not alive.any():
         alive[:] = True
     digital = rng.random(k) < f.digital[alive].mean()
-    f.capacity[rows] = np.median(f.capacity[alive]) * rng.lognormal(0.0, 0.5, k)
+    weights = entry_weights(rates, p.entry_choice) if len(rates) == N_CAT else None
+    f.capacity[rows] = p.entrant_size * np.median(f.capacity[alive]) * rng.lognormal(0.0, 0.5, k)
     f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(0, 0.15, k)
     f.green[rows] = np.clip(f.green[alive].mean() * rng.uniform(0.8, 1.2, k), 0.0, 1.0)
     f.knowledge[rows] = f.knowledge[alive].mean() * rng.lognormal(0.0, 0.2, k)
-    f.mix[rows] = draw_mix(rng, k, digital)
+    f.mix[rows] = (
+        draw_mix(rng, k, digital) if weights is None else draw_mix(rng, k, digital, weights)
+    )
     f.rd_taste[rows] = rng.lognormal(0.0, 0.3, k)
     f.green_rd_share[rows] = np.clip(p.green_rd_share + rng.normal(0, 0.1, k), 0.0, 1.0)
-    f.exporter[rows] = False
+    f.exports_to[rows] = False
     f.digital[rows] = digital
-    f.net_worth[rows] = 0.4 * f.capacity[rows]
+    f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]
+    f.debt[rows] = np.maximum(p.capital_cost - p.initial_net_worth, 0.0) * f.capacity[rows]
+    f.demand_prev[rows] = 0.0
+    f.markup[rows] = 1.0
     f.age[rows] = 0
     f.loss_years[rows] = 0
     f.partner_firm[rows] = -1

@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import (
-    BASE_EMISSION,
-    GREEN_ABATEMENT,
-    GREEN_PREMIUM,
-    LABOUR_COST,
-    RD_INTENSITY,
-    per_firm,
-)
+from abm.categories import BASE_EMISSION, LABOUR_COST, RD_INTENSITY, USD_PER_MILLION, per_firm
+from abm.markets import Market
 from abm.network import Groups, Ties
 from abm.params import Params
 from abm.state import FirmState, InstituteState
@@ -40,19 +34,19 @@ def absorptive_capacity(knowledge: np.ndarray, half: float) -> np.ndarray:
     return knowledge / (knowledge + half)
 
 
-def do_rd(
-    f: FirmState, inst: InstituteState, p: Params, green_subsidy: float, rng: np.random.Generator
-) -> np.ndarray:
+def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generator) -> np.ndarray:
     """Draw this year's green and process R&D outcomes and apply them; return successes.
 
-    Green research is raised by the green R&D subsidy (a reimbursed share buys more
-    research); partnered firms pool research (``collaboration_bonus``); a firm partnered
-    with an institute draws its green level toward the institute's frontier.
+    Partnered firms pool research (``collaboration_bonus``); a firm partnered with an
+    institute draws its green level toward the institute's frontier. Knowledge depreciates
+    at ``knowledge_depreciation`` and grows by ``knowledge_step`` per process success (half
+    that per green success), so a firm keeps the capabilities it keeps using. (The green R&D subsidy
+    is paid as cash in the accounts and not counted again here.)
     """
     x = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
     partnered = (f.partner_firm >= 0) | (f.partner_inst >= 0)
     zeta = p.rd_effectiveness * (1.0 + p.collaboration_bonus * partnered)
-    green_x = x * f.green_rd_share * (1.0 + green_subsidy)
+    green_x = x * f.green_rd_share
     proc_x = x * (1.0 - f.green_rd_share)
     u = rng.random((f.n, 2))
     g_ok = u[:, 0] < success_probability(green_x, zeta)
@@ -65,48 +59,53 @@ def do_rd(
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
     f.green[g_ok] += gain[g_ok]
     f.productivity[p_ok] *= 1.0 + p.process_step
+    f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
     return g_ok | p_ok
 
 
-def green_gain_value(
-    f: FirmState, gain: np.ndarray, carbon_price: float, border_rate: float, green_pref: np.ndarray
-) -> np.ndarray:
-    """Yearly value to each firm of raising its green level by ``gain``, USD m: the carbon
-    payments saved at home and at the border on this year's output and exports, plus the
-    value consumers' green preference puts on cleaner sales (``GREEN_PREMIUM``)."""
-    d_emis = GREEN_ABATEMENT * gain[:, None] * BASE_EMISSION  # t per USD m, per category
-    saving = (
-        carbon_price * per_firm(d_emis, f.output) + border_rate * per_firm(d_emis, f.q_for)
-    ) / 1e6
-    rev_dom = f.revenue - f.export_sales
-    premium = GREEN_PREMIUM * gain * (green_pref[0] * rev_dom + green_pref[1] * f.export_sales)
-    return saving + premium
+def green_gain_value(f: FirmState, gain: np.ndarray, m: Market) -> np.ndarray:
+    """Yearly value to each firm of raising its green level by ``gain``, USD m, on this
+    year's sales: the carbon payments saved at home, the CBAM saved in each destination,
+    and the margin on the sales consumers' willingness to pay for lower emissions brings,
+    read off the demand system (the logit share rises by ``beta x WTP x d_emissions /
+    price`` in each destination)."""
+    d_emis = gain[:, None] * BASE_EMISSION[None, :]  # t per USD m, per category
+    out = f.output
+    saving = m.carbon_price * per_firm(d_emis, out) + np.einsum(
+        "dk,nk,ndk->n", m.cbam_rate, d_emis, f.q
+    )
+    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
+    premium = m.beta * np.einsum(
+        "dnk,ndk,d,nk,dk->n", m.unit_margin, f.q, m.wtp, d_emis, 1.0 / p_mean
+    )
+    return (saving + premium) / USD_PER_MILLION
 
 
-def choose_green_share(
-    f: FirmState, p: Params, carbon_price: float, border_rate: float, green_pref: np.ndarray
-) -> None:
+def choose_green_share(f: FirmState, p: Params, m: Market) -> None:
     """Firms steer their R&D split toward the line whose success is worth more.
 
     The yearly value of a green success is the carbon payments (at home and at the border)
-    and the consumer premium it saves; that of a process success the labour cost it saves.
-    The green share moves a fifth of the way toward ``V_green / (V_green + V_process)``.
+    it saves and the sales consumers' green preference brings; that of a process success the
+    labour cost it saves. The green share moves a fifth of the way toward
+    ``V_green / (V_green + V_process)``.
     """
-    v_green = green_gain_value(
-        f, p.green_step * (1.0 - f.green), carbon_price, border_rate, green_pref
-    )
+    v_green = green_gain_value(f, p.green_step * (1.0 - f.green), m)
     v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
     f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)
 
 
-def advance_institutes(inst: InstituteState, p: Params, funding: float) -> None:
-    """Institutes' frontiers grow with funding (saturating) toward 1."""
+def advance_institutes(inst: InstituteState, f: FirmState, p: Params, funding: float) -> None:
+    """Institutes' frontiers grow toward 1 with funding and with joint projects: the rate is
+    ``frontier_growth`` x the mean of the funding term ``funding / (funding + funding_half)``
+    and the share of the institute's partner places filled by firms."""
     inst.funding[:] = funding
-    rate = p.frontier_growth * funding / (funding + p.funding_half)
+    partners = np.bincount(f.partner_inst[f.partner_inst >= 0], minlength=inst.n)
+    projects = np.minimum(partners / np.maximum(inst.partner_capacity, 1), 1.0)
+    rate = p.frontier_growth * 0.5 * (funding / (funding + p.funding_half) + projects)
     inst.frontier += rate * (1.0 - inst.frontier)
 
 
@@ -201,9 +200,7 @@ def adopt(
     inst: InstituteState,
     ties: Ties,
     p: Params,
-    carbon_price: float,
-    border_rate: float,
-    green_pref: np.ndarray,
+    m: Market,
     adoption_subsidy: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -211,27 +208,28 @@ def adopt(
 
     A firm reviews its technology with Bass-like probability ``p + q x (share of green
     neighbours)``. It can reach ``imitation_fraction`` of the gap to the best green level it
-    sees (neighbours, its cluster's institutes). It adopts when the savings over
-    ``adoption_horizon`` years -- carbon payments at home and at the border, plus the
-    value consumers' green preference puts on cleaner output -- beat the adoption cost net
-    of the subsidy.
+    sees: its network neighbours' and, while it collaborates with one, its partner
+    institute's frontier. Deeper abatement costs more: raising the level from ``g0`` to
+    ``g1`` costs ``adoption_cost x capacity x ln((1 - g0) / (1 - g1))`` (each halving of
+    emissions costs the same), so no level is a ceiling but full abatement is never free.
+    It adopts when the value of the gain over ``adoption_horizon`` years (see
+    :func:`green_gain_value`) beats that cost net of the subsidy.
     """
     green_nb = ties.neighbour_mean((f.green >= p.green_threshold).astype(float))
     review = rng.random(f.n) < p.awareness_innovation + p.awareness_imitation * green_nb
-    best = np.maximum(ties.neighbour_max(f.green), _cluster_frontier(f, inst))
+    best = np.maximum(ties.neighbour_max(f.green), partner_frontier(f, inst))
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
-    cost = p.adoption_cost * step * f.capacity
-    benefit = p.adoption_horizon * green_gain_value(f, step, carbon_price, border_rate, green_pref)
+    depth = np.log(np.maximum(1.0 - f.green, 1e-9) / np.maximum(1.0 - f.green - step, 1e-9))
+    cost = p.adoption_cost * depth * f.capacity
+    benefit = p.adoption_horizon * green_gain_value(f, step, m)
     go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
     f.green[go] += step[go]
     return go, np.where(go, cost, 0.0)
 
 
-def _cluster_frontier(f: FirmState, inst: InstituteState) -> np.ndarray:
-    """Best institute frontier in each firm's cluster (0 where the cluster has none)."""
-    if inst.n == 0:
-        return np.zeros(f.n)
-    k = int(max(f.cluster.max(), inst.cluster.max())) + 1
-    best = np.zeros(k)
-    np.maximum.at(best, inst.cluster, inst.frontier)
-    return best[f.cluster]
+def partner_frontier(f: FirmState, inst: InstituteState) -> np.ndarray:
+    """Frontier of each firm's partner institute (0 for firms without one)."""
+    out = np.zeros(f.n)
+    has = f.partner_inst >= 0
+    out[has] = inst.frontier[f.partner_inst[has]]
+    return out

@@ -1,44 +1,83 @@
-"""Markets: demand per category and market, unit costs and prices, logit clearing.
+"""Markets: wages, unit costs, prices with scarcity mark-ups, and clearing by destination.
 
-Demand is a model-level array (market x category). Each market-category's demand goes to
-the firms selling there in proportion to a logit attraction on relative price plus the
-consumers' green penalty on emission intensity, weighted by the capacity a firm has in the
-category; no firm sells more than its capacity, and demand a capped firm cannot serve goes
-to the others in proportion to their attraction (:func:`capped_proportional`).
+Each destination-category market's demand for the cluster's goods (``abm.demand``) is shared
+among the firms selling there in proportion to a logit attraction on their relative
+effective price (price plus consumers' willingness to pay for lower emissions), weighted by
+the capacity a firm has in the category. No firm sells more than its capacity: demand a
+capped firm cannot serve goes to the others in proportion to their attraction
+(:func:`capped_proportional`), and what no firm can serve is unmet. Export destinations
+clear first, the domestic market takes the capacity left.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from abm.categories import (
     BASE_EMISSION,
+    KNOWLEDGE_INTENSIVE,
     LABOUR_COST,
     MARKUP,
     MATERIAL_COST,
+    N_DEST,
+    USD_PER_MILLION,
     per_category,
+    per_firm,
 )
+from abm.demand import DemandSystem, cluster_share
+from abm.params import Params
+from abm.policy import cbam_coverage
 
 
-def unit_costs(productivity: np.ndarray, emis: np.ndarray, carbon_price: float) -> np.ndarray:
-    """Unit cost per firm and category: labour / productivity + materials + carbon.
+def wage(mean_productivity: float, start_productivity: float, elasticity: float) -> float:
+    """Wage index (start year = 1): follows the cluster's mean labour productivity."""
+    return float((mean_productivity / start_productivity) ** elasticity)
 
+
+def unit_costs(
+    productivity: np.ndarray,
+    emis: np.ndarray,
+    carbon_price: float,
+    wage_index: float = 1.0,
+    knowledge: np.ndarray | None = None,
+    knowledge_elasticity: float = 0.0,
+) -> np.ndarray:
+    """Unit cost per firm and category: wage x labour / productivity + materials + carbon.
+
+    In the knowledge-intensive categories (TIB, DS) labour productivity is also raised by
+    the firm's knowledge, ``x knowledge^knowledge_elasticity`` (knowledge 1 = reference).
     ``emis`` is t CO2 per USD m of output, ``carbon_price`` USD per tonne; the result is in
     USD m per USD m of output at base cost.
     """
-    return LABOUR_COST / productivity[:, None] + MATERIAL_COST + carbon_price * emis / 1e6
+    prod = np.broadcast_to(productivity[:, None], emis.shape)
+    if knowledge is not None and knowledge_elasticity:
+        boost = np.maximum(knowledge, 1e-6) ** knowledge_elasticity
+        prod = prod * np.where(KNOWLEDGE_INTENSIVE[None, :], boost[:, None], 1.0)
+    return wage_index * LABOUR_COST / prod + MATERIAL_COST + carbon_price * emis / USD_PER_MILLION
 
 
-def prices(cost: np.ndarray, cap: np.ndarray, pass_through: float) -> np.ndarray:
+def prices(
+    cost: np.ndarray, cap: np.ndarray, pass_through: float, scarcity: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Mark-up prices on a blend of own and average unit cost.
 
-    ``price = (1 + MARKUP) x (pass_through x cost + (1 - pass_through) x mean cost)``, with
-    the capacity-weighted mean cost of the category: a firm passes on only part of a cost
-    advantage (or handicap), so more productive and cleaner firms earn higher margins.
+    ``price = (1 + MARKUP) x scarcity x (pass_through x cost + (1 - pass_through) x mean)``,
+    with the capacity-weighted mean cost of the category: a firm passes on only part of a
+    cost advantage (or handicap), so more productive and cleaner firms earn higher margins;
+    ``scarcity`` (per firm, shape (n,)) is the mark-up factor its own excess demand sets.
     """
     weight = per_category(cap)
     mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
-    return (1.0 + MARKUP) * (pass_through * cost + (1.0 - pass_through) * mean)
+    factor = scarcity[:, None] if np.ndim(scarcity) else scarcity
+    return (1.0 + MARKUP) * factor * (pass_through * cost + (1.0 - pass_through) * mean)
+
+
+def effective_price(price: np.ndarray, emis: np.ndarray, wtp: float) -> np.ndarray:
+    """The price consumers weigh: price plus their willingness to pay (USD/t) for the
+    emissions embedded in a unit, so a cleaner good is worth a premium to them."""
+    return price + wtp * emis / USD_PER_MILLION
 
 
 def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -75,24 +114,20 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
     return q
 
 
-def attraction(
-    price: np.ndarray,
-    emis: np.ndarray,
-    cap: np.ndarray,
-    seller: np.ndarray,
-    beta: float,
-    gamma: float,
-) -> np.ndarray:
+def attraction(price: np.ndarray, cap: np.ndarray, seller: np.ndarray, beta: float) -> np.ndarray:
     """Logit attraction of each firm in each category of one market.
 
-    ``cap * exp(-beta * (p / p_mean - 1) - gamma * emis / base_emission)``, where ``p_mean``
-    is the capacity-weighted mean price of the sellers; zero for non-sellers.
+    ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``p_mean`` is the
+    capacity-weighted mean effective price of the sellers; zero for non-sellers. A
+    non-seller's attraction is that it would have if it sold there (same formula with its
+    own capacity), which export decisions use.
     """
     capw = cap * seller[:, None]
     p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
-    u = -beta * (price / np.where(p_mean > 0, p_mean, 1.0) - 1.0) - gamma * emis / BASE_EMISSION
-    u -= np.array([u[:, c].max() for c in range(u.shape[1])])
-    return capw * np.exp(u)
+    fallback = np.median(price, axis=0) if len(price) else np.ones(price.shape[1])
+    p_mean = np.where(p_mean > 0, p_mean, fallback)
+    u = np.minimum(-beta * (price / p_mean - 1.0), 50.0)
+    return cap * np.exp(u)
 
 
 def mean_price(price: np.ndarray, cap: np.ndarray, seller: np.ndarray) -> np.ndarray:
@@ -103,9 +138,173 @@ def mean_price(price: np.ndarray, cap: np.ndarray, seller: np.ndarray) -> np.nda
     return np.divide(per_category(capw, price), tot, out=nan, where=tot > 0)
 
 
-def realised_demand(
-    base: np.ndarray, p_mean: np.ndarray, p_ref: np.ndarray, elasticity: float
+def update_scarcity(
+    scarcity: np.ndarray,
+    utilisation: np.ndarray,
+    target: float,
+    speed: float,
+    shortage_speed: float = 0.0,
 ) -> np.ndarray:
-    """Demand at this year's category price level: base x (p / p_ref)^-elasticity."""
-    rel = np.where(np.isfinite(p_mean), p_mean / p_ref, 1.0)
-    return base * rel ** (-elasticity)
+    """Next year's mark-up factor of each firm,
+    ``scarcity x exp(speed x (U - target) + shortage_speed x max(U - 1, 0))``, where ``U``
+    is the demand directed at the firm over its capacity: a busy firm raises its price, an
+    idle one cuts it, and one turning customers away rations by price faster; kept in
+    [0.8, 2]."""
+    change = speed * (utilisation - target) + shortage_speed * np.maximum(utilisation - 1.0, 0.0)
+    return np.clip(scarcity * np.exp(change), 0.8, 2.0)
+
+
+@dataclass
+class Fringe:
+    """The other suppliers of each destination-category market: imports and non-cluster
+    producers at home, other exporters abroad. Their base price is the cluster's start-year
+    cost-based price; they pay the destination's carbon price on covered goods (the
+    domestic price on all goods at home) and decarbonise at ``foreign_abatement_rate``."""
+
+    base_price: np.ndarray  # (K,) USD m per USD m of output
+    green0: float  # their start-year green level
+
+    @classmethod
+    def from_population(cls, f, p: Params) -> Fringe:
+        """Fringe prices and technology like the cluster's average in the start year."""
+        cap = f.capacity[:, None] * f.mix
+        cost = LABOUR_COST / f.productivity[:, None] + MATERIAL_COST
+        weight = per_category(cap)
+        mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
+        return cls((1.0 + MARKUP) * mean, float(np.average(f.green, weights=f.capacity)))
+
+    def emission_intensity(self, p: Params, t: int) -> np.ndarray:
+        """(K,) the fringe's emission intensity in year ``t``, t CO2 per USD m."""
+        green = 1.0 - (1.0 - self.green0) * (1.0 - p.foreign_abatement_rate) ** max(t, 0)
+        return BASE_EMISSION * (1.0 - green)
+
+    def prices(self, pol, p: Params, t: int) -> np.ndarray:
+        """(D, K) the fringe's effective prices (carbon costs and green WTP included)."""
+        e = self.emission_intensity(p, t)
+        cover = np.ones((N_DEST, len(e)))
+        cover[1:] = cbam_coverage(p)[None, :]
+        carbon = pol.carbon_prices[:, None] * cover * e[None, :]
+        return self.base_price[None, :] + (carbon + pol.green_wtp[:, None] * e) / USD_PER_MILLION
+
+
+@dataclass
+class Market:
+    """One year's costs, prices and clearing of every destination-category market.
+
+    Arrays indexed ``[destination, firm, category]``; ``seller[d]`` marks the firms that
+    sell in destination ``d`` (every firm at home, exporters abroad).
+    """
+
+    cap: np.ndarray  # (n, K) capacity by category
+    cost: np.ndarray  # (D, n, K) unit cost delivered to each destination
+    cbam_unit: np.ndarray  # (D, n, K) CBAM per unit, USD m per USD m
+    price: np.ndarray  # (D, n, K)
+    eff: np.ndarray  # (D, n, K) effective prices (price + green WTP x emissions)
+    seller: np.ndarray  # (D, n) bool
+    p_cluster: np.ndarray  # (D, K) cluster sellers' mean effective price
+    p_sellers: np.ndarray  # (D, K) cluster sellers' mean price
+    margin: np.ndarray  # (D, K) extensive margin: share of capacity selling there
+    p_fringe: np.ndarray  # (D, K) fringe's effective price
+    carbon_price: float
+    cbam_rate: np.ndarray  # (D, K) USD/t
+    wtp: np.ndarray  # (D,) USD/t
+    beta: float
+    share: np.ndarray | None = None  # (D, K) cluster's expenditure share
+    index: np.ndarray | None = None  # (D, K) category price index
+    expenditure: np.ndarray | None = None  # (D, K) USD m
+    demand: np.ndarray | None = None  # (D, K) demand for the cluster, USD m at base cost
+    unmet: np.ndarray | None = None  # (K,) demand no cluster firm could serve
+    utilisation: np.ndarray | None = None  # (K,) demand for the cluster over its capacity
+    directed: np.ndarray | None = None  # (n,) demand directed at each firm, served or not
+
+    @property
+    def unit_margin(self) -> np.ndarray:
+        """(D, n, K) price minus delivered unit cost."""
+        return self.price - self.cost
+
+    @classmethod
+    def build(
+        cls,
+        f,
+        unit_cost: np.ndarray,
+        trade_unit: np.ndarray,
+        emis: np.ndarray,
+        pol,
+        markup: np.ndarray,
+        p_fringe: np.ndarray,
+        p: Params,
+    ) -> Market:
+        """Costs and prices of this year for every destination."""
+        n = f.n
+        cap = f.capacity[:, None] * f.mix
+        cbam_unit = pol.cbam_rate[:, None, :] * emis[None, :, :] / USD_PER_MILLION
+        cost = unit_cost[None, :, :] + cbam_unit
+        cost[1:] += trade_unit[None, :, :]
+        price = np.stack([prices(cost[d], cap, p.cost_pass_through, markup) for d in range(N_DEST)])
+        eff = price + pol.green_wtp[:, None, None] * emis[None, :, :] / USD_PER_MILLION
+        seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
+        capw = cap[None, :, :] * seller[:, :, None]
+        tot = np.einsum("dnk->dk", capw)
+        nan = np.full(tot.shape, np.nan)
+        p_cluster = np.divide(
+            np.einsum("dnk,dnk->dk", capw, eff), tot, out=nan.copy(), where=tot > 0
+        )
+        p_sellers = np.divide(np.einsum("dnk,dnk->dk", capw, price), tot, out=nan, where=tot > 0)
+        margin = tot / np.maximum(per_category(cap), 1e-12)[None, :]
+        return cls(
+            cap,
+            cost,
+            cbam_unit,
+            price,
+            eff,
+            seller,
+            p_cluster,
+            p_sellers,
+            margin,
+            p_fringe,
+            pol.carbon_price,
+            pol.cbam_rate,
+            pol.green_wtp,
+            p.price_sensitivity,
+        )
+
+    def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
+        """Category expenditure in each destination and the cluster's part of it."""
+        self.share, self.index = cluster_share(
+            demand.kappa, self.margin, self.p_cluster, self.p_fringe, demand.sigma
+        )
+        self.expenditure = demand.expenditure(t, self.index)
+        value = self.expenditure * self.share
+        self.demand = np.divide(
+            value, self.p_sellers, out=np.zeros_like(value), where=np.isfinite(self.p_sellers)
+        )
+
+    def allocate(self, f, beta: float) -> tuple[np.ndarray, np.ndarray]:
+        """Share each market's demand among its sellers (export markets first), capped by
+        the capacity left; return sales (n, D, K) and each firm's demand by category (n, K):
+        what it sold plus the customers it turned away that no other firm served."""
+        q = np.zeros((f.n, N_DEST, self.cap.shape[1]))
+        directed = np.zeros_like(self.cap)
+        rest = self.cap.copy()
+        for d in (*range(1, N_DEST), 0):
+            w = attraction(self.eff[d], self.cap, self.seller[d], beta) * self.seller[d][:, None]
+            tot = per_category(w)
+            share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
+            directed += share * self.demand[d]
+            q[:, d, :] = capped_proportional(self.demand[d], w, rest)
+            rest -= q[:, d, :]
+        sold = q.sum(1)
+        served = per_category(sold)
+        wanted = self.demand.sum(0)
+        self.unmet = np.maximum(wanted - served, 0.0)
+        self.utilisation = wanted / np.maximum(per_category(self.cap), 1e-12)
+        # a firm counts the customers it turned away only as far as no other firm served them
+        excess = np.maximum(directed - sold, 0.0)
+        lost = np.divide(
+            self.unmet,
+            per_category(excess),
+            out=np.zeros_like(self.unmet),
+            where=per_category(excess) > 0,
+        )
+        self.directed = per_firm(directed)
+        return q, sold + excess * np.minimum(lost, 1.0)[None, :]

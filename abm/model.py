@@ -14,26 +14,21 @@ from abm import innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
     INFRASTRUCTURE_COST,
-    OVERHEAD,
+    N_DEST,
+    USD_PER_MILLION,
     emission_intensity,
     per_category,
     per_firm,
 )
 from abm.collectors import ModelCollector
+from abm.demand import DemandSystem
 from abm.demography import exiting, grow, renew
 from abm.evaluation import InnovationIndex
-from abm.markets import (
-    attraction,
-    capped_proportional,
-    mean_price,
-    prices,
-    realised_demand,
-    unit_costs,
-)
+from abm.markets import Fringe, Market, unit_costs, update_scarcity, wage
 from abm.network import Groups, Ties, build_graph, firm_graph
-from abm.params import PARAMETERS, resolve
-from abm.policy import cbam_charge
-from abm.reporters import MODEL_REPORTERS
+from abm.params import PARAMETERS, Params, resolve
+from abm.reporters import MODEL_REPORTERS, covered_export_shares
+from abm.seeding import check_rng
 from abm.state import init_firms, init_institutes
 
 
@@ -47,6 +42,11 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+#: Rounds of clearing at construction in which exporters and mark-ups settle by the model's
+#: own rules before the start year is recorded.
+SETTLE_ROUNDS = 10
 
 
 class TradeClusterModel(mesa.Model):
@@ -77,15 +77,21 @@ class TradeClusterModel(mesa.Model):
         self.params = resolve(preset, **params)
         if scenario is not None and rng is None:
             rng = scenario.rng
-        super().__init__(rng=rng)
+        super().__init__(rng=check_rng(rng))
         self.preset = preset
         self.scenario_name = preset
         with _gc_paused():  # hundreds of thousands of objects: skip needless collections
             self._build()
 
     def _build(self) -> None:
-        """Create the network, the agents and the markets, and record the start year."""
+        """Create the network, the agents and the markets, and record the start year.
+
+        The initial population, the network and the yearly draws come from three
+        independent streams spawned from the seed, so presets that keep the population
+        parameters start from the same firms, and the network's density changes ties only.
+        """
         p = self.params
+        pop_rng, net_rng, self.draws = self.rng.spawn(3)
         self.year = p.start_year
         self.entries = 0
         self.exits = 0
@@ -93,15 +99,17 @@ class TradeClusterModel(mesa.Model):
 
         # --- network and population ---
         u, v, cluster = firm_graph(
-            p.topology, p.n_firms, p.n_clusters, p.degree_within, p.degree_between, self.rng
+            p.topology, p.n_firms, p.n_clusters, p.degree_within, p.degree_between, net_rng
         )
         self.n_firms = len(cluster)
+        if self.n_firms != p.n_firms:  # a graph file sets the number of firms
+            self.params = p = Params({**p, "n_firms": self.n_firms})
         self.n_clusters = int(cluster.max()) + 1
         self.ties = Ties(self.n_firms, u, v)
         self.members = Groups(cluster, self.n_clusters)
         sizes = self.members.size
-        self.firms = init_firms(p, cluster, self.rng)
-        self.institutes = init_institutes(p, self.n_clusters, sizes, self.rng)
+        self.firms = init_firms(p, cluster, pop_rng)
+        self.institutes = init_institutes(p, self.n_clusters, sizes, pop_rng)
         self.inst_of_cluster = Groups(self.institutes.cluster, self.n_clusters)
         graph = build_graph(self.n_firms, self.ties, cluster, self.institutes.cluster)
         self._grid = Network(graph, layout=None, random=self.random)
@@ -117,33 +125,58 @@ class TradeClusterModel(mesa.Model):
         )
         self.government = Government(self)
 
-        # --- markets: demand calibrated to initial capacity ---
+        # --- markets: calibrated to the initial population, exporters settled ---
+        self.demand = DemandSystem.from_params(p)
+        self.start_productivity = self._mean_productivity()
+        self.wage = 1.0
+        self.set_policy()
+        self.fringe = Fringe.from_population(self.firms, p)
         self.compute_costs()
-        cap = per_category(self.firms.capacity[:, None] * self.firms.mix)
-        total = p.demand_slack * cap
-        self.base_demand = np.vstack(
-            [(1 - p.foreign_demand_share) * total, p.foreign_demand_share * total]
-        )
-        everyone = np.ones(self.n_firms, bool)
-        capf = self.firms.capacity[:, None] * self.firms.mix
-        self.ref_price = np.vstack(
-            [mean_price(self.price_dom, capf, everyone), mean_price(self.price_for, capf, everyone)]
-        )
-        self.growth = np.array(
-            [p.demand_growth_LIB, p.demand_growth_RIB, p.demand_growth_TIB, p.demand_growth_DS]
-        )
+        self._calibrate_markets()
+        for _ in range(SETTLE_ROUNDS):  # exporters and mark-ups by the model's own rules
+            self.clear_markets()
+            self._update_markups()
+            self._settle_exporters()
+            self.compute_costs()
+            self._calibrate_markets(damping=0.5)
 
         self.datacollector = ModelCollector(
             MODEL_REPORTERS, ForeignTradeFirm if p.firm_data else None
         )
         self.innovation = InnovationIndex()
         self.running = True
-        # the start year: stages 1-4 and 12, so step 0 is recorded with its markets cleared
-        self.set_policy()
-        self.compute_costs()
+        # the start year: stages 2-4 and 12, so step 0 is recorded with its markets cleared
         self.clear_markets()
         self.account()
+        self._wanted_prev = self.market.demand.sum(0)
+        self.start_covered_share = None
         self.collect()
+
+    def _mean_productivity(self) -> float:
+        """The cluster's labour productivity: capacity over the labour it needs."""
+        f = self.firms
+        return float(f.capacity.sum() / max((f.capacity / f.productivity).sum(), 1e-12))
+
+    def _calibrate_markets(self, damping: float | None = None) -> None:
+        """Start-year demand: the cluster sells ``target_utilisation`` of its capacity,
+        ``initial_export_share`` of it abroad, split by destination and by each
+        destination's composition, at the stated market shares."""
+        f, p, m = self.firms, self.params, self.market
+        cap = f.capacity[:, None] * f.mix
+        q0 = p.target_utilisation * per_category(cap)[None, :] * self.demand.start_split(p)
+        value = np.nan_to_num(q0 * m.p_sellers)
+        share = np.full(N_DEST, p.market_share_foreign)
+        share[0] = p.market_share_domestic
+        base = value.sum(1) / share
+        self.demand.calibrate(base, value, m.margin, m.p_cluster, m.p_fringe, damping)
+
+    def _settle_exporters(self) -> None:
+        """Exporters by the model's own rule: a firm serves a destination when its expected
+        export profit there beats the fixed cost."""
+        f, p = self.firms, self.params
+        fixed = trade.export_fixed_cost(f.digital, p, self.wage)
+        for j in range(N_DEST - 1):
+            f.exports_to[:, j] = trade.potential_export_profit(f, self.market, j + 1, p, fixed) > 0
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -166,82 +199,82 @@ class TradeClusterModel(mesa.Model):
     def set_policy(self) -> None:
         """Stage 1: government sets prices (paths or adaptive rule), subsidies and funding."""
         self.government.set_policy(self.year, self.emission_history)
-        t = self.year - self.params.start_year
-        g = self.params.green_preference * (1.0 + self.params.green_preference_growth) ** t
-        self.green_pref = np.array([g, g * self.params.foreign_green_premium])
         innovation.advance_institutes(
-            self.institutes, self.params, self.government.research_funding
+            self.institutes, self.firms, self.params, self.government.research_funding
         )
 
     def compute_costs(self) -> None:
-        """Stage 2: unit costs with the domestic carbon price; export costs add trade cost
-        (lower on a platform) and the CBAM charge on embedded emissions."""
-        f, p, gov = self.firms, self.params, self.government
+        """Stage 2: the wage follows productivity; unit costs with the domestic carbon price;
+        export costs add trade cost (lower on a platform) and the CBAM charge of each
+        destination; prices are mark-ups with this year's scarcity factor."""
+        f, p, pol = self.firms, self.params, self.government.policy
+        self.wage = wage(
+            self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
+        )
         self.emis = emission_intensity(f.green)
-        self.unit_cost = unit_costs(f.productivity, self.emis, gov.carbon_price)
+        self.unit_cost = unit_costs(
+            f.productivity,
+            self.emis,
+            pol.carbon_price,
+            self.wage,
+            f.knowledge,
+            p.knowledge_elasticity,
+        )
         self.trade_unit = (
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )
-        self.cbam_unit = (
-            cbam_charge(
-                gov.foreign_carbon_price,
-                gov.carbon_price,
-                self.emis,
-                p.cbam_coverage,
-                gov.cbam_phase,
-            )
-            / 1e6
+        t = self.year - p.start_year
+        self.market = Market.build(
+            f,
+            self.unit_cost,
+            self.trade_unit,
+            self.emis,
+            pol,
+            f.markup,
+            self.fringe.prices(pol, self.params, t),
+            p,
         )
-        self.export_cost = self.unit_cost + self.trade_unit + self.cbam_unit
-        cap = f.capacity[:, None] * f.mix
-        self.price_dom = prices(self.unit_cost, cap, p.cost_pass_through)
-        self.price_for = prices(self.export_cost, cap, p.cost_pass_through)
 
     def clear_markets(self) -> None:
-        """Stage 3: demand grows; foreign then domestic markets clear by logit, capped."""
-        f, p = self.firms, self.params
+        """Stage 3: destinations' category demand from income and prices; the cluster's
+        share against other suppliers; export markets then the domestic market clear among
+        the cluster's sellers, capped by capacity; mark-ups follow excess demand."""
+        f, p, m = self.firms, self.params, self.market
         t = self.year - p.start_year
-        base = self.base_demand * (1.0 + self.growth) ** t
-        cap = f.capacity[:, None] * f.mix
-        beta = p.price_sensitivity
-        pf = mean_price(self.price_for, cap, f.exporter)
-        self.demand_for = realised_demand(base[1], pf, self.ref_price[1], p.demand_elasticity)
-        w = attraction(self.price_for, self.emis, cap, f.exporter, beta, self.green_pref[1])
-        f.q_for = capped_proportional(self.demand_for, w, cap)
-        rest = cap - f.q_for
-        everyone = np.ones(f.n, bool)
-        pd_ = mean_price(self.price_dom, cap, everyone)
-        self.demand_dom = realised_demand(base[0], pd_, self.ref_price[0], p.demand_elasticity)
-        w = attraction(self.price_dom, self.emis, rest, everyone, beta, self.green_pref[0])
-        f.q_dom = capped_proportional(self.demand_dom, w, rest)
+        m.demand_for_cluster(self.demand, t, p)
+        f.q[:], f.demand[:] = m.allocate(f, p.price_sensitivity)
+        if self.steps:  # the start year only records its markets
+            self._update_markups()
+
+    def _update_markups(self) -> None:
+        """Each firm's mark-up factor follows the demand directed at it over its capacity."""
+        f, p, m = self.firms, self.params, self.market
+        util = np.divide(m.directed, f.capacity, out=np.zeros(f.n), where=f.capacity > 0)
+        f.markup[:] = update_scarcity(
+            f.markup, util, p.target_utilisation, p.markup_adjustment, p.shortage_markup
+        )
 
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
-        f, p, gov = self.firms, self.params, self.government
+        f, p, gov, m = self.firms, self.params, self.government, self.market
+        f.sales[:] = np.einsum("dnk,ndk->nd", m.price, f.q)
+        f.revenue = f.sales.sum(1)
         out = f.output
-        f.export_sales = per_firm(self.price_for, f.q_for)
-        f.revenue = per_firm(self.price_dom, f.q_dom) + f.export_sales
         f.emissions = per_firm(self.emis, out)
-        self.export_emissions = float((self.emis * f.q_for).sum())
-        f.carbon_paid = gov.carbon_price * f.emissions / 1e6
-        f.cbam_paid = per_firm(self.cbam_unit, f.q_for)
+        self.export_emissions_by_dest = np.einsum("nk,ndk->d", self.emis, f.q)
+        self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
+        f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
+        f.cbam_paid = np.einsum("dnk,ndk->n", m.cbam_unit, f.q)
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
-        fixed = trade.export_fixed_cost(f.digital, p) * f.exporter
+        fixed = trade.export_fixed_cost(f.digital, p, self.wage) * f.exports_to.sum(1)
         platform = trade.platform_fee(p, gov.digital_infrastructure) * f.digital
+        capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
         intensity = innovation.rd_intensity(f.mix, f.rd_taste, p.rd_boost)
         f.rd_spend = intensity * f.revenue
         f.green_rd_spend = f.green_rd_share * f.rd_spend
         f.subsidy = gov.green_rd_subsidy * f.green_rd_spend
-        f.cost = (
-            production
-            + trade_costs
-            + f.cbam_paid
-            + OVERHEAD * f.capacity
-            + fixed
-            + platform
-            + f.rd_spend
-        )
+        f.cost = production + trade_costs + f.cbam_paid + capital + fixed + platform + f.rd_spend
         self._book()
 
     def _book(self) -> None:
@@ -257,11 +290,8 @@ class TradeClusterModel(mesa.Model):
 
     def research(self) -> None:
         """Stage 5: stochastic R&D with a green / process split; firms re-choose the split."""
-        gov = self.government
-        innovation.do_rd(self.firms, self.institutes, self.params, gov.green_rd_subsidy, self.rng)
-        innovation.choose_green_share(
-            self.firms, self.params, gov.carbon_price, gov.border_rate, self.green_pref
-        )
+        innovation.do_rd(self.firms, self.institutes, self.params, self.draws)
+        innovation.choose_green_share(self.firms, self.params, self.market)
 
     def collaborate(self) -> None:
         """Stage 6: collaborations with institutes and firms; spillovers over ties."""
@@ -272,7 +302,7 @@ class TradeClusterModel(mesa.Model):
             self.params,
             self.members,
             self.inst_of_cluster,
-            self.rng,
+            self.draws,
         )
         if len(u):
             self._pending_ties.append(np.stack([u, v]))
@@ -286,11 +316,9 @@ class TradeClusterModel(mesa.Model):
             self.institutes,
             self.ties,
             self.params,
-            gov.carbon_price,
-            gov.border_rate,
-            self.green_pref,
+            self.market,
             gov.adoption_subsidy,
-            self.rng,
+            self.draws,
         )
         f.cost += cost
         f.subsidy += gov.adoption_subsidy * cost
@@ -299,36 +327,25 @@ class TradeClusterModel(mesa.Model):
     def shift_product_mix(self) -> None:
         """Stage 8: capacity moves toward higher-margin categories, paying adjustment costs."""
         f = self.firms
-        margin_dom = self.price_dom - self.unit_cost
-        margin_for = self.price_for - self.export_cost
-        f.cost += structure.shift_mix(f, margin_dom, margin_for, self.params)
+        f.cost += structure.shift_mix(f, self.market.unit_margin, self.params)
         self._book()
 
     def enter_and_exit_exports(self) -> None:
-        """Stage 9: export while expected export profit beats the fixed export cost."""
-        f, p = self.firms, self.params
-        fixed = trade.export_fixed_cost(f.digital, p)
-        expected = self._potential_export_profit(fixed)
-        realised = per_firm(self.price_for - self.export_cost, f.q_for) - fixed
-        trade.update_exporters(f, expected, realised, fixed, self.rng)
-
-    def _potential_export_profit(self, fixed: np.ndarray) -> np.ndarray:
-        return trade.potential_export_profit(
-            self.firms,
-            self.export_cost,
-            self.price_for,
-            self.emis,
-            self.demand_for,
-            self.params.price_sensitivity,
-            self.green_pref[1],
-            fixed,
-        )
+        """Stage 9: serve a destination while expected export profit there beats its fixed
+        cost."""
+        f, p, m = self.firms, self.params, self.market
+        fixed = trade.export_fixed_cost(f.digital, p, self.wage)
+        for j in range(N_DEST - 1):
+            expected = trade.potential_export_profit(f, m, j + 1, p, fixed)
+            realised = per_firm(m.unit_margin[j + 1], f.q[:, j + 1, :]) - fixed
+            trade.update_exporters(f, j, expected, realised, p, self.draws)
 
     def adopt_digital(self) -> None:
         """Stage 10: digital-platform adoption with neighbour and infrastructure effects."""
-        f, p = self.firms, self.params
-        with_platform = self._potential_export_profit(
-            trade.export_fixed_cost(np.ones(f.n, bool), p)
+        f, p, m = self.firms, self.params, self.market
+        fixed = trade.export_fixed_cost(np.ones(f.n, bool), p, self.wage)
+        with_platform = np.max(
+            [trade.potential_export_profit(f, m, d, p, fixed) for d in range(1, N_DEST)], axis=0
         )
         trade.adopt_platform(
             f,
@@ -337,18 +354,30 @@ class TradeClusterModel(mesa.Model):
             self.government.digital_infrastructure,
             self.trade_unit,
             with_platform,
-            self.rng,
+            self.draws,
         )
 
     def grow_exit_enter(self) -> None:
-        """Stage 11: capacity follows retained profit; loss-making firms exit; entrants."""
-        f = self.firms
-        grow(f, self.params)
-        rows = exiting(f, self.params)
+        """Stage 11: investment follows expected demand within a credit limit; firms with
+        persistently negative net worth exit; entrants come in where profits are."""
+        f, p = self.firms, self.params
+        wanted = self.market.demand.sum(0)
+        growth = np.divide(
+            wanted, self._wanted_prev, out=np.ones_like(wanted), where=self._wanted_prev > 0
+        )
+        self._wanted_prev = wanted
+        grow(
+            f,
+            p,
+            structure.allowed_categories(f.knowledge, f.digital, p),
+            np.clip(growth, 0.8, 1.25),
+        )
+        rows = exiting(f, p)
         self.exits = self.entries = len(rows)
         for r in rows.tolist():
             self.firm_agents[r].remove()
-        renew(f, rows, self.params, self.rng)
+        rates = structure.category_profit_rates(f, self.market.unit_margin)
+        renew(f, rows, rates, p, self.draws)
         for r in rows.tolist():
             agent = ForeignTradeFirm(self, r)
             self.firm_agents[r] = agent
@@ -357,6 +386,8 @@ class TradeClusterModel(mesa.Model):
     def collect(self) -> None:
         """Stage 12: the year's innovation index is scored, then collectors record the year."""
         self.emission_history.append(float(self.firms.emissions.sum()))
+        if self.start_covered_share is None:
+            self.start_covered_share = covered_export_shares(self)
         needed = self.innovation.required_reporters
         self.innovation_value = self.innovation.update(
             {name: MODEL_REPORTERS[name](self) for name in needed}

@@ -175,23 +175,60 @@ _PARAMS = [
         1.0,
     ),
     _p(
+        "uk_carbon_price",
+        55.0,
+        "UK carbon price in the start year.",
+        "USD/t CO2",
+        0.0,
+        2000.0,
+        source="UK ETS, about 35-80 GBP per tonne over 2023-2024",
+    ),
+    _p(
+        "uk_carbon_price_growth",
+        0.02,
+        "Yearly growth of the UK carbon price.",
+        "1/yr",
+        -0.5,
+        1.0,
+    ),
+    _p(
         "cbam_coverage",
-        0.05,
-        "Share of exports in sectors covered by the carbon border adjustment (CBAM).",
+        0.3,
+        "Share of resource-intensive (RIB) goods in sectors the carbon border adjustment "
+        "(CBAM) covers.",
         "share",
         0.0,
         1.0,
-        source="EU CBAM covers cement, steel, aluminium, fertilisers, electricity, "
-        "hydrogen: a small share of exports",
+        source="EU CBAM Regulation (EU) 2023/956, Annex I: cement, iron and steel, aluminium, "
+        "fertilisers, electricity, hydrogen - part of resource-intensive goods",
+    ),
+    _p(
+        "cbam_coverage_downstream",
+        0.0,
+        "Share of labour- and technology-intensive goods (LIB, TIB) the CBAM covers "
+        "(extension downstream); digital services are never covered.",
+        "share",
+        0.0,
+        1.0,
+        source="EU CBAM: downstream extension under review, not in force",
     ),
     _p(
         "cbam_start_year",
         2026,
-        "First year of the definitive CBAM; the phase-in runs from it.",
+        "First year of the definitive EU CBAM; the phase-in runs from it.",
         "year",
         1900,
         2200,
         source="EU CBAM regulation: definitive period from 2026",
+    ),
+    _p(
+        "cbam_start_year_UK",
+        2027,
+        "First year of the UK CBAM (same phase-in schedule as the EU's, a simplification).",
+        "year",
+        1900,
+        2200,
+        source="UK government: UK CBAM from 1 January 2027",
     ),
     # --- government: subsidies and spending ---
     _p(
@@ -227,30 +264,187 @@ _PARAMS = [
         1.0,
         source="seeds 001, 002: digital trade zones and infrastructure",
     ),
-    # --- markets and consumers ---
+    # --- markets and consumers (abm/demand.py, abm/markets.py) ---
     _p(
         "green_preference",
-        0.5,
-        "Consumers' penalty on emission intensity in the logit choice (domestic market).",
-        "utility per relative intensity",
-        0.0,
-        20.0,
-    ),
-    _p(
-        "foreign_green_premium",
-        1.5,
-        "Foreign consumers' green preference relative to domestic.",
-        "ratio",
-        0.0,
         10.0,
+        "Domestic consumers' willingness to pay for lower emissions, as a price on embedded CO2.",
+        "USD/t CO2",
+        0.0,
+        1000.0,
+        source="modelling choice of the order of stated-preference premia for low-carbon "
+        "labels (a few per cent of price); to be calibrated",
     ),
+    *[
+        _p(
+            f"green_preference_{d}",
+            wtp,
+            f"Willingness to pay of consumers in {name} for lower emissions of what they buy.",
+            "USD/t CO2",
+            0.0,
+            1000.0,
+            source=src,
+        )
+        for d, name, wtp, src in (
+            (
+                "EU",
+                "the EU",
+                30.0,
+                "modelling choice: above the domestic WTP (stronger green "
+                "demand in the EU); to be calibrated",
+            ),
+            ("UK", "the UK", 30.0, "modelling choice: as the EU"),
+            ("ROW", "the rest of the world", 5.0, "modelling choice: below the domestic WTP"),
+        )
+    ],
     _p(
         "green_preference_growth",
         0.0,
-        "Yearly growth of consumers' green preference.",
+        "Yearly growth of every destination's green willingness to pay.",
         "1/yr",
         -0.5,
         1.0,
+    ),
+    *[
+        _p(
+            f"income_growth_{d}",
+            g,
+            f"Yearly growth of real expenditure in {name} (exogenous).",
+            "1/yr",
+            -0.2,
+            0.3,
+            source=src,
+        )
+        for d, name, g, src in (
+            (
+                "domestic",
+                "the domestic market",
+                0.045,
+                "IMF World Economic Outlook: China's medium-term real growth of about 4-5 % a year",
+            ),
+            ("EU", "the EU", 0.013, "IMF World Economic Outlook: euro area about 1-1.5 % a year"),
+            ("UK", "the UK", 0.014, "IMF World Economic Outlook: UK about 1.5 % a year"),
+            (
+                "ROW",
+                "the rest of the world",
+                0.03,
+                "IMF World Economic Outlook: world output about 3 % a year",
+            ),
+        )
+    ],
+    *[
+        _p(
+            f"income_elasticity_{c}",
+            e,
+            f"Income elasticity of expenditure on {name} (non-homothetic demand; the realised "
+            "elasticity is this minus the expenditure-weighted mean, plus one).",
+            "1",
+            0.0,
+            5.0,
+            source="Caron, Fally & Markusen (2014): income elasticities rise with the skill and "
+            "technology intensity of goods; Comin, Lashkari & Mestieri (2021): above 1 for "
+            "services",
+        )
+        for c, name, e in (
+            ("LIB", "labour-intensive goods", 0.7),
+            ("RIB", "resource-intensive goods", 0.9),
+            ("TIB", "technology-intensive goods", 1.3),
+            ("DS", "digital / knowledge-intensive services", 1.5),
+        )
+    ],
+    *[
+        _p(
+            f"category_elasticity_{d}",
+            1.5,
+            f"Elasticity of substitution between categories in {name}: a category whose "
+            "price rises relative to the others loses expenditure share.",
+            "1",
+            0.0,
+            10.0,
+            source="modelling choice above 1 (goods categories are substitutes in final and "
+            "intermediate demand); to be calibrated",
+        )
+        for d, name in (
+            ("domestic", "the domestic market"),
+            ("EU", "the EU"),
+            ("UK", "the UK"),
+            ("ROW", "the rest of the world"),
+        )
+    ],
+    *[
+        _p(
+            f"demand_share_{c}_{d}",
+            v,
+            f"Weight of {c} in {d} expenditure on the four categories in the start year "
+            "(normalised over categories).",
+            "share",
+            0.0,
+            1.0,
+            source=(
+                "China Customs / Ministry of Commerce: mechanical and electrical products about "
+                "59 % and high-tech products about 30 % of goods exports (2020-2021), "
+                "labour-intensive goods about a fifth"
+                if d != "domestic"
+                else "NBS industrial output by sector: resource- and energy-intensive "
+                "industries the largest block of domestic manufacturing"
+            ),
+        )
+        for d, shares in (
+            ("domestic", (0.25, 0.40, 0.28, 0.07)),
+            ("EU", (0.27, 0.17, 0.46, 0.10)),
+            ("UK", (0.30, 0.15, 0.43, 0.12)),
+            ("ROW", (0.25, 0.25, 0.42, 0.08)),
+        )
+        for c, v in zip(("LIB", "RIB", "TIB", "DS"), shares, strict=True)
+    ],
+    _p(
+        "initial_export_share",
+        0.25,
+        "Share of the cluster's sales exported in the start year.",
+        "share",
+        0.0,
+        0.95,
+        source="foreign-trade firms export a large part of their output; exports about a fifth "
+        "of China's GDP (World Bank WDI, 2020)",
+    ),
+    *[
+        _p(
+            f"destination_weight_{d}",
+            w,
+            f"Share of the cluster's exports that go to {d} in the start year (normalised).",
+            "share",
+            0.0,
+            1.0,
+            source="China Customs 2021: EU 15.4 %, UK 2.6 % of China's goods exports",
+        )
+        for d, w in (("EU", 0.154), ("UK", 0.026), ("ROW", 0.82))
+    ],
+    _p(
+        "market_share_domestic",
+        0.3,
+        "The cluster's share of its domestic market in the start year (the rest: other "
+        "producers and imports, the competitive fringe).",
+        "share",
+        0.01,
+        0.95,
+    ),
+    _p(
+        "market_share_foreign",
+        0.03,
+        "The cluster's share of each foreign market in the start year.",
+        "share",
+        0.001,
+        0.95,
+    ),
+    _p(
+        "trade_elasticity",
+        4.0,
+        "Elasticity of substitution between the cluster's goods and other suppliers' "
+        "(Armington / trade elasticity).",
+        "1",
+        0.5,
+        20.0,
+        source="Simonovska & Waugh (2014): trade elasticity about 4; Head & Mayer (2014): about 5",
     ),
     _p(
         "cost_pass_through",
@@ -260,50 +454,63 @@ _PARAMS = [
         0.0,
         1.0,
     ),
-    _p("price_sensitivity", 8.0, "Logit sensitivity of demand to relative price.", "1", 0.0, 100.0),
     _p(
-        "demand_elasticity",
-        1.2,
-        "Price elasticity of demand for a category as a whole.",
+        "price_sensitivity",
+        8.0,
+        "Logit sensitivity of a firm's share among the cluster's sellers to its relative price.",
+        "1",
+        0.0,
+        100.0,
+    ),
+    _p(
+        "target_utilisation",
+        0.85,
+        "Capacity utilisation firms plan for; mark-ups rise when demand exceeds it.",
+        "share",
+        0.3,
+        1.0,
+        source="capacity utilisation of Chinese industry about 75-78 % (NBS, 2017-2023) and "
+        "of euro-area manufacturing about 80 % (European Commission surveys)",
+    ),
+    _p(
+        "markup_adjustment",
+        0.1,
+        "Response of a category's mark-up to excess demand: log change per unit of "
+        "utilisation above target.",
         "1",
         0.0,
         10.0,
-    ),
-    _p("demand_slack", 0.9, "Initial demand as a share of initial capacity.", "share", 0.1, 2.0),
-    _p("foreign_demand_share", 0.3, "Initial share of demand that is foreign.", "share", 0.0, 0.95),
-    _p(
-        "demand_growth_LIB",
-        0.01,
-        "Yearly demand growth, labour-intensive goods.",
-        "1/yr",
-        -0.5,
-        1.0,
+        source="Dosi, Fagiolo & Roventini (2010): mark-ups adapt to market conditions",
     ),
     _p(
-        "demand_growth_RIB",
-        0.015,
-        "Yearly demand growth, resource-intensive goods.",
-        "1/yr",
-        -0.5,
-        1.0,
+        "shortage_markup",
+        0.5,
+        "Extra log rise of a firm's mark-up per unit of demand beyond its capacity (rationing "
+        "by price when it turns customers away).",
+        "1",
+        0.0,
+        10.0,
+        source="modelling choice: prices rise faster in shortages than they fall in slack "
+        "(asymmetric price adjustment, Peltzman 2000)",
     ),
     _p(
-        "demand_growth_TIB",
-        0.045,
-        "Yearly demand growth, technology-intensive goods.",
-        "1/yr",
-        -0.5,
+        "wage_productivity_elasticity",
         1.0,
+        "Elasticity of the wage to the cluster's mean labour productivity.",
+        "1",
+        0.0,
+        2.0,
+        source="Balassa-Samuelson: economy-wide wages follow aggregate productivity",
     ),
     _p(
-        "demand_growth_DS",
-        0.067,
-        "Yearly demand growth, digital / knowledge-intensive services.",
+        "foreign_abatement_rate",
+        0.02,
+        "Yearly fall of other suppliers' emission intensity (exogenous world trend).",
         "1/yr",
-        -0.5,
-        1.0,
-        source="seed 001: China digital services trade 168.43 -> 293.99 bn USD, "
-        "2011-2020 (6.7 %/yr)",
+        0.0,
+        0.5,
+        source="Global Carbon Project / IEA: world CO2 intensity of GDP fell about 2 % a year "
+        "over 2010-2020",
     ),
     _p(
         "trade_cost",
@@ -365,11 +572,34 @@ _PARAMS = [
     ),
     _p(
         "knowledge_step",
-        0.08,
-        "Knowledge gain from a successful project.",
+        0.25,
+        "Knowledge gain from a successful process project (half for a green one).",
         "knowledge units",
         0.0,
         2.0,
+        source="calibrated so that the share of firms with the knowledge for TIB stays near its "
+        "start-year level in the baseline",
+    ),
+    _p(
+        "knowledge_elasticity",
+        0.3,
+        "Elasticity of labour productivity in the knowledge-intensive categories (TIB, DS) "
+        "to the firm's knowledge.",
+        "1",
+        0.0,
+        2.0,
+        source="output elasticity of R&D capital 0.05-0.3, highest in R&D-intensive "
+        "industries (Hall, Mairesse & Mohnen 2010)",
+    ),
+    _p(
+        "knowledge_depreciation",
+        0.1,
+        "Yearly depreciation of firms' knowledge.",
+        "1/yr",
+        0.0,
+        1.0,
+        source="R&D capital depreciates at 10-20 % a year (Griliches 1979; Hall, Mairesse & "
+        "Mohnen 2010)",
     ),
     _p(
         "collaboration_propensity",
@@ -507,7 +737,17 @@ _PARAMS = [
         0.0,
         100.0,
     ),
-    _p("export_fixed_cost", 0.6, "Yearly fixed cost of exporting.", "USD m/yr", 0.0, 1000.0),
+    _p(
+        "export_fixed_cost",
+        1.5,
+        "Yearly fixed cost of serving one export destination at the start-year wage (it "
+        "moves with the wage index).",
+        "USD m/yr",
+        0.0,
+        1000.0,
+        source="calibrated so that about a quarter of firms export in the start year (a fifth "
+        "to a quarter of manufacturing firms export)",
+    ),
     _p(
         "platform_export_saving",
         0.7,
@@ -533,10 +773,168 @@ _PARAMS = [
         0.0,
         20.0,
     ),
-    # --- firms: growth and demography ---
-    _p("depreciation", 0.05, "Yearly depreciation of capacity.", "1/yr", 0.0, 1.0),
-    _p("reinvestment", 0.5, "Share of positive profit reinvested in capacity.", "share", 0.0, 1.0),
+    # --- firms: investment, finance, exit and entry (abm/demography.py) ---
+    _p(
+        "depreciation",
+        0.05,
+        "Yearly depreciation of capacity.",
+        "1/yr",
+        0.0,
+        1.0,
+        source="depreciation rates of machinery and structures, 4-10 % a year",
+    ),
+    _p(
+        "capital_cost",
+        0.3,
+        "Investment needed for one unit of capacity (capital-output ratio of capacity).",
+        "USD m per USD m of capacity",
+        0.01,
+        10.0,
+    ),
+    _p(
+        "leverage",
+        1.3,
+        "Credit limit: debt may reach this multiple of net worth.",
+        "x",
+        0.0,
+        20.0,
+        source="NBS: asset-liability ratio of Chinese industrial firms about 56 % "
+        "(debt / equity about 1.3), 2020-2023",
+    ),
+    _p(
+        "interest_rate",
+        0.04,
+        "Interest rate on firms' debt.",
+        "1/yr",
+        0.0,
+        0.5,
+        source="PBoC one-year loan prime rate about 3.5-3.9 % (2022-2024)",
+    ),
     _p("exit_years", 3, "Years of negative net worth before a firm exits.", "years", 1, 50),
+    _p(
+        "min_capacity",
+        0.5,
+        "Smallest viable capacity; a smaller firm exits.",
+        "USD m",
+        0.0,
+        100.0,
+    ),
+    _p(
+        "entrant_size",
+        0.3,
+        "Capacity of an entrant relative to the median firm.",
+        "ratio",
+        0.01,
+        10.0,
+        source="entrants are small: about a third of incumbents' mean size (Bartelsman, "
+        "Haltiwanger & Scarpetta 2009)",
+    ),
+    _p(
+        "entry_choice",
+        10.0,
+        "Logit sensitivity of an entrant's choice of category to its profit rate.",
+        "1",
+        0.0,
+        100.0,
+    ),
+    # --- initial population (abm/state.py) ---
+    _p(
+        "initial_size",
+        15.0,
+        "Median capacity of an initial firm of productivity 1.",
+        "USD m",
+        0.1,
+        10_000.0,
+        source="median annual sales of Chinese foreign-trade manufacturers of the order of "
+        "10-20 million USD",
+    ),
+    _p(
+        "initial_size_dispersion",
+        0.8,
+        "Standard deviation of log capacity of initial firms (besides productivity).",
+        "log",
+        0.0,
+        5.0,
+    ),
+    _p(
+        "initial_productivity_dispersion",
+        0.25,
+        "Standard deviation of log labour productivity of initial firms.",
+        "log",
+        0.0,
+        3.0,
+        source="within-industry productivity dispersion (Syverson 2011)",
+    ),
+    _p(
+        "initial_specialisation",
+        0.7,
+        "Share of an initial firm's (or entrant's) capacity in its main category.",
+        "share",
+        0.25,
+        1.0,
+        source="multi-product firms make most of their output in their main product "
+        "(Bernard, Redding & Schott 2010)",
+    ),
+    _p(
+        "initial_net_worth",
+        0.4,
+        "Net worth of an initial firm or entrant per unit of capacity.",
+        "USD m per USD m",
+        0.0,
+        10.0,
+    ),
+    _p(
+        "initial_digital_share",
+        0.1,
+        "Share of firms on a digital platform in the start year, before the start settles.",
+        "share",
+        0.0,
+        1.0,
+        source="seed 001: cross-border e-commerce 6.4 % of goods exports (2021)",
+    ),
+    _p(
+        "initial_green_mean",
+        0.18,
+        "Mean green technology level of initial firms (Beta distribution).",
+        "0..1",
+        0.01,
+        0.99,
+    ),
+    _p(
+        "initial_max_age",
+        30,
+        "Initial firms' ages are uniform in [0, this).",
+        "years",
+        1,
+        200,
+    ),
+    # --- firms: decisions' inertia (abm/trade.py) ---
+    _p(
+        "export_review_rate",
+        0.5,
+        "Yearly probability that a firm reviews its export decision for a destination.",
+        "1/yr",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "platform_review_rate",
+        0.01,
+        "Yearly probability that a firm reviews platform adoption unprompted (raised by "
+        "infrastructure and neighbours' adoption).",
+        "1/yr",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "ds_option_value",
+        0.02,
+        "Yearly value of the option to sell digital services a platform gives a firm with "
+        "the knowledge for them, per unit of capacity.",
+        "USD m per USD m",
+        0.0,
+        1.0,
+    ),
     _p("firm_data", True, "Record firm-level data every step (off for large sweeps)."),
 ]
 

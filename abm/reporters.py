@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from abm.categories import CATEGORIES, RANK, per_category
+from abm.categories import CATEGORIES, DESTINATIONS, EXPORT_DESTINATIONS, RANK, per_category
+from abm.policy import cbam_coverage
 
 
 def _share(x: np.ndarray) -> np.ndarray:
@@ -43,6 +44,77 @@ def _export_share(c: int) -> Callable:
 
     reporter.__doc__ = f"Share of {CATEGORIES[c]} in exports (trade structure)."
     return reporter
+
+
+def _unmet_share(c: int) -> Callable:
+    def reporter(m) -> float:
+        wanted = float(m.market.demand[:, c].sum())
+        return float(m.market.unmet[c] / wanted) if wanted > 0 else 0.0
+
+    reporter.__doc__ = (
+        f"Share of the demand for the cluster's {CATEGORIES[c]} that no firm could serve."
+    )
+    return reporter
+
+
+def _price_index(c: int) -> Callable:
+    def reporter(m) -> float:
+        q = m.firms.q[:, :, c]
+        vol = float(q.sum())
+        if vol <= 0:  # nothing sold: the price firms ask at home
+            return float(m.market.price[0, :, c].mean())
+        return float(np.einsum("dn,nd->", m.market.price[:, :, c], q) / vol)
+
+    reporter.__doc__ = (
+        f"Sales-weighted mean price of the cluster's {CATEGORIES[c]}, USD m per USD m of "
+        "output at start-year base cost; the mean asking price at home when nothing is sold."
+    )
+    return reporter
+
+
+def _exports_to(d: int) -> Callable:
+    def reporter(m) -> float:
+        return float(m.firms.sales[:, d].sum())
+
+    reporter.__doc__ = f"Exports to {DESTINATIONS[d]}, USD m (value at export prices)."
+    return reporter
+
+
+def _export_share_to(c: int, d: int) -> Callable:
+    def reporter(m) -> float:
+        return float(_share(per_category(m.firms.q[:, d, :]))[c])
+
+    reporter.__doc__ = (
+        f"Share of {CATEGORIES[c]} in exports to {DESTINATIONS[d]} (trade structure by "
+        "destination)."
+    )
+    return reporter
+
+
+def wage(m) -> float:
+    """Wage index (start year = 1); follows the cluster's mean labour productivity."""
+    return float(m.wage)
+
+
+def export_emission_intensity_EU(m) -> float:
+    """Emission intensity of exports to the EU, t CO2 embedded per USD m of exports."""
+    x = m.firms.sales[:, DESTINATIONS.index("EU")].sum()
+    return float(m.export_emissions_by_dest[DESTINATIONS.index("EU")] / x) if x > 0 else 0.0
+
+
+def covered_export_shares(m) -> float:
+    """Share of covered-category exports (exports weighted by CBAM coverage) that go to
+    destinations without a CBAM (rest of world); 0 when nothing is covered."""
+    x = np.einsum("ndk,k->d", m.firms.q[:, 1:, :], cbam_coverage(m.params))
+    tot = x.sum()
+    return float(x[-1] / tot) if tot > 0 else 0.0
+
+
+def cbam_diversion(m) -> float:
+    """Share of covered-category exports going to non-CBAM destinations, minus that share
+    in the start year (positive: exports diverted away from CBAM markets)."""
+    start = m.start_covered_share if m.start_covered_share is not None else 0.0
+    return covered_export_shares(m) - start
 
 
 def year(m) -> int:
@@ -223,4 +295,15 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "carbon_productivity": carbon_productivity,
     "budget_balance": budget_balance,
     "innovation_index": innovation_index,
+    **{f"unmet_demand_share_{c}": _unmet_share(i) for i, c in enumerate(CATEGORIES)},
+    **{f"price_index_{c}": _price_index(i) for i, c in enumerate(CATEGORIES)},
+    "wage": wage,
+    **{f"exports_{d}": _exports_to(j + 1) for j, d in enumerate(EXPORT_DESTINATIONS)},
+    **{
+        f"export_share_{c}_{d}": _export_share_to(i, j + 1)
+        for j, d in enumerate(EXPORT_DESTINATIONS)
+        for i, c in enumerate(CATEGORIES)
+    },
+    "export_emission_intensity_EU": export_emission_intensity_EU,
+    "cbam_diversion": cbam_diversion,
 }

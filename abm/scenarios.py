@@ -31,9 +31,9 @@ _LINKAGE = {
     "spillover_rate": 0.2,
     "institute_partner_share": 0.5,
 }
-_CONSUMPTION = {"green_preference": 1.5, "green_preference_growth": 0.03}
+_CONSUMPTION = {"green_preference": 40.0, "green_preference_growth": 0.03}
 _DIGITAL = {"digital_infrastructure": 0.8, "platform_cost": 0.3}
-_CBAM = {"cbam_coverage": 0.6, "foreign_carbon_price": 100.0}
+_CBAM = {"cbam_coverage": 1.0, "cbam_coverage_downstream": 0.3, "foreign_carbon_price": 100.0}
 
 SCENARIOS: MappingProxyType[str, MappingProxyType[str, Any]] = MappingProxyType(
     {
@@ -58,7 +58,8 @@ DESCRIPTIONS = {
     "linkage": "enterprise-linkage mode: denser clusters, more collaboration and spillovers",
     "consumption": "consumption-driven mode: strong and rising green preference of consumers",
     "digital": "digital trade: strong digital infrastructure, cheaper platforms",
-    "cbam": "foreign carbon border adjustment on most exports at a high foreign price",
+    "cbam": "carbon border adjustments (EU, UK) on all resource-intensive and part of other "
+    "goods at a high EU carbon price",
     "combined": "all of the above together",
 }
 

@@ -5,11 +5,11 @@ Agents are views on these rows (``abm.agents``); mechanisms are functions of the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from abm.categories import DS, INITIAL_MIX, N_CAT, TIB
+from abm.categories import DS, INITIAL_MIX, N_CAT, N_DEST, TIB
 from abm.params import Params
 
 
@@ -22,21 +22,25 @@ class FirmState:
     capacity: np.ndarray  # USD m of output a year
     mix: np.ndarray  # (n, 4) capacity shares over categories, rows sum to 1
     productivity: np.ndarray  # labour productivity, 1 = reference
-    green: np.ndarray  # green technology level, 0..1
+    green: np.ndarray  # green technology level, 0..1 (share of base emissions removed)
     knowledge: np.ndarray  # process knowledge, knowledge units (about 1 at start)
     rd_taste: np.ndarray  # firm's multiplier on its category R&D intensity
     green_rd_share: np.ndarray  # share of R&D aimed at green technology
-    exporter: np.ndarray  # bool
+    exports_to: np.ndarray  # (n, 3) bool, sells in the EU, UK, rest of world
     digital: np.ndarray  # bool, on a cross-border digital platform
     net_worth: np.ndarray  # USD m
+    debt: np.ndarray  # USD m
     age: np.ndarray  # years
     loss_years: np.ndarray  # consecutive years with negative net worth
     partner_firm: np.ndarray  # row of the partner firm, -1 if none
     partner_inst: np.ndarray  # index of the partner institute, -1 if none
     partner_years: np.ndarray  # years left in the current collaboration
+    demand_prev: np.ndarray  # (n, 4) demand for the firm's goods last year, USD m at base cost
+    markup: np.ndarray  # mark-up factor set by the firm's own excess demand (1 = normal)
     # --- flows of the current year ---
-    q_dom: np.ndarray  # (n, 4) sales to the domestic market, USD m at base cost
-    q_for: np.ndarray  # (n, 4) exports, same unit
+    q: np.ndarray  # (n, destinations, 4) sales, USD m at base cost
+    demand: np.ndarray  # (n, 4) demand for the firm's goods this year (sold + turned away)
+    sales: np.ndarray  # (n, destinations) sales value, USD m
     revenue: np.ndarray  # USD m
     cost: np.ndarray  # USD m, all costs incl. carbon, CBAM, R&D, adoption, adjustment
     subsidy: np.ndarray  # USD m received
@@ -44,7 +48,6 @@ class FirmState:
     emissions: np.ndarray  # t CO2
     carbon_paid: np.ndarray  # USD m paid at the domestic carbon price
     cbam_paid: np.ndarray  # USD m paid at the border
-    export_sales: np.ndarray  # USD m
     rd_spend: np.ndarray  # USD m
     green_rd_spend: np.ndarray  # USD m
 
@@ -54,15 +57,29 @@ class FirmState:
         return len(self.capacity)
 
     @property
+    def exporter(self) -> np.ndarray:
+        """Firms that sell in at least one export destination."""
+        return self.exports_to.any(1)
+
+    @property
     def output(self) -> np.ndarray:
         """(n, 4) output by category, USD m at base cost."""
-        return self.q_dom + self.q_for
+        return self.q.sum(1)
 
-    def copy_row(self, dst: np.ndarray, src: np.ndarray) -> None:
-        """Copy rows ``src`` into rows ``dst`` for every array."""
-        for f in fields(self):
-            arr = getattr(self, f.name)
-            arr[dst] = arr[src]
+    @property
+    def q_dom(self) -> np.ndarray:
+        """(n, 4) domestic sales, USD m at base cost."""
+        return self.q[:, 0, :]
+
+    @property
+    def q_for(self) -> np.ndarray:
+        """(n, 4) exports to all destinations, USD m at base cost."""
+        return self.q[:, 1:, :].sum(1)
+
+    @property
+    def export_sales(self) -> np.ndarray:
+        """Export sales value, USD m."""
+        return self.sales[:, 1:].sum(1)
 
 
 def zeros_flows(n: int) -> dict[str, np.ndarray]:
@@ -77,42 +94,55 @@ def zeros_flows(n: int) -> dict[str, np.ndarray]:
             "emissions",
             "carbon_paid",
             "cbam_paid",
-            "export_sales",
             "rd_spend",
             "green_rd_spend",
         )
     }
-    z["q_dom"] = np.zeros((n, N_CAT))
-    z["q_for"] = np.zeros((n, N_CAT))
+    z["q"] = np.zeros((n, N_DEST, N_CAT))
+    z["demand"] = np.zeros((n, N_CAT))
+    z["sales"] = np.zeros((n, N_DEST))
     return z
 
 
-def draw_mix(rng: np.random.Generator, n: int, digital: np.ndarray) -> np.ndarray:
-    """Initial product mixes: a main category (DS only on a platform) plus a spread."""
-    p = np.broadcast_to(INITIAL_MIX, (n, N_CAT)).copy()
+def draw_mix(
+    rng: np.random.Generator,
+    n: int,
+    digital: np.ndarray,
+    weights: np.ndarray = INITIAL_MIX,
+    main_share: float = 0.7,
+) -> np.ndarray:
+    """Product mixes: a main category drawn by ``weights`` (DS only on a platform) holding
+    ``main_share`` of capacity, the rest a Dirichlet spread around the population mix."""
+    p = np.broadcast_to(weights, (n, N_CAT)).copy()
     p[~digital, DS] = 0.0
     p /= p.sum(axis=1, keepdims=True)
     main = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1).clip(0, N_CAT - 1)
     spread = rng.dirichlet(INITIAL_MIX * 4, n)
     spread[~digital, DS] = 0.0
     spread /= spread.sum(axis=1, keepdims=True)
-    mix = 0.4 * spread
-    mix[np.arange(n), main] += 0.6
+    mix = (1.0 - main_share) * spread
+    mix[np.arange(n), main] += main_share
     return mix
 
 
 def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) -> FirmState:
-    """Draw the initial firm population (sizes, productivity, technology, mixes)."""
+    """Draw the initial firm population (sizes, productivity, technology, mixes).
+
+    Exporters start as the more productive and larger firms (Melitz sorting) with a
+    provisional share; the model then settles exporters and platforms by its own rules.
+    """
+    p = params
     n = len(cluster)
-    productivity = rng.lognormal(0.0, 0.25, n)
-    capacity = 15.0 * productivity**2 * rng.lognormal(0.0, 0.8, n)
-    digital = rng.random(n) < 0.1
-    mix = draw_mix(rng, n, digital)
+    productivity = rng.lognormal(0.0, p.initial_productivity_dispersion, n)
+    capacity = p.initial_size * productivity**2 * rng.lognormal(0.0, p.initial_size_dispersion, n)
+    digital = rng.random(n) < p.initial_digital_share
+    mix = draw_mix(rng, n, digital, main_share=p.initial_specialisation)
     knowledge = rng.lognormal(0.0, 0.3, n) * (1.0 + 0.3 * (mix[:, TIB] + mix[:, DS]))
-    green = rng.beta(2.0, 9.0, n)
-    # Exporters: the more productive and larger firms, about a fifth to a quarter (Melitz).
+    a = 2.0
+    green = rng.beta(a, a * (1.0 - p.initial_green_mean) / p.initial_green_mean, n)
     score = np.log(productivity) * 4 + 0.3 * np.log(capacity) + rng.normal(0, 0.6, n)
-    exporter = score > np.quantile(score, 0.78)
+    exporter = score > np.quantile(score, 0.75)
+    exports_to = np.repeat(exporter[:, None], N_DEST - 1, axis=1)
     green_rd_share = np.clip(params.green_rd_share + rng.normal(0, 0.1, n), 0.0, 1.0)
     return FirmState(
         cluster=cluster.astype(np.int64),
@@ -123,14 +153,17 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
         knowledge=knowledge,
         rd_taste=rng.lognormal(0.0, 0.3, n),
         green_rd_share=green_rd_share,
-        exporter=exporter,
+        exports_to=exports_to,
         digital=digital,
-        net_worth=0.4 * capacity,
-        age=rng.integers(0, 30, n),
+        net_worth=p.initial_net_worth * capacity,
+        debt=np.zeros(n),
+        age=rng.integers(0, p.initial_max_age, n),
         loss_years=np.zeros(n, np.int64),
         partner_firm=np.full(n, -1, np.int64),
         partner_inst=np.full(n, -1, np.int64),
         partner_years=np.zeros(n, np.int64),
+        demand_prev=np.zeros((n, N_CAT)),
+        markup=np.ones(n),
         **zeros_flows(n),
     )
 

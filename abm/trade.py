@@ -1,67 +1,57 @@
-"""Trade: export entry and exit (heterogeneous-firm selection) and digital-platform adoption."""
+"""Trade: export entry and exit by destination (heterogeneous-firm selection, Melitz 2003)
+and digital-platform adoption."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import BASE_EMISSION, DS, MARKUP, per_category, per_firm
+from abm.categories import DS, per_category, per_firm
+from abm.markets import Market, attraction
 from abm.network import Ties
 from abm.params import Params
 from abm.state import FirmState
 
 
-def export_fixed_cost(digital: np.ndarray, p: Params) -> np.ndarray:
-    """Yearly fixed cost of exporting, USD m: lower on a digital platform."""
-    return p.export_fixed_cost * (1.0 - p.platform_export_saving * digital)
+def export_fixed_cost(digital: np.ndarray, p: Params, wage: float = 1.0) -> np.ndarray:
+    """Yearly fixed cost of serving one export destination, USD m: lower on a platform;
+    it is mostly people (sales, logistics, compliance), so it moves with the wage index."""
+    return wage * p.export_fixed_cost * (1.0 - p.platform_export_saving * digital)
 
 
 def potential_export_profit(
-    f: FirmState,
-    export_cost: np.ndarray,
-    price_for: np.ndarray,
-    emis: np.ndarray,
-    demand_for: np.ndarray,
-    beta: float,
-    gamma: float,
-    fixed: np.ndarray,
+    f: FirmState, m: Market, d: int, p: Params, fixed: np.ndarray
 ) -> np.ndarray:
-    """Export profit each firm expects, USD m: variable margin on the foreign sales its logit
-    attraction would win against current exporters, minus the fixed export cost ``fixed``.
-
-    Exporters' own attraction is already in the market total; a non-exporter's is added.
-    """
-    cap = f.capacity[:, None] * f.mix
-    ex = f.exporter
-    capw = cap * ex[:, None]
-    p_mean = per_category(capw, price_for) / np.maximum(per_category(capw), 1e-12)
-    if np.any(p_mean <= 0):  # no exporter in a category: use the median price
-        p_mean = np.where(p_mean > 0, p_mean, np.median(price_for, axis=0))
-    u = cap * np.exp(
-        np.minimum(50.0, -beta * (price_for / p_mean - 1.0) - gamma * emis / BASE_EMISSION)
-    )
-    total = per_category(u[ex])
-    denom = total + np.where(ex[:, None], 0.0, u)
-    share = np.divide(u, denom, out=np.zeros_like(u), where=denom > 0)
-    q = np.minimum(cap, demand_for * share)
-    margin = MARKUP * export_cost  # price - cost per unit exported
-    return per_firm(margin, q) - fixed
+    """Export profit each firm expects in destination ``d``, USD m: the margin on the sales
+    its logit attraction wins at the market's demand per unit of attraction, capped by its
+    capacity, minus the fixed cost ``fixed``. A new seller widens the cluster's extensive
+    margin (``abm.demand``), so it expects what a seller like it gets, without taking it
+    from the others."""
+    seller = m.seller[d]
+    u = attraction(m.eff[d], m.cap, seller, m.beta)
+    total = per_category(u * seller[:, None])
+    per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
+    q = np.minimum(m.cap, u * per_unit)
+    return per_firm(m.unit_margin[d], q) - fixed
 
 
 def update_exporters(
     f: FirmState,
+    j: int,
     expected: np.ndarray,
     realised: np.ndarray,
-    fixed: np.ndarray,
+    p: Params,
     rng: np.random.Generator,
 ) -> tuple[int, int]:
-    """Non-exporters enter when expected export profit beats the fixed cost once more (a
-    sunk entry hurdle); exporters leave when realised export profit is negative. Each
-    decision is taken with probability 1/2 a year (inertia). Returns (entries, exits)."""
-    draw = rng.random(f.n) < 0.5
-    enter = ~f.exporter & (expected > fixed) & draw
-    leave = f.exporter & (realised < 0.0) & draw
-    f.exporter[enter] = True
-    f.exporter[leave] = False
+    """Export destination ``j`` (0 = EU, 1 = UK, 2 = rest of world): non-sellers enter when
+    expected export profit is positive after the fixed cost; sellers leave when realised
+    export profit is negative. Each firm reviews with probability ``export_review_rate`` a
+    year (inertia). Returns (entries, exits)."""
+    draw = rng.random(f.n) < p.export_review_rate
+    serving = f.exports_to[:, j]
+    enter = ~serving & (expected > 0.0) & draw
+    leave = serving & (realised < 0.0) & draw
+    f.exports_to[enter, j] = True
+    f.exports_to[leave, j] = False
     return int(enter.sum()), int(leave.sum())
 
 
@@ -78,22 +68,24 @@ def adopt_platform(
 
     Benefit: the trade cost saved on exports, the fixed export cost saved (for exporters and
     for firms the platform would make exporters), and the option to sell digital services
-    (for firms with the knowledge for DS), all raised by the share of neighbours on
-    platforms (network effect) and by public infrastructure. Cost: ``platform_cost``,
-    halved at full infrastructure. A firm reviews the choice with probability
-    0.01 + 0.05 x infrastructure + 0.1 x (share of neighbours on platforms) a year.
-    Returns the adopters.
+    (``ds_option_value`` per unit of capacity, for firms with the knowledge for DS), all
+    raised by the share of neighbours on platforms (network effect) and by public
+    infrastructure. Cost: ``platform_cost``, halved at full infrastructure. A firm reviews
+    the choice with probability ``platform_review_rate`` x (1 + 5 x infrastructure + 10 x
+    share of neighbours on platforms) a year. Returns the adopters.
     """
     saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
     would_export = f.exporter | (expected_with_platform > 0)
     saved_fixed = p.platform_export_saving * p.export_fixed_cost * would_export
-    ds_option = 0.02 * f.capacity * (f.knowledge >= p.knowledge_DS) * (1.0 - f.mix[:, DS])
+    ds_option = (
+        p.ds_option_value * f.capacity * (f.knowledge >= p.knowledge_DS) * (1.0 - f.mix[:, DS])
+    )
     nb = ties.neighbour_mean(f.digital.astype(float))
     benefit = (saved_trade + saved_fixed + ds_option) * (
         1.0 + p.platform_network_effect * nb + 0.5 * infrastructure
     )
     cost = platform_fee(p, infrastructure)
-    review = rng.random(f.n) < 0.01 + 0.05 * infrastructure + 0.1 * nb
+    review = rng.random(f.n) < p.platform_review_rate * (1.0 + 5.0 * infrastructure + 10.0 * nb)
     go = ~f.digital & review & (benefit > cost)
     f.digital[go] = True
     return go

@@ -19,7 +19,11 @@ def test_parameter_table_matches_the_code():
 
 def test_every_reporter_and_scenario_is_documented():
     for name in MODEL_REPORTERS:
-        stem = name.rsplit("_", 1)[0] if name[-3:] in ("LIB", "RIB", "TIB", "_DS") else name
+        stem = name
+        if stem.endswith(("_EU", "_UK", "_ROW")) and stem.startswith("export_share_"):
+            stem = "export_share_"  # the table names the first and last of the 12
+        elif name[-3:] in ("LIB", "RIB", "TIB", "_DS"):
+            stem = name.rsplit("_", 1)[0]
         assert f"`{stem}" in ODD, name
     for name in SCENARIOS:
         assert f"| `{name}` |" in ODD, name

@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from abm.markets import attraction, capped_proportional, realised_demand
+from abm.demand import (
+    calibrate_kappa,
+    category_expenditure,
+    cluster_share,
+    expenditure_shares,
+)
+from abm.markets import attraction, capped_proportional, effective_price, update_scarcity
 
 positive = st.floats(0.01, 100.0)
 
@@ -47,17 +53,73 @@ def test_zero_weight_or_capacity_gets_nothing():
 
 def test_cheaper_and_cleaner_firms_attract_more():
     price = np.array([[1.0], [1.2], [1.0]])
-    emis = np.array([[100.0], [100.0], [300.0]]) * np.array([[4.0]])
+    emis = np.array([[100.0], [100.0], [1500.0]])
+    eff = effective_price(price, emis, wtp=50.0)
     cap = np.ones((3, 1))
-    w = attraction(price, emis, cap, np.ones(3, bool), beta=8.0, gamma=1.0)[:, 0]
+    w = attraction(eff, cap, np.ones(3, bool), beta=8.0)[:, 0]
     assert w[0] > w[1]  # cheaper wins
-    assert w[0] > w[2]  # cleaner wins at equal price
-    w_none = attraction(price, emis, cap, np.array([True, False, True]), 8.0, 1.0)[:, 0]
-    assert w_none[1] == 0  # non-sellers attract nothing
+    assert w[0] > w[2]  # cleaner wins at equal price when consumers pay for it
+    same = attraction(effective_price(price, emis, 0.0), cap, np.ones(3, bool), 8.0)[:, 0]
+    assert same[0] == same[2]  # without willingness to pay emissions do not matter
 
 
-def test_category_demand_falls_with_its_price_level():
-    base = np.array([100.0, 100.0])
-    d = realised_demand(base, np.array([1.0, 1.5]), np.array([1.0, 1.0]), elasticity=1.2)
-    assert d[0] == 100.0 and d[1] < 100.0
-    np.testing.assert_allclose(d[1], 100.0 * 1.5**-1.2)
+def _demand(**kw):
+    d = dict(
+        weights=np.array([[0.25, 0.4, 0.28, 0.07], [0.27, 0.17, 0.46, 0.1]]),
+        income_index=np.array([1.0, 1.0]),
+        income_elasticity=np.array([0.7, 0.9, 1.3, 1.5]),
+        price_rel=np.ones((2, 4)),
+        elasticity=np.array([1.5, 1.5]),
+    )
+    d.update(kw)
+    return d
+
+
+def test_expenditure_adds_up_to_income():
+    base = np.array([100.0, 40.0])
+    income = np.array([1.3, 1.1])
+    x = category_expenditure(base, **{k: v for k, v in _demand(income_index=income).items()})
+    np.testing.assert_allclose(x.sum(1), base * income)
+    assert np.all(x >= 0)
+
+
+def test_engel_curves_shift_spending_to_high_elasticity_categories():
+    start = expenditure_shares(**_demand())
+    richer = expenditure_shares(**_demand(income_index=np.array([2.0, 2.0])))
+    assert np.all(richer[:, 0] < start[:, 0])  # LIB (elasticity < 1) loses share
+    assert np.all(richer[:, 3] > start[:, 3])  # DS (elasticity > 1) gains share
+    same = expenditure_shares(
+        **_demand(income_index=np.array([2.0, 2.0]), income_elasticity=np.ones(4))
+    )
+    np.testing.assert_allclose(same, start)  # homothetic: income leaves shares alone
+
+
+def test_a_dearer_category_loses_expenditure_share():
+    rel = np.ones((2, 4))
+    rel[:, 1] = 1.2  # RIB dearer, e.g. through a carbon price
+    after = expenditure_shares(**_demand(price_rel=rel))
+    start = expenditure_shares(**_demand())
+    assert np.all(after[:, 1] < start[:, 1])
+    assert np.all(after[:, [0, 2, 3]] > start[:, [0, 2, 3]])
+
+
+def test_cluster_share_falls_with_its_price_and_calibrates_exactly():
+    target = np.array([[0.3, 0.02]])
+    margin = np.array([[1.0, 0.4]])
+    pc = np.array([[1.1, 1.2]])
+    pf = np.array([[1.0, 1.0]])
+    kappa = calibrate_kappa(target, margin, pc, pf, sigma=4.0)
+    share, index = cluster_share(kappa, margin, pc, pf, 4.0)
+    np.testing.assert_allclose(share, target)
+    dearer, _ = cluster_share(kappa, margin, pc * 1.1, pf, 4.0)
+    assert np.all(dearer < share)
+    fewer, _ = cluster_share(kappa, margin * 0.5, pc, pf, 4.0)
+    assert np.all(fewer < share)  # fewer sellers: a smaller extensive margin
+    assert np.all(index <= pf)  # the cluster's varieties lower the price index
+
+
+def test_firm_markup_rises_with_excess_demand_and_falls_when_idle():
+    m = np.ones(3)
+    nxt = update_scarcity(m, np.array([1.2, 0.85, 0.4]), target=0.85, speed=0.1)
+    assert nxt[0] > 1.0 and nxt[1] == 1.0 and nxt[2] < 1.0
+    assert np.all((nxt >= 0.8) & (nxt <= 1.5))

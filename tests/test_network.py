@@ -175,7 +175,9 @@ def test_ties_neighbour_operations_match_networkx():
 
 
 def test_exits_replace_agents_and_keep_network_places():
-    m = run_model(steps=30, n_firms=200, rng=4, demand_growth_LIB=-0.2, demand_growth_RIB=-0.2)
+    m = run_model(
+        steps=30, n_firms=200, rng=4, income_growth_domestic=-0.15, income_growth_ROW=-0.15
+    )
     df = m.model_frame()
     assert df.exits.sum() > 0
     assert (df.entries == df.exits).all()

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from abm.policy import cbam_charge, cbam_phase_in, price_path
+from abm.categories import DOMESTIC, DS, EU, LIB, RIB, ROW, TIB, UK
+from abm.params import resolve
+from abm.policy import cbam_charge, cbam_phase_in, policy_of_year, price_path
 from tests.conftest import run_model
 
 
@@ -50,16 +52,33 @@ def test_model_charges_cbam_only_from_the_start_year():
 
 def test_model_cbam_matches_formula_on_embedded_emissions():
     m = run_model(steps=10, cbam_coverage=0.5, n_firms=100)
-    gov, f = m.government, m.firms
-    embedded = (m.emis * f.q_for).sum()  # tonnes embedded in exports
-    expected = (
-        cbam_charge(gov.foreign_carbon_price, gov.carbon_price, embedded, 0.5, gov.cbam_phase) / 1e6
-    )
-    assert f.cbam_paid.sum() == pytest.approx(float(expected), rel=1e-9)
+    pol, f = m.government.policy, m.firms
+    expected = 0.0
+    for d in (EU, UK):
+        gap = pol.carbon_prices[d] - pol.carbon_price
+        embedded = m.emis[:, RIB] * f.q[:, d, RIB]  # tonnes in covered (RIB) exports
+        expected += cbam_charge(gap, 0.0, embedded.sum(), 0.5, cbam_phase_in(m.year, 2026 + d - 1))
+    assert f.cbam_paid.sum() == pytest.approx(float(expected) / 1e6, rel=1e-9)
+
+
+def test_cbam_only_on_covered_categories_and_cbam_destinations():
+    p = resolve("baseline", cbam_coverage=0.6, cbam_coverage_downstream=0.2)
+    pol = policy_of_year(p, 2040, None, False)
+    rate = pol.cbam_rate
+    assert np.all(rate[DOMESTIC] == 0) and np.all(rate[ROW] == 0)  # no CBAM at home or ROW
+    assert np.all(rate[:, DS] == 0)  # digital services are never covered
+    gap = pol.carbon_prices[EU] - pol.carbon_price
+    assert rate[EU, RIB] == pytest.approx(0.6 * gap)
+    assert rate[EU, LIB] == pytest.approx(0.2 * gap) and rate[EU, TIB] == rate[EU, LIB]
+    assert rate[UK, RIB] > 0
+    early = policy_of_year(p, 2026, None, False).cbam_rate
+    assert early[UK].sum() == 0 and early[EU, RIB] > 0  # the UK starts a year later
 
 
 def test_adaptive_price_rises_faster_when_emissions_grow_after_peak():
-    kw = dict(steps=15, n_firms=100, peak_year=2021, carbon_price_growth=0.0, demand_growth_RIB=0.1)
+    kw = dict(
+        steps=15, n_firms=100, peak_year=2021, carbon_price_growth=0.0, income_growth_domestic=0.1
+    )
     fixed = run_model(**kw).model_frame().carbon_price
     adaptive = run_model(adaptive_carbon_price=True, **kw).model_frame().carbon_price
     assert fixed.nunique() == 1

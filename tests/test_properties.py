@@ -17,14 +17,15 @@ params = st.fixed_dictionaries(
         "carbon_price_growth": st.floats(-0.1, 0.2),
         "foreign_carbon_price": st.floats(0, 300),
         "cbam_coverage": st.floats(0, 1),
-        "green_preference": st.floats(0, 5),
+        "green_preference": st.floats(0, 200),
         "green_rd_subsidy": st.floats(0, 1),
         "adoption_subsidy": st.floats(0, 1),
         "research_funding": st.floats(0, 50),
         "collaboration_propensity": st.floats(0, 1),
         "digital_infrastructure": st.floats(0, 1),
-        "demand_growth_TIB": st.floats(-0.2, 0.2),
-        "scenario": st.sampled_from(["baseline", "policy", "combined", "cbam"]),
+        "income_elasticity_TIB": st.floats(0.0, 3.0),
+        "cbam_coverage_downstream": st.floats(0, 1),
+        "preset": st.sampled_from(["baseline", "policy", "combined", "cbam"]),
     }
 )
 

@@ -43,7 +43,8 @@ def test_higher_carbon_price_lowers_emission_intensity_of_output():
 
 
 def test_stronger_green_preference_raises_green_share():
-    diff = paired("green_share", {"green_preference": 0.5}, {"green_preference": 2.0})
+    # willingness to pay for lower emissions at home, USD per tonne
+    diff = paired("green_share", {"green_preference": 10.0}, {"green_preference": 100.0})
     assert_direction(diff, +1)
 
 

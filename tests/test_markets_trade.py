@@ -1,0 +1,145 @@
+"""Model 2 markets and trade: demand by destination, scarcity, CBAM by sector and
+destination, paired presets.
+
+Statistical tests run 10 seeds with 300 firms for 40 years; a paired comparison runs the
+same seeds (same initial firms) under two parameter sets and requires the mean paired
+difference to have the expected sign with t >= 3 and the sign in at least 8 of 10 seeds.
+"""
+
+import numpy as np
+import pytest
+
+from abm import SCENARIOS, TradeClusterModel
+from abm.categories import CATEGORIES, DS, EU, RIB, ROW, UK
+from tests.conftest import run_model
+
+SEEDS = range(1, 11)
+N = 300
+
+#: Drawn population arrays that must not depend on the preset (same seed, same firms).
+POPULATION = ("cluster", "capacity", "mix", "productivity", "green", "knowledge", "age")
+
+
+def final_frames(**kw):
+    frames = []
+    for seed in SEEDS:
+        m = TradeClusterModel(rng=seed, n_firms=N, firm_data=False, **kw)
+        for _ in range(40):
+            m.step()
+        frames.append(m.model_frame())
+    return frames
+
+
+def assert_paired(diff, sign):
+    d = sign * np.asarray(diff)
+    t = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
+    assert d.mean() > 0 and t >= 3.0, f"mean {np.mean(diff):.4g}, t {t:.2f}, diffs {diff}"
+    assert (d > 0).sum() >= 8, f"only {(d > 0).sum()} of {len(d)} seeds agree: {diff}"
+
+
+def test_every_preset_starts_from_the_same_firms():
+    base = TradeClusterModel(rng=5, n_firms=120, firm_data=False)
+    for name in SCENARIOS:
+        other = TradeClusterModel(preset=name, rng=5, n_firms=120, firm_data=False)
+        for field in POPULATION:
+            np.testing.assert_array_equal(
+                getattr(other.firms, field), getattr(base.firms, field), err_msg=name
+            )
+
+
+def test_network_density_changes_ties_not_firms():
+    a = TradeClusterModel(rng=3, n_firms=150, firm_data=False, degree_within=4.0)
+    b = TradeClusterModel(rng=3, n_firms=150, firm_data=False, degree_within=12.0)
+    for field in POPULATION:
+        np.testing.assert_array_equal(getattr(a.firms, field), getattr(b.firms, field))
+    assert len(b.ties.u) > len(a.ties.u)
+
+
+def test_start_year_clears_near_the_target_utilisation():
+    # markets are calibrated to the target, then exporters and mark-ups settle: within 10 %
+    m = TradeClusterModel(rng=2, n_firms=200, firm_data=False)
+    np.testing.assert_allclose(m.market.utilisation, m.params.target_utilisation, rtol=0.1)
+    assert (m.model_frame()[[f"unmet_demand_share_{c}" for c in CATEGORIES]] <= 0.05).all().all()
+
+
+def test_reporters_by_destination_add_up():
+    m = run_model(steps=8, n_firms=120)
+    df = m.model_frame()
+    dest = df.exports_EU + df.exports_UK + df.exports_ROW
+    np.testing.assert_allclose(dest, df.exports, rtol=1e-9)
+    for d in ("EU", "UK", "ROW"):
+        shares = df[[f"export_share_{c}_{d}" for c in CATEGORIES]].sum(axis=1)
+        assert np.all(np.isclose(shares, 1.0) | np.isclose(shares, 0.0))
+    assert (df.wage > 0).all() and df.wage.iloc[0] == 1.0
+
+
+def test_cbam_is_paid_only_on_covered_goods_sent_to_cbam_destinations():
+    m = run_model(steps=12, n_firms=150, cbam_coverage=0.8, cbam_coverage_downstream=0.0)
+    f, mk = m.firms, m.market
+    assert np.all(mk.cbam_unit[0] == 0) and np.all(mk.cbam_unit[ROW] == 0)
+    assert np.all(mk.cbam_unit[:, :, DS] == 0)
+    covered = (
+        mk.cbam_unit[EU, :, RIB] * f.q[:, EU, RIB] + mk.cbam_unit[UK, :, RIB] * f.q[:, UK, RIB]
+    )
+    np.testing.assert_allclose(f.cbam_paid, covered, rtol=1e-9, atol=1e-15)
+
+
+def test_expenditure_grows_with_income_in_every_destination():
+    m = run_model(steps=10, n_firms=100)
+    spent = m.market.expenditure.sum(1)
+    growth = np.array([m.params[f"income_growth_{d}"] for d in ("domestic", "EU", "UK", "ROW")])
+    np.testing.assert_allclose(spent, m.demand.base * (1 + growth) ** 10, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_no_category_is_short_for_more_than_three_years_in_any_preset():
+    # shortage is priced: unmet demand above 5 % never lasts more than 3 consecutive years
+    for name in SCENARIOS:
+        for df in final_frames(preset=name):
+            for c in CATEGORIES:
+                short = (df[f"unmet_demand_share_{c}"] > 0.05).to_numpy()
+                run = longest = 0
+                for s in short:
+                    run = run + 1 if s else 0
+                    longest = max(longest, run)
+                assert longest <= 3, (name, c, df[f"unmet_demand_share_{c}"].round(3).tolist())
+
+
+@pytest.mark.slow
+def test_trade_structure_is_not_a_copy_of_industrial_structure():
+    # by 2060 export shares differ from output shares by at least 5 points in some category,
+    # in every seed
+    for df in final_frames():
+        gap = max(
+            abs(df[f"export_share_{c}"].iloc[-1] - df[f"output_share_{c}"].iloc[-1])
+            for c in CATEGORIES
+        )
+        assert gap >= 0.05, gap
+
+
+@pytest.mark.slow
+def test_full_cbam_coverage_of_rib_cuts_rib_in_eu_exports_more_than_in_output():
+    none = final_frames(cbam_coverage=0.0)
+    full = final_frames(cbam_coverage=1.0)
+    eu = np.array(
+        [
+            b.export_share_RIB_EU.iloc[-1] - a.export_share_RIB_EU.iloc[-1]
+            for a, b in zip(none, full, strict=True)
+        ]
+    )
+    out = np.array(
+        [
+            b.output_share_RIB.iloc[-1] - a.output_share_RIB.iloc[-1]
+            for a, b in zip(none, full, strict=True)
+        ]
+    )
+    assert_paired(eu - out, -1)  # the EU share falls by more than the output share
+    assert_paired(eu, -1)
+    # and covered exports are diverted to the rest of the world
+    div = np.array(
+        [
+            b.cbam_diversion.iloc[-1] - a.cbam_diversion.iloc[-1]
+            for a, b in zip(none, full, strict=True)
+        ]
+    )
+    assert_paired(div, +1)
