@@ -73,13 +73,11 @@ def green_gain_value(f: FirmState, gain: np.ndarray, m: Market) -> np.ndarray:
     price`` in each destination)."""
     d_emis = gain[:, None] * BASE_EMISSION[None, :]  # t per USD m, per category
     out = f.output
-    saving = m.carbon_price * per_firm(d_emis, out) + np.einsum(
-        "dk,nk,ndk->n", m.cbam_rate, d_emis, f.q
-    )
+    border = np.einsum("dk,dnk->nk", m.cbam_rate, f.q)
+    saving = per_firm(d_emis, m.carbon_price * out + border)
     p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
-    premium = m.beta * np.einsum(
-        "dnk,ndk,d,nk,dk->n", m.unit_margin, f.q, m.wtp, d_emis, 1.0 / p_mean
-    )
+    coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
+    premium = per_firm(d_emis, np.einsum("dk,dnk->nk", coef, m.unit_margin * f.q))
     return (saving + premium) / USD_PER_MILLION
 
 

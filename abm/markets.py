@@ -124,8 +124,9 @@ def attraction(price: np.ndarray, cap: np.ndarray, seller: np.ndarray, beta: flo
     """
     capw = cap * seller[:, None]
     p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
-    fallback = np.median(price, axis=0) if len(price) else np.ones(price.shape[1])
-    p_mean = np.where(p_mean > 0, p_mean, fallback)
+    if np.any(p_mean <= 0):  # no seller in a category: compare with the median price
+        fallback = np.median(price, axis=0) if len(price) else np.ones(price.shape[1])
+        p_mean = np.where(p_mean > 0, p_mean, fallback)
     u = np.minimum(-beta * (price / p_mean - 1.0), 50.0)
     return cap * np.exp(u)
 
@@ -159,7 +160,8 @@ class Fringe:
     """The other suppliers of each destination-category market: imports and non-cluster
     producers at home, other exporters abroad. Their base price is the cluster's start-year
     cost-based price; they pay the destination's carbon price on covered goods (the
-    domestic price on all goods at home) and decarbonise at ``foreign_abatement_rate``."""
+    domestic price on all goods at home); abroad they decarbonise at
+    ``foreign_abatement_rate``, at home as the cluster does."""
 
     base_price: np.ndarray  # (K,) USD m per USD m of output
     green0: float  # their start-year green level
@@ -178,12 +180,18 @@ class Fringe:
         green = 1.0 - (1.0 - self.green0) * (1.0 - p.foreign_abatement_rate) ** max(t, 0)
         return BASE_EMISSION * (1.0 - green)
 
-    def prices(self, pol, p: Params, t: int) -> np.ndarray:
-        """(D, K) the fringe's effective prices (carbon costs and green WTP included)."""
-        e = self.emission_intensity(p, t)
-        cover = np.ones((N_DEST, len(e)))
+    def prices(self, pol, p: Params, t: int, home_green: float | None = None) -> np.ndarray:
+        """(D, K) the fringe's effective prices (carbon costs and green WTP included).
+
+        Abroad the fringe's emission intensity follows the world trend; at home the other
+        producers face the same policy and technology as the cluster, so their green level
+        is the cluster's mean ``home_green`` (capacity-weighted) when given."""
+        e = np.tile(self.emission_intensity(p, t), (N_DEST, 1))
+        if home_green is not None:
+            e[0] = BASE_EMISSION * (1.0 - home_green)
+        cover = np.ones_like(e)
         cover[1:] = cbam_coverage(p)[None, :]
-        carbon = pol.carbon_prices[:, None] * cover * e[None, :]
+        carbon = pol.carbon_prices[:, None] * cover * e
         return self.base_price[None, :] + (carbon + pol.green_wtp[:, None] * e) / USD_PER_MILLION
 
 
@@ -209,6 +217,7 @@ class Market:
     cbam_rate: np.ndarray  # (D, K) USD/t
     wtp: np.ndarray  # (D,) USD/t
     beta: float
+    unit_margin: np.ndarray | None = None  # (D, n, K) price minus delivered unit cost
     share: np.ndarray | None = None  # (D, K) cluster's expenditure share
     index: np.ndarray | None = None  # (D, K) category price index
     expenditure: np.ndarray | None = None  # (D, K) USD m
@@ -216,11 +225,6 @@ class Market:
     unmet: np.ndarray | None = None  # (K,) demand no cluster firm could serve
     utilisation: np.ndarray | None = None  # (K,) demand for the cluster over its capacity
     directed: np.ndarray | None = None  # (n,) demand directed at each firm, served or not
-
-    @property
-    def unit_margin(self) -> np.ndarray:
-        """(D, n, K) price minus delivered unit cost."""
-        return self.price - self.cost
 
     @classmethod
     def build(
@@ -266,6 +270,7 @@ class Market:
             pol.cbam_rate,
             pol.green_wtp,
             p.price_sensitivity,
+            price - cost,
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
@@ -281,9 +286,9 @@ class Market:
 
     def allocate(self, f, beta: float) -> tuple[np.ndarray, np.ndarray]:
         """Share each market's demand among its sellers (export markets first), capped by
-        the capacity left; return sales (n, D, K) and each firm's demand by category (n, K):
+        the capacity left; return sales (D, n, K) and each firm's demand by category (n, K):
         what it sold plus the customers it turned away that no other firm served."""
-        q = np.zeros((f.n, N_DEST, self.cap.shape[1]))
+        q = np.zeros((N_DEST, f.n, self.cap.shape[1]))
         directed = np.zeros_like(self.cap)
         rest = self.cap.copy()
         for d in (*range(1, N_DEST), 0):
@@ -291,9 +296,9 @@ class Market:
             tot = per_category(w)
             share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
             directed += share * self.demand[d]
-            q[:, d, :] = capped_proportional(self.demand[d], w, rest)
-            rest -= q[:, d, :]
-        sold = q.sum(1)
+            q[d] = capped_proportional(self.demand[d], w, rest)
+            rest -= q[d]
+        sold = q.sum(0)
         served = per_category(sold)
         wanted = self.demand.sum(0)
         self.unmet = np.maximum(wanted - served, 0.0)

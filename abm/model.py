@@ -128,6 +128,8 @@ class TradeClusterModel(mesa.Model):
         # --- markets: calibrated to the initial population, exporters settled ---
         self.demand = DemandSystem.from_params(p)
         self.start_productivity = self._mean_productivity()
+        self.start_size = float(self.firms.capacity.mean())
+        self.scale = 1.0
         self.wage = 1.0
         self.set_policy()
         self.fringe = Fringe.from_population(self.firms, p)
@@ -174,7 +176,7 @@ class TradeClusterModel(mesa.Model):
         """Exporters by the model's own rule: a firm serves a destination when its expected
         export profit there beats the fixed cost."""
         f, p = self.firms, self.params
-        fixed = trade.export_fixed_cost(f.digital, p, self.wage)
+        fixed = trade.export_fixed_cost(f.digital, p, self.scale)
         for j in range(N_DEST - 1):
             f.exports_to[:, j] = trade.potential_export_profit(f, self.market, j + 1, p, fixed) > 0
 
@@ -204,13 +206,15 @@ class TradeClusterModel(mesa.Model):
         )
 
     def compute_costs(self) -> None:
-        """Stage 2: the wage follows productivity; unit costs with the domestic carbon price;
+        """Stage 2: the wage follows productivity and fixed costs the firms' mean size; unit
+        costs with the domestic carbon price;
         export costs add trade cost (lower on a platform) and the CBAM charge of each
         destination; prices are mark-ups with this year's scarcity factor."""
         f, p, pol = self.firms, self.params, self.government.policy
         self.wage = wage(
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
         )
+        self.scale = float(f.capacity.mean()) / self.start_size
         self.emis = emission_intensity(f.green)
         self.unit_cost = unit_costs(
             f.productivity,
@@ -231,7 +235,7 @@ class TradeClusterModel(mesa.Model):
             self.emis,
             pol,
             f.markup,
-            self.fringe.prices(pol, self.params, t),
+            self.fringe.prices(pol, p, t, float(np.average(f.green, weights=f.capacity))),
             p,
         )
 
@@ -242,7 +246,8 @@ class TradeClusterModel(mesa.Model):
         f, p, m = self.firms, self.params, self.market
         t = self.year - p.start_year
         m.demand_for_cluster(self.demand, t, p)
-        f.q[:], f.demand[:] = m.allocate(f, p.price_sensitivity)
+        q, f.demand[:] = m.allocate(f, p.price_sensitivity)
+        f.set_sales(q)
         if self.steps:  # the start year only records its markets
             self._update_markups()
 
@@ -257,18 +262,18 @@ class TradeClusterModel(mesa.Model):
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
-        f.sales[:] = np.einsum("dnk,ndk->nd", m.price, f.q)
-        f.revenue = f.sales.sum(1)
+        f.set_sales_value(np.einsum("dnk,dnk->nd", m.price, f.q))
+        self.sold = f.q.sum(1)  # (destinations, categories), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
-        self.export_emissions_by_dest = np.einsum("nk,ndk->d", self.emis, f.q)
+        self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
-        f.cbam_paid = np.einsum("dnk,ndk->n", m.cbam_unit, f.q)
+        f.cbam_paid = np.einsum("dnk,dnk->n", m.cbam_unit, f.q)
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
-        fixed = trade.export_fixed_cost(f.digital, p, self.wage) * f.exports_to.sum(1)
-        platform = trade.platform_fee(p, gov.digital_infrastructure) * f.digital
+        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * f.exports_to.sum(1)
+        platform = trade.platform_fee(p, gov.digital_infrastructure, self.scale) * f.digital
         capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
         intensity = innovation.rd_intensity(f.mix, f.rd_taste, p.rd_boost)
         f.rd_spend = intensity * f.revenue
@@ -334,19 +339,19 @@ class TradeClusterModel(mesa.Model):
         """Stage 9: serve a destination while expected export profit there beats its fixed
         cost."""
         f, p, m = self.firms, self.params, self.market
-        fixed = trade.export_fixed_cost(f.digital, p, self.wage)
+        fixed = trade.export_fixed_cost(f.digital, p, self.scale)
+        self._export_margin = []  # expected margins by destination, reused by stage 10
         for j in range(N_DEST - 1):
-            expected = trade.potential_export_profit(f, m, j + 1, p, fixed)
-            realised = per_firm(m.unit_margin[j + 1], f.q[:, j + 1, :]) - fixed
-            trade.update_exporters(f, j, expected, realised, p, self.draws)
+            gross = trade.potential_export_profit(f, m, j + 1, p)
+            self._export_margin.append(gross)
+            realised = per_firm(m.unit_margin[j + 1], f.q[j + 1]) - fixed
+            trade.update_exporters(f, j, gross - fixed, realised, p, self.draws)
 
     def adopt_digital(self) -> None:
         """Stage 10: digital-platform adoption with neighbour and infrastructure effects."""
-        f, p, m = self.firms, self.params, self.market
-        fixed = trade.export_fixed_cost(np.ones(f.n, bool), p, self.wage)
-        with_platform = np.max(
-            [trade.potential_export_profit(f, m, d, p, fixed) for d in range(1, N_DEST)], axis=0
-        )
+        f, p = self.firms, self.params
+        fixed = trade.export_fixed_cost(np.ones(f.n, bool), p, self.scale)
+        with_platform = np.max(self._export_margin, axis=0) - fixed
         trade.adopt_platform(
             f,
             self.ties,
@@ -355,6 +360,7 @@ class TradeClusterModel(mesa.Model):
             self.trade_unit,
             with_platform,
             self.draws,
+            self.scale,
         )
 
     def grow_exit_enter(self) -> None:

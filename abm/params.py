@@ -739,9 +739,9 @@ _PARAMS = [
     ),
     _p(
         "export_fixed_cost",
-        1.5,
-        "Yearly fixed cost of serving one export destination at the start-year wage (it "
-        "moves with the wage index).",
+        3.5,
+        "Yearly fixed cost of serving one export destination, in the start year (it grows "
+        "with the firms' mean size).",
         "USD m/yr",
         0.0,
         1000.0,

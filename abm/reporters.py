@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from abm.categories import CATEGORIES, DESTINATIONS, EXPORT_DESTINATIONS, RANK, per_category
+from abm.categories import CATEGORIES, DESTINATIONS, EXPORT_DESTINATIONS, RANK
 from abm.policy import cbam_coverage
 
 
@@ -22,12 +22,12 @@ def _share(x: np.ndarray) -> np.ndarray:
 
 def output_by_category(m) -> np.ndarray:
     """Output by category, USD m at base cost."""
-    return per_category(m.firms.q_dom) + per_category(m.firms.q_for)
+    return m.sold.sum(0)
 
 
 def exports_by_category(m) -> np.ndarray:
     """Exports by category, USD m at base cost."""
-    return per_category(m.firms.q_for)
+    return m.sold[1:].sum(0)
 
 
 def _output_share(c: int) -> Callable:
@@ -59,11 +59,11 @@ def _unmet_share(c: int) -> Callable:
 
 def _price_index(c: int) -> Callable:
     def reporter(m) -> float:
-        q = m.firms.q[:, :, c]
+        q = m.firms.q[:, :, c]  # (destinations, n)
         vol = float(q.sum())
         if vol <= 0:  # nothing sold: the price firms ask at home
             return float(m.market.price[0, :, c].mean())
-        return float(np.einsum("dn,nd->", m.market.price[:, :, c], q) / vol)
+        return float(np.einsum("dn,dn->", m.market.price[:, :, c], q) / vol)
 
     reporter.__doc__ = (
         f"Sales-weighted mean price of the cluster's {CATEGORIES[c]}, USD m per USD m of "
@@ -82,7 +82,7 @@ def _exports_to(d: int) -> Callable:
 
 def _export_share_to(c: int, d: int) -> Callable:
     def reporter(m) -> float:
-        return float(_share(per_category(m.firms.q[:, d, :]))[c])
+        return float(_share(m.sold[d])[c])
 
     reporter.__doc__ = (
         f"Share of {CATEGORIES[c]} in exports to {DESTINATIONS[d]} (trade structure by "
@@ -105,7 +105,7 @@ def export_emission_intensity_EU(m) -> float:
 def covered_export_shares(m) -> float:
     """Share of covered-category exports (exports weighted by CBAM coverage) that go to
     destinations without a CBAM (rest of world); 0 when nothing is covered."""
-    x = np.einsum("ndk,k->d", m.firms.q[:, 1:, :], cbam_coverage(m.params))
+    x = np.einsum("dnk,k->d", m.firms.q[1:], cbam_coverage(m.params))
     tot = x.sum()
     return float(x[-1] / tot) if tot > 0 else 0.0
 

@@ -38,7 +38,10 @@ class FirmState:
     demand_prev: np.ndarray  # (n, 4) demand for the firm's goods last year, USD m at base cost
     markup: np.ndarray  # mark-up factor set by the firm's own excess demand (1 = normal)
     # --- flows of the current year ---
-    q: np.ndarray  # (n, destinations, 4) sales, USD m at base cost
+    q: np.ndarray  # (destinations, n, 4) sales, USD m at base cost
+    q_for: np.ndarray  # (n, 4) exports to all destinations, USD m at base cost
+    output: np.ndarray  # (n, 4) output by category, USD m at base cost
+    export_sales: np.ndarray  # export sales value, USD m
     demand: np.ndarray  # (n, 4) demand for the firm's goods this year (sold + turned away)
     sales: np.ndarray  # (n, destinations) sales value, USD m
     revenue: np.ndarray  # USD m
@@ -62,24 +65,21 @@ class FirmState:
         return self.exports_to.any(1)
 
     @property
-    def output(self) -> np.ndarray:
-        """(n, 4) output by category, USD m at base cost."""
-        return self.q.sum(1)
-
-    @property
     def q_dom(self) -> np.ndarray:
         """(n, 4) domestic sales, USD m at base cost."""
-        return self.q[:, 0, :]
+        return self.q[0]
 
-    @property
-    def q_for(self) -> np.ndarray:
-        """(n, 4) exports to all destinations, USD m at base cost."""
-        return self.q[:, 1:, :].sum(1)
+    def set_sales(self, q: np.ndarray) -> None:
+        """Store this year's sales (destinations, n, 4) and their sums by firm."""
+        self.q[:] = q
+        self.q_for = q[1:].sum(0)
+        self.output = q[0] + self.q_for
 
-    @property
-    def export_sales(self) -> np.ndarray:
-        """Export sales value, USD m."""
-        return self.sales[:, 1:].sum(1)
+    def set_sales_value(self, sales: np.ndarray) -> None:
+        """Store this year's sales value by destination (n, destinations), USD m."""
+        self.sales[:] = sales
+        self.export_sales = sales[:, 1:].sum(1)
+        self.revenue = sales[:, 0] + self.export_sales
 
 
 def zeros_flows(n: int) -> dict[str, np.ndarray]:
@@ -88,6 +88,7 @@ def zeros_flows(n: int) -> dict[str, np.ndarray]:
         name: np.zeros(n)
         for name in (
             "revenue",
+            "export_sales",
             "cost",
             "subsidy",
             "profit",
@@ -98,8 +99,10 @@ def zeros_flows(n: int) -> dict[str, np.ndarray]:
             "green_rd_spend",
         )
     }
-    z["q"] = np.zeros((n, N_DEST, N_CAT))
+    z["q"] = np.zeros((N_DEST, n, N_CAT))
     z["demand"] = np.zeros((n, N_CAT))
+    z["q_for"] = np.zeros((n, N_CAT))
+    z["output"] = np.zeros((n, N_CAT))
     z["sales"] = np.zeros((n, N_DEST))
     return z
 

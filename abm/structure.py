@@ -28,7 +28,7 @@ def margins_per_capacity(f: FirmState, unit_margin: np.ndarray) -> tuple[np.ndar
     ``unit_margin`` is (destinations, n, 4): price minus delivered unit cost.
     """
     cap = f.capacity[:, None] * f.mix
-    earned = np.einsum("dnk,ndk->nk", unit_margin, f.q)
+    earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
     own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
     market = per_category(earned) / np.maximum(per_category(cap), 1e-12)
     return own, market

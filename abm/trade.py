@@ -12,14 +12,17 @@ from abm.params import Params
 from abm.state import FirmState
 
 
-def export_fixed_cost(digital: np.ndarray, p: Params, wage: float = 1.0) -> np.ndarray:
-    """Yearly fixed cost of serving one export destination, USD m: lower on a platform;
-    it is mostly people (sales, logistics, compliance), so it moves with the wage index."""
-    return wage * p.export_fixed_cost * (1.0 - p.platform_export_saving * digital)
+def export_fixed_cost(digital: np.ndarray, p: Params, scale: float = 1.0) -> np.ndarray:
+    """Yearly fixed cost of serving one export destination, USD m: lower on a platform.
+
+    ``scale`` is the firms' mean size relative to the start year: each agent stands for a
+    constant share of the cluster, so costs that are fixed per real firm grow with it and
+    keep their weight against revenue as the cluster grows."""
+    return scale * p.export_fixed_cost * (1.0 - p.platform_export_saving * digital)
 
 
 def potential_export_profit(
-    f: FirmState, m: Market, d: int, p: Params, fixed: np.ndarray
+    f: FirmState, m: Market, d: int, p: Params, fixed: np.ndarray | float = 0.0
 ) -> np.ndarray:
     """Export profit each firm expects in destination ``d``, USD m: the margin on the sales
     its logit attraction wins at the market's demand per unit of attraction, capped by its
@@ -63,6 +66,7 @@ def adopt_platform(
     trade_unit: np.ndarray,
     expected_with_platform: np.ndarray,
     rng: np.random.Generator,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Firms join a cross-border digital platform when its benefit beats its yearly cost.
 
@@ -76,7 +80,7 @@ def adopt_platform(
     """
     saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
     would_export = f.exporter | (expected_with_platform > 0)
-    saved_fixed = p.platform_export_saving * p.export_fixed_cost * would_export
+    saved_fixed = scale * p.platform_export_saving * p.export_fixed_cost * would_export
     ds_option = (
         p.ds_option_value * f.capacity * (f.knowledge >= p.knowledge_DS) * (1.0 - f.mix[:, DS])
     )
@@ -84,13 +88,14 @@ def adopt_platform(
     benefit = (saved_trade + saved_fixed + ds_option) * (
         1.0 + p.platform_network_effect * nb + 0.5 * infrastructure
     )
-    cost = platform_fee(p, infrastructure)
+    cost = platform_fee(p, infrastructure, scale)
     review = rng.random(f.n) < p.platform_review_rate * (1.0 + 5.0 * infrastructure + 10.0 * nb)
     go = ~f.digital & review & (benefit > cost)
     f.digital[go] = True
     return go
 
 
-def platform_fee(p: Params, infrastructure: float) -> float:
-    """Yearly platform cost for a firm, USD m, after the infrastructure discount."""
-    return p.platform_cost * (1.0 - 0.5 * infrastructure)
+def platform_fee(p: Params, infrastructure: float, scale: float = 1.0) -> float:
+    """Yearly platform cost for a firm, USD m, after the infrastructure discount (grows with
+    the firms' mean size, as :func:`export_fixed_cost`)."""
+    return scale * p.platform_cost * (1.0 - 0.5 * infrastructure)
