@@ -18,7 +18,13 @@ TOPOLOGIES = ("sbm", "small_world", "scale_free")
 
 @dataclass(frozen=True)
 class Param:
-    """One model parameter: its default, type, bounds, unit and where the default comes from."""
+    """One model parameter: its default, type, bounds, unit and where the default comes from.
+
+    ``low`` and ``high`` are validation bounds: every value in them runs. ``plausible`` is
+    the narrower range an analyst would explore (``abm.ema`` samples it), with
+    ``plausible_source`` saying where it comes from; ``None`` for parameters not meant to be
+    explored.
+    """
 
     name: str
     default: Any
@@ -29,6 +35,20 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     source: str = "modelling choice"
+    plausible: tuple[float, float] | None = None
+    plausible_source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.plausible is None:
+            return
+        where = f"parameter {self.name!r}: plausible range {self.plausible!r}"
+        if self.kind not in (int, float):
+            raise ValueError(f"{where}: only numeric parameters have a plausible range")
+        lo, hi = self.plausible
+        if not (self.low <= lo < hi <= self.high):
+            raise ValueError(f"{where}: allowed: low < high within [{self.low:g}, {self.high:g}]")
+        if not self.plausible_source:
+            raise ValueError(f"{where}: plausible_source is empty; allowed: a short source")
 
     def allowed(self) -> str:
         """Describe the allowed values in words, for error messages and docs."""
@@ -77,9 +97,22 @@ class Param:
         return value
 
 
-def _p(name, default, doc, unit="", low=None, high=None, choices=None, source="modelling choice"):
+def _p(
+    name,
+    default,
+    doc,
+    unit="",
+    low=None,
+    high=None,
+    choices=None,
+    source="modelling choice",
+    plausible=None,
+    plausible_source="",
+):
     kind = type(default)
-    return Param(name, default, kind, doc, unit, low, high, choices, source)
+    return Param(
+        name, default, kind, doc, unit, low, high, choices, source, plausible, plausible_source
+    )
 
 
 _PARAMS = [
@@ -126,6 +159,11 @@ _PARAMS = [
         0.0,
         2000.0,
         source="China national ETS, about 60-100 yuan (10-14 USD) per tonne in 2023-2024",
+        plausible=(5.0, 40.0),
+        plausible_source="China national ETS 2021-2024, about 6-14 USD/t (40-100 yuan), up to a "
+        "start of 40 USD/t (modelling choice: toward the IEA Net Zero path, "
+        "about 90 USD/t in 2030 for emerging economies with net-zero pledges); "
+        "the path follows carbon_price_growth",
     ),
     _p(
         "carbon_price_growth",
@@ -134,6 +172,10 @@ _PARAMS = [
         "1/yr",
         -0.5,
         1.0,
+        plausible=(0.0, 0.1),
+        plausible_source="from a flat price to about 10 % a year, the rise that takes China's ETS "
+        "price (about 10 USD/t) to the IEA Net Zero path (about 200 USD/t in "
+        "2050)",
     ),
     _p(
         "adaptive_carbon_price",
@@ -165,6 +207,8 @@ _PARAMS = [
         0.0,
         2000.0,
         source="EU ETS, about 65-90 EUR per tonne over 2023-2024",
+        plausible=(40.0, 110.0),
+        plausible_source="EU ETS 2021-2024, about 35-100 EUR/t (about 40-110 USD/t)",
     ),
     _p(
         "foreign_carbon_price_growth",
@@ -173,6 +217,9 @@ _PARAMS = [
         "1/yr",
         -0.5,
         1.0,
+        plausible=(0.0, 0.05),
+        plausible_source="modelling choice: from a flat price to 5 % a year (80 USD/t in 2020 to "
+        "about 130 in 2030)",
     ),
     _p(
         "uk_carbon_price",
@@ -182,6 +229,8 @@ _PARAMS = [
         0.0,
         2000.0,
         source="UK ETS, about 35-80 GBP per tonne over 2023-2024",
+        plausible=(40.0, 120.0),
+        plausible_source="UK ETS 2021-2024, about 30-100 GBP/t (about 40-120 USD/t)",
     ),
     _p(
         "uk_carbon_price_growth",
@@ -190,6 +239,8 @@ _PARAMS = [
         "1/yr",
         -0.5,
         1.0,
+        plausible=(0.0, 0.05),
+        plausible_source="modelling choice: as the EU's",
     ),
     _p(
         "cbam_coverage",
@@ -201,6 +252,10 @@ _PARAMS = [
         1.0,
         source="EU CBAM Regulation (EU) 2023/956, Annex I: cement, iron and steel, aluminium, "
         "fertilisers, electricity, hydrogen - part of resource-intensive goods",
+        plausible=(0.15, 0.6),
+        plausible_source="modelling choice: from the Annex I sectors (iron and steel, aluminium, "
+        "cement, fertilisers) to an extension to further basic materials "
+        "(chemicals, polymers)",
     ),
     _p(
         "cbam_coverage_downstream",
@@ -211,6 +266,9 @@ _PARAMS = [
         0.0,
         1.0,
         source="EU CBAM: downstream extension under review, not in force",
+        plausible=(0.0, 0.3),
+        plausible_source="modelling choice: from none (in force) to an extension to downstream "
+        "steel and aluminium products (under review)",
     ),
     _p(
         "cbam_start_year",
@@ -238,6 +296,10 @@ _PARAMS = [
         "share",
         0.0,
         1.0,
+        plausible=(0.0, 0.3),
+        plausible_source="from none to about China's R&D super-deduction (an extra 100 % "
+        "deduction at a 15-25 % income-tax rate: 15-25 % of R&D spending) plus "
+        "grants",
     ),
     _p(
         "adoption_subsidy",
@@ -246,6 +308,10 @@ _PARAMS = [
         "share",
         0.0,
         1.0,
+        plausible=(0.0, 0.3),
+        plausible_source="China's income-tax credit of 10 % of investment in energy-saving and "
+        "environmental equipment; modelling choice: from none to 30 % with local "
+        "grants",
     ),
     _p(
         "research_funding",
@@ -254,6 +320,8 @@ _PARAMS = [
         "USD m/yr",
         0.0,
         1000.0,
+        plausible=(0.5, 6.0),
+        plausible_source="modelling choice: a quarter to three times the default",
     ),
     _p(
         "digital_infrastructure",
@@ -263,6 +331,8 @@ _PARAMS = [
         0.0,
         1.0,
         source="seeds 001, 002: digital trade zones and infrastructure",
+        plausible=(0.1, 0.7),
+        plausible_source="modelling choice: from a low level to most of the scale",
     ),
     # --- markets and consumers (abm/demand.py, abm/markets.py) ---
     _p(
@@ -274,6 +344,9 @@ _PARAMS = [
         1000.0,
         source="modelling choice of the order of stated-preference premia for low-carbon "
         "labels (a few per cent of price); to be calibrated",
+        plausible=(0.0, 40.0),
+        plausible_source="modelling choice: from no premium to a few per cent of price, the order "
+        "of stated-preference premia for low-carbon labels",
     ),
     *[
         _p(
@@ -284,17 +357,35 @@ _PARAMS = [
             0.0,
             1000.0,
             source=src,
+            plausible=plaus,
+            plausible_source=plaus_src,
         )
-        for d, name, wtp, src in (
+        for d, name, wtp, src, plaus, plaus_src in (
             (
                 "EU",
                 "the EU",
                 30.0,
                 "modelling choice: above the domestic WTP (stronger green "
                 "demand in the EU); to be calibrated",
+                (10.0, 80.0),
+                "modelling choice: a third to about 2.5 times the default",
             ),
-            ("UK", "the UK", 30.0, "modelling choice: as the EU"),
-            ("ROW", "the rest of the world", 5.0, "modelling choice: below the domestic WTP"),
+            (
+                "UK",
+                "the UK",
+                30.0,
+                "modelling choice: as the EU",
+                (10.0, 80.0),
+                "modelling choice: as the EU",
+            ),
+            (
+                "ROW",
+                "the rest of the world",
+                5.0,
+                "modelling choice: below the domestic WTP",
+                (0.0, 20.0),
+                "modelling choice: from none to twice the domestic default",
+            ),
         )
     ],
     _p(
@@ -304,6 +395,8 @@ _PARAMS = [
         "1/yr",
         -0.5,
         1.0,
+        plausible=(-0.02, 0.05),
+        plausible_source="modelling choice: from a slow decline to 5 % a year",
     ),
     *[
         _p(
@@ -314,21 +407,42 @@ _PARAMS = [
             -0.2,
             0.3,
             source=src,
+            plausible=plaus,
+            plausible_source=plaus_src,
         )
-        for d, name, g, src in (
+        for d, name, g, src, plaus, plaus_src in (
             (
                 "domestic",
                 "the domestic market",
                 0.045,
                 "IMF World Economic Outlook: China's medium-term real growth of about 4-5 % a year",
+                (0.02, 0.06),
+                "China's real growth of about 6 % a year (2015-2019) slowing to 2-3 % by the "
+                "2040s in long-run projections (IMF, OECD)",
             ),
-            ("EU", "the EU", 0.013, "IMF World Economic Outlook: euro area about 1-1.5 % a year"),
-            ("UK", "the UK", 0.014, "IMF World Economic Outlook: UK about 1.5 % a year"),
+            (
+                "EU",
+                "the EU",
+                0.013,
+                "IMF World Economic Outlook: euro area about 1-1.5 % a year",
+                (0.005, 0.02),
+                "IMF World Economic Outlook: euro area 0.5-2 % a year",
+            ),
+            (
+                "UK",
+                "the UK",
+                0.014,
+                "IMF World Economic Outlook: UK about 1.5 % a year",
+                (0.005, 0.02),
+                "IMF World Economic Outlook: UK 0.5-2 % a year",
+            ),
             (
                 "ROW",
                 "the rest of the world",
                 0.03,
                 "IMF World Economic Outlook: world output about 3 % a year",
+                (0.02, 0.04),
+                "IMF World Economic Outlook: world output 2.5-3.5 % a year, widened",
             ),
         )
     ],
@@ -344,12 +458,17 @@ _PARAMS = [
             source="Caron, Fally & Markusen (2014): income elasticities rise with the skill and "
             "technology intensity of goods; Comin, Lashkari & Mestieri (2021): above 1 for "
             "services",
+            plausible=plaus,
+            plausible_source="modelling choice above 1, after Caron, Fally & Markusen (2014) and "
+            "Comin, Lashkari & Mestieri (2021)"
+            if plaus
+            else "",
         )
-        for c, name, e in (
-            ("LIB", "labour-intensive goods", 0.7),
-            ("RIB", "resource-intensive goods", 0.9),
-            ("TIB", "technology-intensive goods", 1.3),
-            ("DS", "digital / knowledge-intensive services", 1.5),
+        for c, name, e, plaus in (
+            ("LIB", "labour-intensive goods", 0.7, None),
+            ("RIB", "resource-intensive goods", 0.9, None),
+            ("TIB", "technology-intensive goods", 1.3, (1.0, 1.8)),
+            ("DS", "digital / knowledge-intensive services", 1.5, (1.1, 2.0)),
         )
     ],
     *[
@@ -445,6 +564,8 @@ _PARAMS = [
         0.5,
         20.0,
         source="Simonovska & Waugh (2014): trade elasticity about 4; Head & Mayer (2014): about 5",
+        plausible=(2.0, 8.0),
+        plausible_source="Head & Mayer (2014), Simonovska & Waugh (2014): estimates about 2-8",
     ),
     _p(
         "cost_pass_through",
@@ -511,6 +632,9 @@ _PARAMS = [
         0.5,
         source="Global Carbon Project / IEA: world CO2 intensity of GDP fell about 2 % a year "
         "over 2010-2020",
+        plausible=(0.01, 0.04),
+        plausible_source="modelling choice: half to twice the 2010-2020 trend (about 2 % a year, "
+        "Global Carbon Project / IEA)",
     ),
     _p(
         "trade_cost",
@@ -537,6 +661,8 @@ _PARAMS = [
         "x",
         0.0,
         10.0,
+        plausible=(0.5, 2.0),
+        plausible_source="modelling choice: half to twice firms' R&D intensity",
     ),
     _p(
         "green_rd_share",
@@ -609,6 +735,8 @@ _PARAMS = [
         0.0,
         1.0,
         source="seed 000: self-propelled collaborative innovation",
+        plausible=(0.1, 0.3),
+        plausible_source="modelling choice: +/- 50 % around the default",
     ),
     _p("collaboration_years", 3, "Length of a collaboration.", "years", 1, 50),
     _p(
@@ -939,6 +1067,15 @@ _PARAMS = [
 ]
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
+
+
+def plausible_ranges() -> dict[str, tuple[float, float]]:
+    """The plausible range of every parameter that has one, in registry order.
+
+    These are the ranges an analyst would explore (``abm.ema`` samples them), narrower than
+    the validation bounds; ``PARAMETERS[name].plausible_source`` says where each comes from.
+    """
+    return {p.name: p.plausible for p in PARAMETERS.values() if p.plausible is not None}
 
 
 class Params(Mapping[str, Any]):
