@@ -225,6 +225,7 @@ class Market:
     unmet: np.ndarray | None = None  # (K,) demand no cluster firm could serve
     utilisation: np.ndarray | None = None  # (K,) demand for the cluster over its capacity
     directed: np.ndarray | None = None  # (n,) demand directed at each firm, served or not
+    attraction: list | None = None  # per destination (n, K), non-sellers' would-be included
 
     @classmethod
     def build(
@@ -291,8 +292,10 @@ class Market:
         q = np.zeros((N_DEST, f.n, self.cap.shape[1]))
         directed = np.zeros_like(self.cap)
         rest = self.cap.copy()
+        self.attraction = [None] * N_DEST
         for d in (*range(1, N_DEST), 0):
-            w = attraction(self.eff[d], self.cap, self.seller[d], beta) * self.seller[d][:, None]
+            self.attraction[d] = attraction(self.eff[d], self.cap, self.seller[d], beta)
+            w = self.attraction[d] * self.seller[d][:, None]
             tot = per_category(w)
             share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
             directed += share * self.demand[d]
