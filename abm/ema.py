@@ -50,17 +50,19 @@ MODEL_NAME = "trade_clusters"
 _AGGREGATES = ("mean", None)
 
 
+try:  # imported here, so that its warning about the optional ipyparallel is not shown
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="ipyparallel not installed")
+        import ema_workbench as _ema_workbench
+except ImportError:  # pragma: no cover - the test extra installs it
+    _ema_workbench = None
+
+
 def _workbench():
     """The ``ema_workbench`` module, or an ImportError that says how to install it."""
-    try:
-        with warnings.catch_warnings():  # it warns when the optional ipyparallel is absent
-            warnings.filterwarnings("ignore", message="ipyparallel not installed")
-            import ema_workbench
-    except ImportError as exc:  # pragma: no cover - the test extra installs it
-        raise ImportError(
-            "abm.ema needs the EMA Workbench: pip install 'abm-trade-clusters[ema]'"
-        ) from exc
-    return ema_workbench
+    if _ema_workbench is None:  # pragma: no cover
+        raise ImportError("abm.ema needs the EMA Workbench: pip install 'abm-trade-clusters[ema]'")
+    return _ema_workbench
 
 
 def replication_seeds(replications: int, base_seed: int = 0) -> list[int]:

@@ -7,13 +7,14 @@ import dataclasses
 import numpy as np
 import pytest
 
+from abm import ema  # first: it hides the EMA Workbench's warning about ipyparallel
+
 pytest.importorskip("ema_workbench")
 
 from ema_workbench import IntegerParameter, RealParameter, perform_experiments  # noqa: E402
 from ema_workbench.analysis import feature_scoring, prim  # noqa: E402
 from ema_workbench.em_framework.points import from_experiments  # noqa: E402
 
-from abm import ema  # noqa: E402
 from abm.analysis import at_year, load_results  # noqa: E402
 from abm.cli import main  # noqa: E402
 from abm.params import PARAMETERS, plausible_ranges  # noqa: E402
