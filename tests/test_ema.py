@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -208,3 +210,11 @@ def test_prim_and_feature_scoring_run_on_a_sweep(sweep):
     assert set(box.box_lim.columns) <= {"carbon_price", "cbam_coverage"}
     scores = feature_scoring.get_feature_scores_all(experiments, {"eei": y})
     assert set(scores.index) == {"carbon_price", "cbam_coverage"}
+
+
+def test_the_from_sweep_example_of_the_docs_runs(sweep):
+    text = (Path(__file__).parents[1] / "docs" / "experiments.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "from_sweep(" in b)
+    namespace = {"np": np, "ema": ema}
+    exec(block.replace('"results/carbon_price"', repr(str(sweep))), namespace)
+    assert namespace["box"] is not None and len(namespace["experiments"]) == 12
