@@ -96,9 +96,10 @@ def _reporter_names() -> list[str]:
 
 
 def _outcome_names(outcomes: str | Iterable[str] | None) -> list[str]:
-    names = list(DEFAULT_OUTCOMES if outcomes is None else [outcomes])
-    if outcomes is not None and not isinstance(outcomes, str):
-        names = list(outcomes)
+    if outcomes is None:
+        names = list(DEFAULT_OUTCOMES)
+    else:
+        names = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     if not names:
         raise ValueError("outcomes: empty; allowed: one or more model reporters")
     allowed = _reporter_names()
@@ -367,7 +368,8 @@ def from_sweep(
         One row per run (or point): the swept parameters under their own names, one boolean
         column per factorial mode (or else ``preset``), and EMA's ``scenario`` (the point),
         ``policy`` and ``model`` columns, which PRIM and feature scoring drop. ``attrs``
-        holds ``run_id``, ``seed``, ``year`` (or ``years``) and the experiment description.
+        holds ``run_id`` and ``seed`` (per row; lists of the replicates' with
+        ``mean_over_replicates``), ``year`` (or ``years``) and the experiment description.
     outcomes : dict of str -> ndarray
         Reporter -> values aligned with the rows (2-D with ``timeseries``). A reporter that
         shares its name with a swept parameter is ``<name>_reporter``.
@@ -385,6 +387,8 @@ def from_sweep(
     modes = [m for m in exp.get("modes", []) if m in frame.columns]
     names = list(reporters) if reporters is not None else reporter_columns(frame)
     names = [n for n in names if n not in ("year", "Step")]
+    if not names:
+        raise ValueError("reporters: none to return; allowed: one or more recorded reporters")
     design = [*varied, *modes] if modes else [*varied, "preset"]  # modes imply the preset
     if timeseries:
         wide = {r: frame.pivot(index="run_id", columns="year", values=r) for r in names}
@@ -396,6 +400,7 @@ def from_sweep(
         rows = at_year(frame, year).reset_index(drop=True)
         years = [int(rows["year"].iloc[0])]
         values = {r: rows[r].to_numpy(float) for r in names}
+    run_ids, seeds = rows["run_id"].tolist(), rows["seed"].tolist()
     if mean_over_replicates:
         order = rows.groupby("point", sort=True).head(1).index
         pos = rows["point"].to_numpy()
@@ -403,6 +408,8 @@ def from_sweep(
         values = {
             r: np.stack([v[pos == p].mean(axis=0) for p in points]) for r, v in values.items()
         }
+        run_ids = [rows.loc[pos == p, "run_id"].tolist() for p in points]
+        seeds = [rows.loc[pos == p, "seed"].tolist() for p in points]
         rows = rows.loc[order].reset_index(drop=True)
     experiments = rows[design].copy()
     if "preset" in experiments:
@@ -411,8 +418,8 @@ def from_sweep(
     experiments["policy"] = "none"
     experiments["model"] = exp.get("name", MODEL_NAME)
     experiments.attrs = {
-        "run_id": rows["run_id"].tolist(),
-        "seed": rows["seed"].tolist(),
+        "run_id": run_ids,
+        "seed": seeds,
         "experiment": exp,
         **({"years": years} if timeseries else {"year": years[0]}),
     }

@@ -142,7 +142,7 @@ def test_replications_time_series_and_their_mean():
     ],
 )
 def test_bad_arguments_name_the_field(kwargs, words):
-    with pytest.raises(ValueError, match=None) as info:
+    with pytest.raises(ValueError) as info:
         ema.model(**kwargs)
     assert words in str(info.value)
 
@@ -196,6 +196,7 @@ def test_from_sweep_time_series_and_replicate_means(sweep):
     np.testing.assert_allclose(outcomes["carbon_price_reporter"][:, 0], experiments["carbon_price"])
     points, means = ema.from_sweep(sweep, reporters=["emissions"], mean_over_replicates=True)
     assert len(points) == 6 and means["emissions"].shape == (6,)
+    assert points.attrs["run_id"][1] == ["p0001_r00", "p0001_r01"]
     _, runs = ema.from_sweep(sweep, reporters=["emissions"])
     np.testing.assert_allclose(means["emissions"], runs["emissions"].reshape(6, 2).mean(axis=1))
 
