@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from abm.model import TradeClusterModel
 
 #: Subcommands that live in their own modules: name -> module with ``register(subparsers)``.
-PLUGINS = ("abm.app_server", "abm.experiments.cli", "abm.evaluation.cli")
+PLUGINS = (
+    "abm.app_server",
+    "abm.experiments.cli",
+    "abm.evaluation.cli",
+    "abm.calibration.cli",
+    "abm.facts_cli",
+)
 
 
 def parse_value(text: str) -> bool | int | float | str:
