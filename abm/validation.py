@@ -238,7 +238,7 @@ def subbotin_fit(growth: np.ndarray) -> tuple[float, float, float]:
         return math.nan, math.nan, math.nan
     centre = float(np.median(g))
     shape, loc, scale = stats.gennorm.fit((g - centre) / spread)
-    return float(shape), centre + float(loc) * spread, float(scale) * spread
+    return float(shape), float(centre + loc * spread), float(scale * spread)
 
 
 def growth_distribution(
