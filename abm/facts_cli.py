@@ -52,7 +52,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "green diffusion) of a run written by 'abm run' (its .firms.parquet beside it) or "
             "of a sweep directory written with firm_data = true, and compare each with its "
             "target range (docs/facts.md). Over several runs the value is the mean with a "
-            "95 %% interval."
+            "95 % interval."
         ),
     )
     parser.add_argument(
