@@ -387,7 +387,7 @@ def test_facts_accepts_the_firm_file_and_writes_the_figures(run_file, tmp_path, 
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
-def test_facts_on_a_sweep_pooled_and_by_preset(sweep_dir, capsys):
+def test_facts_on_a_sweep_pooled_and_by_preset(sweep_dir, tmp_path, capsys):
     assert main(["facts", str(sweep_dir), "--years", "2021-2026", "--json"]) == 0
     pooled = json.loads(capsys.readouterr().out)
     assert len(pooled) == len(v.FACTS) and all("preset" not in r for r in pooled)
@@ -397,9 +397,13 @@ def test_facts_on_a_sweep_pooled_and_by_preset(sweep_dir, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["preset"] for r in rows} == {"baseline", "policy"}
     assert all(r["runs"] <= 2 for r in rows)
-    assert main(["facts", str(sweep_dir), "--years", "2021-2026", "--by-preset"]) == 0
+    figures = tmp_path / "figures"
+    argv = ["facts", str(sweep_dir), "--years", "2021-2026", "--by-preset", "--figures"]
+    assert main([*argv, str(figures)]) == 0
     out = capsys.readouterr().out
     assert "preset baseline, 2021-2026, 2 runs" in out and "value [95 % interval]" in out
+    names = {p.name for p in figures.iterdir()}
+    assert {"rank_size_baseline.png", "green_diffusion_policy.png"} <= names and len(names) == 8
 
 
 def error_of(argv, capsys) -> str:
