@@ -614,7 +614,18 @@ def measure(
     -------
     dict
         Fact name -> value (NaN when the data do not allow the measurement).
+
+    Raises
+    ------
+    ValueError
+        When a frame holds several runs (a ``run_id`` column with more than one value).
     """
+    for name, frame in (("firms", firms), ("model", model)):
+        if "run_id" in frame and frame["run_id"].nunique() > 1:
+            raise ValueError(
+                f"{name}: holds {frame['run_id'].nunique()} runs (column run_id); allowed: one "
+                "run's frame (measure each run, then summarise)"
+            )
     frames = {"firms": firms, "model": model}
     cache: dict[tuple[Callable, str], float | dict[str, float]] = {}
     out = {}

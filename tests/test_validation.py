@@ -318,6 +318,9 @@ def test_measure_on_a_small_model_gives_every_fact():
     for name in ("tail_index_hill", "loss_share", "output_growth_sd", "entry_rate"):
         assert np.isfinite(values[name]), name
     assert values["output_explosive"] in (0.0, 1.0)
+    two = pd.concat([model.firm_frame().assign(run_id="a"), model.firm_frame().assign(run_id="b")])
+    with pytest.raises(ValueError, match="firms: holds 2 runs"):
+        v.measure(two, frame, (2021, 2026))
 
 
 # --- the command -----------------------------------------------------------------------
