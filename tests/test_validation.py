@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -276,6 +277,19 @@ def test_facts_table_names_each_fact_once_with_a_target_and_a_source():
     assert targets["output_growth_sd"] == ">= 1"
     assert targets["output_explosive"] == "no" and targets["green_s_curve"] == "yes"
     assert YEARS == v.WINDOW
+
+
+def test_docs_list_every_fact_with_its_source():
+    doc = (Path(__file__).parents[1] / "docs" / "facts.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        found = re.match(r"\| [^|]*\(`([a-z0-9_]+)`\) \|", line)
+        if found:
+            rows[found[1]] = line
+    assert set(rows) == {f.name for f in v.FACTS}
+    for fact in v.FACTS:
+        first_author = fact.source.split()[0]
+        assert first_author in rows[fact.name] or fact.low is fact.high is None, fact.name
 
 
 def test_passes_respects_open_and_closed_ends():
