@@ -154,7 +154,7 @@ def test_parameter_recovery(recovery_file, tmp_path):
     assert len(rows) == summary["evaluations"] <= 40
     assert min(float(r["loss"]) for r in rows) == pytest.approx(summary["best_loss"])
     assert summary["holdout"] == ["exports_growth"]
-    for name in ("loss.png", "posterior.png", "posterior.csv", "best_params.toml"):
+    for name in ("loss.png", "posterior.png", "landscape.png", "posterior.csv", "best_params.toml"):
         assert (out / name).stat().st_size > 0
     # the best parameters feed abm validate
     params = (out / "best_params.toml").read_text()

@@ -260,8 +260,10 @@ def calibrate(
     total = budget * len(seed_list)
     sim = Simulator(targets, out_dir, executor, workers, scheduler, progress, total, say)
     sim.open()  # reach the executor (a Dask scheduler) before anything is written
+    lock = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        lock = _lock(out_dir)
         calib = _Calibration(targets, sim, seed_list, budget, workers)
         _quiet_pyabc()
         priors = pyabc.Distribution(
@@ -292,10 +294,29 @@ def calibrate(
         result = _write(targets, out_dir, calib, history, seed, pop, seed_list, budget, figures)
     finally:
         sim.close()
+        if lock is not None:
+            lock.close()
     result.simulations_run, result.simulations_reused = sim.ran, sim.reused
     result.seconds = time.perf_counter() - t0
     _update_summary(out_dir, result)
     return result
+
+
+def _lock(out_dir: Path):
+    """An exclusive lock on ``DIR/.lock`` (released when the file closes or the process ends)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        return None
+    fh = open(out_dir / ".lock", "a+")  # noqa: SIM115 - closed by the caller
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise TargetsError(
+            f"{out_dir}: another 'abm calibrate' is writing to this directory"
+        ) from None
+    return fh
 
 
 def _posterior(history, targets: Targets) -> tuple[Any, np.ndarray, int]:
@@ -438,6 +459,7 @@ def _csv(rows: list[list[Any]]) -> bytes:
 
 
 def _figures(out_dir, names, rows, df, w, best, targets: Targets) -> list[Path]:
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     from abm.experiments.runner import atomic_write
@@ -448,13 +470,15 @@ def _figures(out_dir, names, rows, df, w, best, targets: Targets) -> list[Path]:
     gen = np.array([r["generation"] for r in rows])
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    sc = ax.scatter(ev, ls, c=gen, s=12, cmap="viridis", label="point")
+    n_gen = int(gen.max()) + 1
+    cmap = colormaps["viridis"].resampled(max(n_gen, 2))
+    sc = ax.scatter(ev, ls, c=gen, s=12, cmap=cmap, vmin=-0.5, vmax=n_gen - 0.5, label="point")
     ax.plot(ev, np.minimum.accumulate(ls), color="black", lw=1.2, label="best so far")
     ax.set_yscale("log")
     ax.set_xlabel("evaluation (parameter point)")
     ax.set_ylabel("loss (weighted squared standardised deviation)")
     ax.set_title("Calibration loss by evaluation")
-    fig.colorbar(sc, ax=ax, label="ABC-SMC generation")
+    fig.colorbar(sc, ax=ax, label="ABC-SMC generation", ticks=range(n_gen))
     ax.legend(loc="upper right")
     written.append(_save(fig, out_dir / "loss.png", atomic_write))
     k = len(names)
@@ -478,7 +502,45 @@ def _figures(out_dir, names, rows, df, w, best, targets: Targets) -> list[Path]:
             ax.legend(loc="upper right", fontsize=8)
     fig.suptitle("Marginal posteriors (last generation) over the prior ranges")
     written.append(_save(fig, out_dir / "posterior.png", atomic_write))
+    if k >= 2:
+        written.append(_landscape(out_dir, names, rows, df, w, targets, atomic_write))
     return written
+
+
+def _landscape(out_dir, names, rows, df, w, targets: Targets, atomic_write) -> Path:
+    """Loss of every evaluated point over the two best-identified parameters.
+
+    The two parameters whose posterior 95 % interval is narrowest relative to the prior.
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import Figure
+
+    def narrowing(n: str) -> float:
+        p = next(p for p in targets.free if p.name == n)
+        x = df[n].to_numpy(dtype=float)
+        width = _weighted_quantile(x, w, 0.975) - _weighted_quantile(x, w, 0.025)
+        return width / (p.high - p.low)
+
+    a, b = sorted(names, key=narrowing)[:2]
+    x = np.array([r[a] for r in rows], dtype=float)
+    y = np.array([r[b] for r in rows], dtype=float)
+    z = np.array([max(min(r["loss"], FAIL_LOSS), 1e-9) for r in rows])
+    fig = Figure(figsize=(6, 5), layout="constrained")
+    ax = fig.add_subplot()
+    order = np.argsort(-z)  # the lowest losses drawn last, on top
+    sc = ax.scatter(x[order], y[order], c=z[order], s=18, cmap="viridis_r", norm=LogNorm())
+    best = int(np.argmin(z))
+    ax.scatter([x[best]], [y[best]], marker="*", s=180, color="red", label="best point")
+    pa = next(p for p in targets.free if p.name == a)
+    pb = next(p for p in targets.free if p.name == b)
+    ax.set_xlim(pa.low, pa.high)
+    ax.set_ylim(pb.low, pb.high)
+    ax.set_xlabel(a)
+    ax.set_ylabel(b)
+    ax.set_title("Loss of every evaluated point (two best-identified parameters)")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.colorbar(sc, ax=ax, label="loss (log scale)")
+    return _save(fig, out_dir / "landscape.png", atomic_write)
 
 
 def _save(fig, path: Path, atomic_write) -> Path:
