@@ -58,8 +58,9 @@ def loss(targets: Targets, values: dict[str, float]) -> float:
 
 
 def default_population(budget: int) -> int:
-    """Particles per generation: a quarter of the budget, between 4 and 100."""
-    return int(max(4, min(100, budget // 4)))
+    """Particles per generation: a quarter of the budget, between 4 and 100 (at most the
+    budget)."""
+    return int(min(budget, max(4, min(100, budget // 4))))
 
 
 @dataclass
