@@ -82,12 +82,12 @@ class SimulationCache:
         self._memory[digest] = rec
         return rec
 
-    def put(self, rec: dict) -> None:
-        """Store a finished simulation atomically."""
+    def put(self, rec: dict, keep: bool = True) -> None:
+        """Store a finished simulation atomically (in memory only when not ``keep``)."""
         from abm.experiments.runner import atomic_write
 
         self._memory[rec["digest"]] = rec
-        if self.dir is None:
+        if self.dir is None or not keep:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         atomic_write(self.path(rec["digest"]), json.dumps(rec, separators=(",", ":")).encode())
@@ -216,9 +216,17 @@ class Simulator:
         try:
             for res in results:
                 rec = _record(pending[res["run_id"]], res)
-                self.cache.put(rec)
+                # a run whose worker died (no host) failed by accident: not kept on disk, so
+                # the next invocation runs it again
+                lost = rec["status"] != "ok" and res.get("host") is None
+                self.cache.put(rec, keep=not lost)
                 self.ran += 1
                 self.failed += rec["status"] != "ok"
+                if lost:
+                    self.log(
+                        f"simulation {rec['digest']}: {rec['error']}; it counts as failed "
+                        "in this calibration and runs again next time"
+                    )
                 if self.bar is not None:
                     self.bar.set_postfix(failed=self.failed, refresh=False)
                     self.bar.update(1)
