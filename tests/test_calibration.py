@@ -252,8 +252,10 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
     # the model mean is the mean over the seeds of the statistic of each run
     from abm import TradeClusterModel
 
+    fresh = seeds_for(targets, 3, validation=True)
+    assert not set(fresh) & set(seeds_for(targets, 10))  # seeds the calibration never uses
     values = []
-    for seed in seeds_for(targets, 3):
+    for seed in fresh:
         model = TradeClusterModel(preset="baseline", rng=seed, n_firms=50, firm_data=False)
         for _ in range(targets.steps):
             model.step()
@@ -265,7 +267,7 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
     n_in = sum(r["inside"] for r in rows)
     assert f"moments inside their interval: {n_in} of {len(rows)}" in text
     # at the true parameters and the targets' own seeds, every moment is its observed value
-    at_truth = validate(targets, params=TRUTH, seeds=targets.seeds)
+    at_truth = validate(targets, params=TRUTH, seeds=targets.seeds, fresh_seeds=False)
     for r in at_truth:
         assert r["model_mean"] == pytest.approx(r["observed"], abs=1e-12)
         assert r["inside"]

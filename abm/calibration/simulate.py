@@ -26,12 +26,16 @@ from abm.experiments.spec import RunSpec, seed_for
 SIMS = "sims"
 
 
-def seeds_for(targets: Targets, n: int | None = None) -> list[int]:
+def seeds_for(targets: Targets, n: int | None = None, validation: bool = False) -> list[int]:
     """The model seeds of every parameter point: the same ``n`` seeds for every point.
 
     Common random numbers: the points of a calibration differ only in their parameters.
+    ``validation`` gives another stream of seeds (``SeedSequence`` spawn keys ``(1, r)``
+    instead of ``(r,)``), not used by the calibration.
     """
     n = targets.seeds if n is None else n
+    if validation:
+        return [seed_for(targets.base_seed, 1, r) for r in range(n)]
     return [seed_for(targets.base_seed, 0, r, common=True) for r in range(n)]
 
 
