@@ -271,3 +271,16 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
     for r in at_truth:
         assert r["model_mean"] == pytest.approx(r["observed"], abs=1e-12)
         assert r["inside"]
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [(["--preset", "nosuch"], "--preset"), (["--params", "PARAMS"], "green_stepp")],
+)
+def test_validate_bad_options_are_one_line(recovery_file, tmp_path, capsys, args, field):
+    params = tmp_path / "params.toml"
+    params.write_text("green_stepp = 0.1\n", encoding="utf-8")
+    args = [str(params) if a == "PARAMS" else a for a in args]
+    assert main(["validate", "--targets", str(recovery_file), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and field in err, err
