@@ -28,7 +28,6 @@ from abm.categories import (
 )
 from abm.demand import DemandSystem, cluster_share
 from abm.params import Params
-from abm.policy import cbam_coverage
 
 
 def wage(mean_productivity: float, start_productivity: float, elasticity: float) -> float:
@@ -155,12 +154,26 @@ def update_scarcity(
     return np.clip(scarcity * np.exp(change), 0.8, 2.0)
 
 
+#: Share of each category's goods under the EU and UK emission trading systems, which other
+#: suppliers in those markets pay whatever the CBAM covers: the heavy industries of the
+#: resource-intensive goods (EU ETS Directive 2003/87/EC, Annex I).
+ETS_COVERAGE = np.array([0.0, 1.0, 0.0, 0.0])
+
+
+def mean_green(f) -> float:
+    """Capacity-weighted mean green level of the firms (plain mean when no capacity is left)."""
+    total = float(f.capacity.sum())
+    return float((f.green * f.capacity).sum() / total) if total > 0 else float(f.green.mean())
+
+
 @dataclass
 class Fringe:
     """The other suppliers of each destination-category market: imports and non-cluster
     producers at home, other exporters abroad. Their base price is the cluster's start-year
-    cost-based price; they pay the destination's carbon price on covered goods (the
-    domestic price on all goods at home); abroad they decarbonise at
+    cost-based price; they pay the destination's carbon price on the goods its emission
+    trading covers (``ETS_COVERAGE``: resource-intensive goods in the EU and the UK,
+    whatever the CBAM covers; the domestic price on all goods at home); abroad they
+    decarbonise at
     ``foreign_abatement_rate``, at home as the cluster does."""
 
     base_price: np.ndarray  # (K,) USD m per USD m of output
@@ -173,7 +186,7 @@ class Fringe:
         cost = LABOUR_COST / f.productivity[:, None] + MATERIAL_COST
         weight = per_category(cap)
         mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
-        return cls((1.0 + MARKUP) * mean, float(np.average(f.green, weights=f.capacity)))
+        return cls((1.0 + MARKUP) * mean, mean_green(f))
 
     def emission_intensity(self, p: Params, t: int) -> np.ndarray:
         """(K,) the fringe's emission intensity in year ``t``, t CO2 per USD m."""
@@ -190,7 +203,7 @@ class Fringe:
         if home_green is not None:
             e[0] = BASE_EMISSION * (1.0 - home_green)
         cover = np.ones_like(e)
-        cover[1:] = cbam_coverage(p)[None, :]
+        cover[1:] = ETS_COVERAGE[None, :]
         carbon = pol.carbon_prices[:, None] * cover * e
         return self.base_price[None, :] + (carbon + pol.green_wtp[:, None] * e) / USD_PER_MILLION
 

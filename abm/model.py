@@ -24,9 +24,10 @@ from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
 from abm.demography import exiting, grow, renew
 from abm.evaluation import InnovationIndex
-from abm.markets import Fringe, Market, unit_costs, update_scarcity, wage
+from abm.markets import Fringe, Market, mean_green, unit_costs, update_scarcity, wage
 from abm.network import Groups, Ties, build_graph, firm_graph
 from abm.params import PARAMETERS, Params, resolve
+from abm.policy import reference_policy
 from abm.reporters import MODEL_REPORTERS, covered_export_shares
 from abm.seeding import check_rng
 from abm.state import init_firms, init_institutes
@@ -132,6 +133,10 @@ class TradeClusterModel(mesa.Model):
         self.scale = 1.0
         self.wage = 1.0
         self.set_policy()
+        actual = self.government.policy
+        # markets are calibrated in a world without carbon prices or CBAM (the reference),
+        # so this year's policy then acts on competitiveness like any later change
+        self.government.policy = reference_policy(actual)
         self.fringe = Fringe.from_population(self.firms, p)
         self.compute_costs()
         self._calibrate_markets()
@@ -141,6 +146,11 @@ class TradeClusterModel(mesa.Model):
             self._settle_exporters()
             self.compute_costs()
             self._calibrate_markets(damping=0.5)
+        self.government.policy = actual
+        self.compute_costs()
+        self.clear_markets()  # exporters react to this year's policy
+        self._settle_exporters()
+        self.compute_costs()
 
         self.datacollector = ModelCollector(
             MODEL_REPORTERS, ForeignTradeFirm if p.firm_data else None
@@ -235,7 +245,7 @@ class TradeClusterModel(mesa.Model):
             self.emis,
             pol,
             f.markup,
-            self.fringe.prices(pol, p, t, float(np.average(f.green, weights=f.capacity))),
+            self.fringe.prices(pol, p, t, mean_green(f)),
             p,
         )
 

@@ -76,6 +76,13 @@ class Policy:
     green_wtp: np.ndarray  # (destinations,) consumers' willingness to pay, USD/t
 
 
+def reference_policy(policy: Policy) -> Policy:
+    """The same year without carbon prices or CBAM (consumers' WTP kept): the world the
+    start-year markets are calibrated in."""
+    zeros = np.zeros_like(policy.carbon_prices)
+    return Policy(0.0, zeros, np.zeros_like(policy.cbam_rate), policy.green_wtp.copy())
+
+
 def policy_of_year(
     p: Params, year: int, previous_domestic_price: float | None, emissions_rising: bool
 ) -> Policy:

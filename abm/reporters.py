@@ -112,7 +112,8 @@ def covered_export_shares(m) -> float:
 
 def cbam_diversion(m) -> float:
     """Share of covered-category exports going to non-CBAM destinations, minus that share
-    in the start year (positive: exports diverted away from CBAM markets)."""
+    in the start year (positive: covered exports shifted away from CBAM markets, for any
+    reason; compare runs with and without a CBAM for its effect)."""
     start = m.start_covered_share if m.start_covered_share is not None else 0.0
     return covered_export_shares(m) - start
 

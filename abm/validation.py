@@ -434,9 +434,10 @@ def green_diffusion(
     inflection)))`` by least squares (floor and ceiling in [0, 1], rate in [0, 5] a year).
     The path is an S-curve when the fit explains at least 90 % of the variance, leaves at
     most half the squared residuals of a straight line (the bends are in the data, not only
-    in the bounds), the share rises by at least 0.1, and the fitted yearly rise at the first
-    and at the last year is at most half its peak, so that the slow start, the inflection
-    and the slowdown all lie inside the observed years.
+    in the bounds), the observed share rises by at least 0.1, the inflection lies inside the
+    observed years and the fitted yearly rise at the first and at the last year is at most
+    half its peak, so that the slow start, the inflection and the slowdown all lie inside
+    the observed years.
 
     Returns
     -------
@@ -475,7 +476,9 @@ def green_diffusion(
     )
     line = np.polyval(np.polyfit(t, g, 1), t)
     curved = ((g - fit) ** 2).sum() <= 0.5 * ((g - line) ** 2).sum()
-    s_curve = r2 >= 0.9 and curved and ceiling - floor >= 0.1 and bool(np.all(relative <= 0.5))
+    inside = bool(t[0] < middle < t[-1]) and bool(np.all(relative <= 0.5))
+    rises = float(g[-1] - g[0]) >= 0.1  # the observed share, not the extrapolated fit
+    s_curve = r2 >= 0.9 and curved and ceiling - floor >= 0.1 and rises and inside
     out.update(
         inflection_year=float(middle),
         rate=float(rate),

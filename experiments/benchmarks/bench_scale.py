@@ -20,8 +20,8 @@ Boltzmann models collect exactly what the shipped example collects (DataCollecto
 Gini model reporter and the per-agent Wealth reporter, plus its DataRecorder).
 
 Reference for the ratio: Mesa 3.5 ships ``mesa.examples.basic.boltzmann_wealth_model`` as a
-*spatial* model (agents move on an OrthogonalMooreGrid and give to cellmates). The issue asks
-for the non-spatial model, so the ratio uses ``boltzmann_nonspatial``: the shipped
+*spatial* model (agents move on an OrthogonalMooreGrid and give to cellmates). The ratio
+compares with the non-spatial model, so it uses ``boltzmann_nonspatial``: the shipped
 ``BoltzmannWealth`` class (its ``step``, ``gini``, DataCollector and DataRecorder unchanged)
 with the grid removed, and agents running the shipped ``MoneyAgent.step`` minus ``move()``:
 an agent with wealth gives one unit to another agent drawn uniformly from all others (the
@@ -505,8 +505,8 @@ def main(argv=None) -> None:
     print("  DataCollector (Gini + per-agent Wealth) and DataRecorder, as shipped.")
     print(f"reference for the ratio: {LABELS[REF]} = shipped BoltzmannWealth (step, gini,")
     print("  collectors unchanged) without its grid; agents run the shipped MoneyAgent.step")
-    print("  minus move(), giving to a uniformly drawn other agent. Chosen because the issue")
-    print("  asks for the non-spatial model and Mesa 3.5 ships only a spatial one; it is the")
+    print("  minus move(), giving to a uniformly drawn other agent. Chosen because the ratio")
+    print("  compares with the non-spatial model and Mesa 3.5 ships only a spatial one; it is the")
     print(
         f"  faster, stricter reference. Shipped spatial: {shipped['grid']} grid, "
         "one agent per cell."
