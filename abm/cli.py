@@ -269,7 +269,9 @@ SUMMARY = (
     ("export emission intensity, t/USD m", "export_emission_intensity", "{:.1f}"),
     ("carbon price, USD/t", "carbon_price", "{:.1f}"),
     ("carbon revenue, USD m", "carbon_revenue", "{:.1f}"),
-    ("CBAM paid, USD m", "cbam_paid", "{:.1f}"),
+    ("CBAM paid, USD m", "cbam_paid", "{:.3g}"),
+    ("exports EU / UK / ROW, USD m", None, None),
+    ("CBAM diversion (change since start)", "cbam_diversion", "{:+.3f}"),
     ("innovation index (0..100)", "innovation_index", "{:.1f}"),
 )
 
@@ -279,7 +281,11 @@ def summary(frame: pd.DataFrame) -> str:
     last = frame.iloc[-1]
     lines = []
     for label, col, fmt in SUMMARY:
-        if col is None:
+        if col is None and label.startswith("exports EU"):
+            cols = [f"exports_{d}" for d in ("EU", "UK", "ROW")]
+            if all(c in frame for c in cols):
+                lines.append(f"  {label:<36} " + " / ".join(f"{last[c]:,.0f}" for c in cols))
+        elif col is None:
             shares = "/".join(
                 f"{last[f'output_share_{c}']:.1%}" for c in ("LIB", "RIB", "TIB", "DS")
             )

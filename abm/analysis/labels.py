@@ -13,9 +13,10 @@ import inspect
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 #: Units written after the last comma of a docstring's first sentence.
 _UNIT_START = re.compile(r"^(USD|EUR|CNY|t\b|kg\b|Mt\b|%|per\b|years?\b|firms\b|index\b)")
@@ -142,6 +143,16 @@ def _parameter_quantity(name: str) -> Quantity | None:
     return Quantity(
         name, label or name, unit, 0.0 if bounded else p.low, 1.0 if bounded else p.high
     )
+
+
+def floored_at_zero(q: Quantity, values: pd.Series | np.ndarray) -> Quantity:
+    """``q`` with a lower bound of 0 when it has none and every observed value is >= 0
+    (totals, emissions, intensities), so intervals of such a quantity stay non-negative."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if q.low is not None or not len(v) or v.min() < 0:
+        return q
+    return replace(q, low=0.0)
 
 
 def quantity(column: str) -> Quantity:

@@ -27,6 +27,7 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from abm.analysis.labels import (
     Quantity,
     decimals_for,
+    floored_at_zero,
     format_number,
     parameter_quantity,
     quantity,
@@ -184,7 +185,7 @@ def plot_timeseries(
     frame = _frame(results)
     if reporter not in frame.columns:
         raise ValueError(f"unknown reporter {reporter!r}")
-    q = quantity(reporter)
+    q = floored_at_zero(quantity(reporter), frame[reporter])
     fig, ax = _new_axes(ax)
     by = _groups(frame, by)
     n_groups = frame.groupby(by).ngroups if by else 1
@@ -248,7 +249,7 @@ def plot_timeseries_panels(
     frame = _frame(results)
     if reporter not in frame.columns:
         raise ValueError(f"unknown reporter {reporter!r}")
-    q = quantity(reporter)
+    q = floored_at_zero(quantity(reporter), frame[reporter])
     by = _groups(frame, by)
     stats = _group_stats(frame, reporter, by, conf)
     groups = list(stats.groupby("label", sort=False))

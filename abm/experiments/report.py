@@ -118,7 +118,7 @@ def _summary(rep: _Report, rows: pd.DataFrame) -> pd.DataFrame:
     """``summary.csv``: replicate mean and interval per point; returns the wide table."""
     from abm import analysis as an
 
-    stats = _clipped(an.replicate_summary(rows, rep.reporters))
+    stats = _clipped(an.replicate_summary(rows, rep.reporters), rows)
     design = ["point", *an.design_columns(rep.frame)]
     wide = stats.pivot_table(
         index=design, columns="reporter", values=["mean", "ci_low", "ci_high"], sort=True
@@ -135,13 +135,16 @@ def _summary(rep: _Report, rows: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def _clipped(stats: pd.DataFrame) -> pd.DataFrame:
-    """Interval ends within each reporter's natural bounds (a share stays in [0, 1])."""
-    from abm.analysis.labels import quantity
+def _clipped(stats: pd.DataFrame, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Interval ends within each reporter's natural bounds (a share stays in [0, 1]; a
+    reporter never observed below 0 stays non-negative)."""
+    from abm.analysis.labels import floored_at_zero, quantity
 
     out = stats.copy()
     for r, idx in out.groupby("reporter").groups.items():
         q = quantity(str(r))
+        if rows is not None and r in rows.columns:
+            q = floored_at_zero(q, rows[r])
         if q.low is not None or q.high is not None:
             for col in ("ci_low", "ci_high"):
                 out.loc[idx, col] = out.loc[idx, col].clip(q.low, q.high)
