@@ -69,7 +69,7 @@ def simulate(model: TradeClusterModel, steps: int, progress: bool = True) -> Tra
 
     for _ in tqdm(
         range(steps),
-        desc=f"{model.scenario_name} {model.n_firms} firms",
+        desc=f"{model.preset} {model.n_firms} firms",
         unit="yr",
         disable=not progress,
         file=sys.stderr,
@@ -88,7 +88,7 @@ def run_metadata(model: TradeClusterModel, seed: int | None) -> dict:
     parameters = dict(model.params)
     parameters["n_firms"] = int(model.n_firms)
     return {
-        "scenario": model.scenario_name,
+        "scenario": model.preset,
         "seed": seed,
         "parameters": parameters,
         "abm_version": __version__,

@@ -49,7 +49,6 @@ def grow(
     f.mix /= f.mix.sum(1, keepdims=True)
     f.capacity = capacity
     f.debt = np.maximum(p.capital_cost * f.capacity - f.net_worth, 0.0)
-    f.demand_prev = f.demand.copy()
     f.age += 1
     return add.sum(1) * p.capital_cost
 
@@ -96,7 +95,6 @@ def renew(
     f.digital[rows] = digital
     f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]
     f.debt[rows] = np.maximum(p.capital_cost - p.initial_net_worth, 0.0) * f.capacity[rows]
-    f.demand_prev[rows] = 0.0
     f.markup[rows] = 1.0
     f.age[rows] = 0
     f.loss_years[rows] = 0

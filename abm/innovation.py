@@ -40,8 +40,8 @@ def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generato
     Partnered firms pool research (``collaboration_bonus``); a firm partnered with an
     institute draws its green level toward the institute's frontier. Knowledge depreciates
     at ``knowledge_depreciation`` and grows by ``knowledge_step`` per process success (half
-    that per green success), so a firm keeps the capabilities it keeps using. (The green R&D subsidy
-    is paid as cash in the accounts and not counted again here.)
+    that per green success), so a firm keeps the capabilities it keeps using. (The green R&D
+    subsidy is paid as cash in the accounts and not counted again here.)
     """
     x = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
     partnered = (f.partner_firm >= 0) | (f.partner_inst >= 0)
@@ -53,9 +53,7 @@ def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generato
     p_ok = u[:, 1] < success_probability(proc_x, zeta)
     gain = p.green_step * (1.0 - f.green)
     with_inst = g_ok & (f.partner_inst >= 0)
-    frontier = np.zeros(f.n)
-    has_inst = f.partner_inst >= 0
-    frontier[has_inst] = inst.frontier[f.partner_inst[has_inst]]
+    frontier = partner_frontier(f, inst)
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
     f.green[g_ok] += gain[g_ok]
     f.productivity[p_ok] *= 1.0 + p.process_step

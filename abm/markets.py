@@ -73,7 +73,7 @@ def prices(
     return (1.0 + MARKUP) * factor * (pass_through * cost + (1.0 - pass_through) * mean)
 
 
-def effective_price(price: np.ndarray, emis: np.ndarray, wtp: float) -> np.ndarray:
+def effective_price(price: np.ndarray, emis: np.ndarray, wtp: float | np.ndarray) -> np.ndarray:
     """The price consumers weigh: price plus their willingness to pay (USD/t) for the
     emissions embedded in a unit, so a cleaner good is worth a premium to them."""
     return price + wtp * emis / USD_PER_MILLION
@@ -117,9 +117,9 @@ def attraction(price: np.ndarray, cap: np.ndarray, seller: np.ndarray, beta: flo
     """Logit attraction of each firm in each category of one market.
 
     ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``p_mean`` is the
-    capacity-weighted mean effective price of the sellers; zero for non-sellers. A
-    non-seller's attraction is that it would have if it sold there (same formula with its
-    own capacity), which export decisions use.
+    capacity-weighted mean effective price of the sellers. Every firm gets a value: a
+    non-seller's is the attraction it would have if it sold there, which export decisions
+    use; clearing multiplies by the seller mask.
     """
     capw = cap * seller[:, None]
     p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
@@ -128,14 +128,6 @@ def attraction(price: np.ndarray, cap: np.ndarray, seller: np.ndarray, beta: flo
         p_mean = np.where(p_mean > 0, p_mean, fallback)
     u = np.minimum(-beta * (price / p_mean - 1.0), 50.0)
     return cap * np.exp(u)
-
-
-def mean_price(price: np.ndarray, cap: np.ndarray, seller: np.ndarray) -> np.ndarray:
-    """Capacity-weighted mean price per category among sellers (NaN where none)."""
-    capw = cap * seller[:, None]
-    tot = per_category(capw)
-    nan = np.full(price.shape[1], np.nan)
-    return np.divide(per_category(capw, price), tot, out=nan, where=tot > 0)
 
 
 def update_scarcity(
@@ -173,8 +165,7 @@ class Fringe:
     cost-based price; they pay the destination's carbon price on the goods its emission
     trading covers (``ETS_COVERAGE``: resource-intensive goods in the EU and the UK,
     whatever the CBAM covers; the domestic price on all goods at home); abroad they
-    decarbonise at
-    ``foreign_abatement_rate``, at home as the cluster does."""
+    decarbonise at ``foreign_abatement_rate``, at home as the cluster does."""
 
     base_price: np.ndarray  # (K,) USD m per USD m of output
     green0: float  # their start-year green level
@@ -259,7 +250,7 @@ class Market:
         cost = unit_cost[None, :, :] + cbam_unit
         cost[1:] += trade_unit[None, :, :]
         price = np.stack([prices(cost[d], cap, p.cost_pass_through, markup) for d in range(N_DEST)])
-        eff = price + pol.green_wtp[:, None, None] * emis[None, :, :] / USD_PER_MILLION
+        eff = effective_price(price, emis[None, :, :], pol.green_wtp[:, None, None])
         seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
         capw = cap[None, :, :] * seller[:, :, None]
         tot = np.einsum("dnk->dk", capw)

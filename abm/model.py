@@ -80,7 +80,6 @@ class TradeClusterModel(mesa.Model):
             rng = scenario.rng
         super().__init__(rng=check_rng(rng))
         self.preset = preset
-        self.scenario_name = preset
         with _gc_paused():  # hundreds of thousands of objects: skip needless collections
             self._build()
 

@@ -58,7 +58,7 @@ def cbam_charge(
     -------
     array, USD
     """
-    return max(0.0, foreign_price - domestic_price) * np.asarray(embedded) * coverage * phase
+    return max(0.0, foreign_price - domestic_price) * phase * coverage * np.asarray(embedded)
 
 
 def price_path(start_price: float, growth: float, years: int) -> float:
@@ -103,8 +103,8 @@ def policy_of_year(
     phase = np.zeros(N_DEST)
     phase[EU] = cbam_phase_in(year, p.cbam_start_year)
     phase[UK] = cbam_phase_in(year, p.cbam_start_year_UK)
-    gap = np.maximum(prices - home, 0.0) * phase
-    rate = gap[:, None] * cbam_coverage(p)[None, :]
+    cov = cbam_coverage(p)
+    rate = np.stack([cbam_charge(prices[d], home, 1.0, cov, phase[d]) for d in range(N_DEST)])
     growth = (1.0 + p.green_preference_growth) ** max(t, 0)
     wtp = growth * np.array(
         [p.green_preference, p.green_preference_EU, p.green_preference_UK, p.green_preference_ROW]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from abm.categories import CATEGORIES, DESTINATIONS, EXPORT_DESTINATIONS, RANK
+from abm.categories import CATEGORIES, DESTINATIONS, EU, EXPORT_DESTINATIONS, RANK
 from abm.policy import cbam_coverage
 
 
@@ -98,8 +98,8 @@ def wage(m) -> float:
 
 def export_emission_intensity_EU(m) -> float:
     """Emission intensity of exports to the EU, t CO2 embedded per USD m of exports."""
-    x = m.firms.sales[:, DESTINATIONS.index("EU")].sum()
-    return float(m.export_emissions_by_dest[DESTINATIONS.index("EU")] / x) if x > 0 else 0.0
+    x = m.firms.sales[:, EU].sum()
+    return float(m.export_emissions_by_dest[EU] / x) if x > 0 else 0.0
 
 
 def covered_export_shares(m) -> float:

@@ -35,7 +35,6 @@ class FirmState:
     partner_firm: np.ndarray  # row of the partner firm, -1 if none
     partner_inst: np.ndarray  # index of the partner institute, -1 if none
     partner_years: np.ndarray  # years left in the current collaboration
-    demand_prev: np.ndarray  # (n, 4) demand for the firm's goods last year, USD m at base cost
     markup: np.ndarray  # mark-up factor set by the firm's own excess demand (1 = normal)
     # --- flows of the current year ---
     q: np.ndarray  # (destinations, n, 4) sales, USD m at base cost
@@ -165,7 +164,6 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
         partner_firm=np.full(n, -1, np.int64),
         partner_inst=np.full(n, -1, np.int64),
         partner_years=np.zeros(n, np.int64),
-        demand_prev=np.zeros((n, N_CAT)),
         markup=np.ones(n),
         **zeros_flows(n),
     )

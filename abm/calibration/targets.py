@@ -540,13 +540,17 @@ def load_targets(path: str | Path) -> Targets:
         When the file does not exist.
     """
     path = Path(path)
+    return parse_targets(read_toml(path, "targets file"), str(path))
+
+
+def read_toml(path: Path, kind: str) -> dict[str, Any]:
+    """The table of a TOML file; a missing file or bad TOML is one line naming ``path``."""
     if not path.is_file():
-        raise FileNotFoundError(f"targets file not found: {path}")
+        raise FileNotFoundError(f"{kind} not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TargetsError(f"{path}: not valid TOML: {exc}") from None
-    return parse_targets(data, str(path))
 
 
 __all__ = [
@@ -561,4 +565,5 @@ __all__ = [
     "evaluate_expression",
     "load_targets",
     "parse_targets",
+    "read_toml",
 ]

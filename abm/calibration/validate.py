@@ -8,7 +8,6 @@ moment's model mean and 95 % interval over seeds with the observed value and int
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from abm.calibration.simulate import Simulator, seeds_for
-from abm.calibration.targets import Targets, TargetsError, check_params
+from abm.calibration.targets import Targets, TargetsError, check_params, read_toml
 
 
 def load_params(path: str | Path) -> dict[str, Any]:
@@ -25,12 +24,7 @@ def load_params(path: str | Path) -> dict[str, Any]:
     Each name and value is checked against the registry.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"parameter file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TargetsError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "parameter file")
     return check_params(data.get("params", data), f"{path}: params")
 
 
