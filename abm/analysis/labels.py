@@ -88,32 +88,44 @@ def _from_docstring(name: str, doc: str | None, returns: str = "") -> Quantity:
     rng = _RANGE.search(text)
     if rng:
         low, high = float(rng.group(1)), float(rng.group(2))
-    # asides go: parentheses, and what follows a semicolon
+    label, unit = _label_and_unit(text)
+    if not unit:
+        unit, low, high = _implied_unit(label.lower(), rng is not None, low, high, returns)
+    return Quantity(name, label or name.replace("_", " "), unit, low, high)
+
+
+def _label_and_unit(text: str) -> tuple[str, str]:
+    """The label and the stated unit (or "") of a docstring's first sentence: asides
+    (parentheses, what follows a semicolon, "see ...") go, and the unit is the last
+    comma-separated part if it reads like one."""
     text = _PAREN.sub("", text).split("; ")[0].strip()
     parts = [p.strip() for p in text.split(", ")]
     parts = [p for p in parts if not p.startswith("see ")]
     unit = ""
     if len(parts) > 1 and _UNIT_START.match(parts[-1]):
         unit = parts.pop()
-    label = ", ".join(parts).split(": ")[0].strip()
-    lowered = label.lower()
-    if not unit:
-        if lowered.startswith("share of") and (" minus " in lowered or "change in" in lowered):
-            unit, low, high = "difference of shares", -1.0, 1.0
-        elif lowered.startswith("share of") or " as a share of " in lowered:
-            unit = "share"
-            low, high = (0.0, 1.0) if rng is None else (low, high)
-        elif rng is not None:
-            unit = f"{low:g}-{high:g}"
-            if "index" not in lowered and (low, high) != (0.0, 1.0):
-                unit = f"index, {unit}"
-        elif returns == "int":
-            unit = "number"
-        elif "index" in lowered:
-            unit = "index"
-        else:
-            unit = "model units"
-    return Quantity(name, label or name.replace("_", " "), unit, low, high)
+    return ", ".join(parts).split(": ")[0].strip(), unit
+
+
+def _implied_unit(
+    lowered: str, ranged: bool, low: float | None, high: float | None, returns: str
+) -> tuple[str, float | None, float | None]:
+    """Unit and bounds of a quantity whose docstring states no unit, from its label (in
+    lower case), its stated range [low, high] if ``ranged``, and its return annotation."""
+    if lowered.startswith("share of") and (" minus " in lowered or "change in" in lowered):
+        return "difference of shares", -1.0, 1.0
+    if lowered.startswith("share of") or " as a share of " in lowered:
+        return ("share", *((0.0, 1.0) if not ranged else (low, high)))
+    if ranged:
+        unit = f"{low:g}-{high:g}"
+        if "index" not in lowered and (low, high) != (0.0, 1.0):
+            unit = f"index, {unit}"
+        return unit, low, high
+    if returns == "int":
+        return "number", low, high
+    if "index" in lowered:
+        return "index", low, high
+    return "model units", low, high
 
 
 def _reporter_quantity(name: str) -> Quantity | None:

@@ -107,6 +107,27 @@ def load_results(
         warnings.warn(f"{out_dir}: {describe_left_out(reasons)}", stacklevel=2)
     ok = manifest[~manifest["run_id"].isin(list(reasons))]
     modes = [m for m in exp.get("modes", []) if m in manifest.columns]
+    names = _param_names(params, exp, manifest, modes)
+    if not frames:
+        raise ValueError(f"{out_dir}: no finished runs to load")
+    data = _without_id_columns(pd.concat(frames, ignore_index=True))
+    data, names = _separate_reporters(data, names, set(exp.get("varied", [])))
+    meta = ok[["run_id", "point", "replicate", "seed", "preset", *modes, *names]].copy()
+    for m in modes:
+        meta[m] = meta[m].astype(bool)
+    out = meta.merge(data, on="run_id", how="inner", validate="one_to_many")
+    if reporters is not None:
+        out = _select_reporters(out, data, meta.columns, reporters)
+    out = out.sort_values(["point", "replicate", "Step"], kind="stable").reset_index(drop=True)
+    out.attrs["experiment"] = exp
+    out.attrs["left_out"] = reasons
+    return out
+
+
+def _param_names(
+    params: str | Sequence[str], exp: dict, manifest: pd.DataFrame, modes: list[str]
+) -> list[str]:
+    """The parameter columns ``params`` of :func:`load_results` asks for, in the manifest."""
     if isinstance(params, str):
         if params == "experiment":
             names = [*exp.get("varied", []), *exp.get("fixed", {})]
@@ -121,15 +142,15 @@ def load_results(
             )
     else:
         names = list(params)
-    names = [
+    return [
         n for n in dict.fromkeys(names) if n not in ("scenario", "preset") and n in manifest.columns
     ]
-    if not frames:
-        raise ValueError(f"{out_dir}: no finished runs to load")
-    data = pd.concat(frames, ignore_index=True)
-    # the run files' own id columns (point, seed, preset, mode_*, param_*) come from the
-    # manifest here, with the parameters under their own names
-    data = data.drop(
+
+
+def _without_id_columns(data: pd.DataFrame) -> pd.DataFrame:
+    """The run files' frame without their own id columns (point, seed, preset, mode_*,
+    param_*): those come from the manifest, with the parameters under their own names."""
+    return data.drop(
         columns=[
             c
             for c in data.columns
@@ -137,30 +158,29 @@ def load_results(
             or c.startswith(("param_", "mode_"))
         ]
     )
-    # A parameter that is also a reporter (carbon_price, n_firms, ...): a varied parameter
-    # keeps the name and the reporter becomes <name>_reporter; a fixed one is left out.
-    varied = set(exp.get("varied", []))
+
+
+def _separate_reporters(
+    data: pd.DataFrame, names: list[str], varied: set[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Parameters that are also reporters (carbon_price, n_firms, ...): a varied parameter
+    keeps the name and the reporter becomes ``<name>_reporter``; a fixed one is left out."""
     clash = [n for n in names if n in data.columns]
     data = data.rename(columns={n: f"{n}_reporter" for n in clash if n in varied})
-    names = [n for n in names if n not in clash or n in varied]
-    meta = ok[["run_id", "point", "replicate", "seed", "preset", *modes, *names]].copy()
-    for m in modes:
-        meta[m] = meta[m].astype(bool)
-    out = meta.merge(data, on="run_id", how="inner", validate="one_to_many")
-    if reporters is not None:
-        missing = [r for r in reporters if r not in out.columns]
-        if missing:
-            raise ValueError(
-                f"unknown reporter {missing[0]!r}; recorded: "
-                + ", ".join(c for c in data.columns if c not in ("run_id", "Step", "year"))
-            )
-        out = out[
-            [*meta.columns, "Step", "year", *[r for r in reporters if r not in ("year", "Step")]]
-        ]
-    out = out.sort_values(["point", "replicate", "Step"], kind="stable").reset_index(drop=True)
-    out.attrs["experiment"] = exp
-    out.attrs["left_out"] = reasons
-    return out
+    return data, [n for n in names if n not in clash or n in varied]
+
+
+def _select_reporters(
+    out: pd.DataFrame, data: pd.DataFrame, meta: Iterable[str], reporters: Sequence[str]
+) -> pd.DataFrame:
+    """``out`` with the run columns ``meta``, ``Step``, ``year`` and only ``reporters``."""
+    missing = [r for r in reporters if r not in out.columns]
+    if missing:
+        raise ValueError(
+            f"unknown reporter {missing[0]!r}; recorded: "
+            + ", ".join(c for c in data.columns if c not in ("run_id", "Step", "year"))
+        )
+    return out[[*meta, "Step", "year", *[r for r in reporters if r not in ("year", "Step")]]]
 
 
 def _read_runs(out_dir: Path) -> tuple[list[pd.DataFrame], dict[str, str]]:
