@@ -48,25 +48,11 @@ def _err(text: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from abm.cli import parse_sets
     from abm.experiments.runner import run_experiment
-    from abm.experiments.spec import MAX_RUNS, describe, load_experiment
+    from abm.experiments.spec import MAX_RUNS, describe
 
     max_runs = None if args.allow_large else MAX_RUNS
-    exp = load_experiment(args.file, max_runs=max_runs)
-    try:
-        sets = parse_sets(args.set)
-    except ValueError as exc:
-        raise ValueError(f"{args.file}: {exc}") from None
-    exp = exp.with_overrides(
-        replicates=args.replicates,
-        steps=args.steps,
-        base_seed=args.base_seed,
-        fixed=sets,
-        sample_size=args.sample_size,
-        firm_data=True if args.firm_data else None,
-    )
-    exp.check_size(max_runs)
+    exp = _experiment(args, max_runs)
     if args.scheduler is not None and args.executor != "dask":
         raise ValueError("--scheduler needs --executor dask")
     out = Path(args.out) if args.out is not None else Path("results") / exp.name
@@ -76,15 +62,7 @@ def cmd_run(args) -> int:
     if args.dry_run:
         print(f"dry run: nothing written (would write to {out})")
         return 0
-    workers = args.workers or os.cpu_count() or 1
-    if args.executor == "dask":
-        where = f"Dask scheduler {args.scheduler}" if args.scheduler else "a local Dask cluster"
-        how = where + ("" if args.scheduler else f" ({workers} workers)")
-    elif args.executor == "process":
-        how = f"a process pool ({workers} workers)"
-    else:
-        how = "this process"
-    print(f"running on {how} -> {out}", flush=True)
+    print(f"running on {_executor_text(args)} -> {out}", flush=True)
     try:
         summary = run_experiment(
             exp,
@@ -104,6 +82,44 @@ def cmd_run(args) -> int:
         )
         return 130
     print(summary)
+    return _report_outcome(summary, out)
+
+
+def _experiment(args, max_runs: int | None):
+    """The experiment file with the command line's overrides, its size checked."""
+    from abm.cli import parse_sets
+    from abm.experiments.spec import load_experiment
+
+    exp = load_experiment(args.file, max_runs=max_runs)
+    try:
+        sets = parse_sets(args.set)
+    except ValueError as exc:
+        raise ValueError(f"{args.file}: {exc}") from None
+    exp = exp.with_overrides(
+        replicates=args.replicates,
+        steps=args.steps,
+        base_seed=args.base_seed,
+        fixed=sets,
+        sample_size=args.sample_size,
+        firm_data=True if args.firm_data else None,
+    )
+    exp.check_size(max_runs)
+    return exp
+
+
+def _executor_text(args) -> str:
+    """Where the runs go, in words: the executor and its workers."""
+    workers = args.workers or os.cpu_count() or 1
+    if args.executor == "dask":
+        where = f"Dask scheduler {args.scheduler}" if args.scheduler else "a local Dask cluster"
+        return where + ("" if args.scheduler else f" ({workers} workers)")
+    if args.executor == "process":
+        return f"a process pool ({workers} workers)"
+    return "this process"
+
+
+def _report_outcome(summary, out: Path) -> int:
+    """Notes on runs of other versions and failed runs on stderr; the exit status."""
     if summary.other_versions:
         print(
             "note: some finished runs were made with abm "
@@ -111,20 +127,20 @@ def cmd_run(args) -> int:
             + "; delete the directory to rerun them with this version",
             file=sys.stderr,
         )
-    if summary.failed:
-        n = len(summary.failed)
-        print(f"{n} run{'s' * (n != 1)} failed:", file=sys.stderr)
-        for rid, err in list(summary.failed.items())[:20]:
-            print(f"  {rid}: {err}", file=sys.stderr)
-        if n > 20:
-            print(f"  ... and {n - 20} more", file=sys.stderr)
-        print(
-            f"tracebacks are in {out / 'manifest.jsonl'}; run the same command again to "
-            "retry the failed runs",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    if not summary.failed:
+        return 0
+    n = len(summary.failed)
+    print(f"{n} run{'s' * (n != 1)} failed:", file=sys.stderr)
+    for rid, err in list(summary.failed.items())[:20]:
+        print(f"  {rid}: {err}", file=sys.stderr)
+    if n > 20:
+        print(f"  ... and {n - 20} more", file=sys.stderr)
+    print(
+        f"tracebacks are in {out / 'manifest.jsonl'}; run the same command again to "
+        "retry the failed runs",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def cmd_report(args) -> int:

@@ -83,21 +83,13 @@ def write_report(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = an.load_results(out_dir)
-    recorded = an.reporter_columns(frame)
-    if reporters is None:
-        reporters = [r for r in DEFAULT_REPORTERS if r in recorded] or recorded[:4]
-    else:
-        for r in reporters:
-            if r not in recorded:
-                raise ValueError(
-                    f"--reporter {r!r}: not recorded in {out_dir}; recorded: {', '.join(recorded)}"
-                )
+    reporters = _chosen_reporters(an.reporter_columns(frame), reporters, out_dir)
     rows = an.at_year(frame, year)
     rep = _Report(
         out_dir=out_dir,
         dest=out_dir / "report" if dest is None else Path(dest),
         frame=frame,
-        reporters=list(reporters),
+        reporters=reporters,
         year=int(rows["year"].iloc[0]),
         notes=[str(w.message) for w in caught],
     )
@@ -112,6 +104,21 @@ def write_report(
         _sensitivity(rep)
     _write_summary_text(rep, table)
     return rep.written
+
+
+def _chosen_reporters(
+    recorded: list[str], reporters: Sequence[str] | None, out_dir: Path
+) -> list[str]:
+    """The reporters to report: those asked for, each recorded, or by default the usual ones
+    recorded (else the first four recorded)."""
+    if reporters is None:
+        return [r for r in DEFAULT_REPORTERS if r in recorded] or recorded[:4]
+    for r in reporters:
+        if r not in recorded:
+            raise ValueError(
+                f"--reporter {r!r}: not recorded in {out_dir}; recorded: {', '.join(recorded)}"
+            )
+    return list(reporters)
 
 
 def _summary(rep: _Report, rows: pd.DataFrame) -> pd.DataFrame:

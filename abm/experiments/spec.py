@@ -613,77 +613,20 @@ def parse_experiment(
     _check_keys(data, TOP_KEYS, where)
     name = _name(data.get("name", name or "experiment"), where)
     description = _str(data.get("description", ""), "description", where)
-    if "preset" in data and "scenario" in data:
-        raise ExperimentError(
-            f"{where}: scenario: also given as preset; keep one (preset, the new name)"
-        )
-    key = "scenario" if "scenario" in data else "preset"  # scenario: the former name
-    preset = _check_scenario(_str(data.get(key, "baseline"), key, where), where, key)
+    preset = _check_preset(data, where)
     steps = _positive_int(data.get("steps", 40), "steps", where, maximum=MAX_STEPS)
     replicates = _positive_int(data.get("replicates", 1), "replicates", where)
     base_seed = _seed(data.get("base_seed", 0), "base_seed", where)
     firm_data = _bool(data.get("firm_data", False), "firm_data", where)
     common = _bool(data.get("common_random_numbers", False), "common_random_numbers", where)
-
-    reporters = data.get("reporters")
-    if reporters is not None and reporters != "all":
-        if not isinstance(reporters, list) or not reporters:
-            raise ExperimentError(
-                f'{where}: reporters: invalid value {reporters!r}; allowed: "all" or a '
-                "non-empty list of reporter names"
-            )
-        for r in reporters:
-            if r not in MODEL_REPORTERS:
-                raise ExperimentError(
-                    f"{where}: reporters: unknown reporter {r!r}"
-                    f"{did_you_mean(str(r), MODEL_REPORTERS)}; "
-                    f"allowed: {', '.join(MODEL_REPORTERS)}"
-                )
-        reporters = tuple(dict.fromkeys(["year", *reporters]))
-    else:
-        reporters = None
-
+    reporters = _check_reporters(data.get("reporters"), where)
     fixed = _check_fixed(_table(data.get("fixed", {}), "fixed", where), where)
-
     modes: tuple[str, ...] = ()
     if "factorial" in data:
-        fact = _table(data["factorial"], "factorial", where)
-        _check_keys(fact, FACTORIAL_KEYS, where, "[factorial] ")
-        raw = fact.get("modes")
-        if not isinstance(raw, list) or not raw:
-            raise ExperimentError(
-                f"{where}: [factorial] modes: invalid value {raw!r}; allowed: a non-empty list "
-                f"of scenario names, e.g. {list(MODES)!r}"
-            )
-        allowed = [s for s in SCENARIOS if s not in ("baseline",)]
-        for m in raw:
-            if m not in allowed:
-                raise ExperimentError(
-                    f"{where}: [factorial] modes: unknown mode {m!r}"
-                    f"{did_you_mean(str(m), allowed)}; allowed: {', '.join(allowed)}"
-                )
-        if len(set(raw)) != len(raw):
-            raise ExperimentError(f"{where}: [factorial] modes: repeated names in {raw!r}")
-        _check_disjoint_modes(raw, where)
-        modes = tuple(raw)
-        _check_mode_overlap(modes, fixed, where, "[fixed]")
-
+        modes = _check_factorial(_table(data["factorial"], "factorial", where), fixed, where)
     grid: dict[str, list] = {}
     if "grid" in data:
-        grid = _check_grid(_table(data["grid"], "grid", where), where)
-        if modes:
-            if "preset" in grid:
-                raise ExperimentError(
-                    f"{where}: [grid] preset: cannot vary the preset together with "
-                    "[factorial], which sets it"
-                )
-            _check_mode_overlap(modes, grid, where, "[grid]")
-        both = [k for k in grid if k in fixed]
-        if both:
-            raise ExperimentError(
-                f"{where}: [grid] {both[0]}: also set in [fixed]; keep it in one table"
-            )
-
+        grid = _check_design_grid(_table(data["grid"], "grid", where), fixed, modes, where)
     sampler = None
     if "sampler" in data:
         if grid or modes:
@@ -691,12 +634,9 @@ def parse_experiment(
                 f"{where}: [sampler]: cannot be combined with [grid] or [factorial]; "
                 "use one design per file"
             )
-        sampler = _check_sampler(_table(data["sampler"], "sampler", where), base_seed, where)
-        both = [k for k in sampler.ranges if k in fixed]
-        if both:
-            raise ExperimentError(
-                f"{where}: [sampler.ranges] {both[0]}: also set in [fixed]; keep it in one table"
-            )
+        sampler = _check_design_sampler(
+            _table(data["sampler"], "sampler", where), fixed, base_seed, where
+        )
 
     exp = Experiment(
         name=name,
@@ -717,6 +657,91 @@ def parse_experiment(
     exp.check_size(max_runs, where)
     _check_points(exp, where)
     return exp
+
+
+def _check_preset(data: dict, where: str) -> str:
+    """The preset of an experiment table (``scenario``: the former name of ``preset``)."""
+    if "preset" in data and "scenario" in data:
+        raise ExperimentError(
+            f"{where}: scenario: also given as preset; keep one (preset, the new name)"
+        )
+    key = "scenario" if "scenario" in data else "preset"
+    return _check_scenario(_str(data.get(key, "baseline"), key, where), where, key)
+
+
+def _check_reporters(reporters: Any, where: str) -> tuple[str, ...] | None:
+    """The reporters to keep, ``year`` first; ``None`` (absent or ``"all"``): every one."""
+    if reporters is None or reporters == "all":
+        return None
+    if not isinstance(reporters, list) or not reporters:
+        raise ExperimentError(
+            f'{where}: reporters: invalid value {reporters!r}; allowed: "all" or a '
+            "non-empty list of reporter names"
+        )
+    for r in reporters:
+        if r not in MODEL_REPORTERS:
+            raise ExperimentError(
+                f"{where}: reporters: unknown reporter {r!r}"
+                f"{did_you_mean(str(r), MODEL_REPORTERS)}; "
+                f"allowed: {', '.join(MODEL_REPORTERS)}"
+            )
+    return tuple(dict.fromkeys(["year", *reporters]))
+
+
+def _check_factorial(fact: dict, fixed: dict, where: str) -> tuple[str, ...]:
+    """The modes of ``[factorial]``: known, distinct, setting different parameters and none
+    of those in ``[fixed]``."""
+    _check_keys(fact, FACTORIAL_KEYS, where, "[factorial] ")
+    raw = fact.get("modes")
+    if not isinstance(raw, list) or not raw:
+        raise ExperimentError(
+            f"{where}: [factorial] modes: invalid value {raw!r}; allowed: a non-empty list "
+            f"of scenario names, e.g. {list(MODES)!r}"
+        )
+    allowed = [s for s in SCENARIOS if s not in ("baseline",)]
+    for m in raw:
+        if m not in allowed:
+            raise ExperimentError(
+                f"{where}: [factorial] modes: unknown mode {m!r}"
+                f"{did_you_mean(str(m), allowed)}; allowed: {', '.join(allowed)}"
+            )
+    if len(set(raw)) != len(raw):
+        raise ExperimentError(f"{where}: [factorial] modes: repeated names in {raw!r}")
+    _check_disjoint_modes(raw, where)
+    modes = tuple(raw)
+    _check_mode_overlap(modes, fixed, where, "[fixed]")
+    return modes
+
+
+def _check_design_grid(
+    table: dict, fixed: dict, modes: tuple[str, ...], where: str
+) -> dict[str, list]:
+    """``[grid]`` checked on its own and against ``[factorial]`` and ``[fixed]``."""
+    grid = _check_grid(table, where)
+    if modes:
+        if "preset" in grid:
+            raise ExperimentError(
+                f"{where}: [grid] preset: cannot vary the preset together with "
+                "[factorial], which sets it"
+            )
+        _check_mode_overlap(modes, grid, where, "[grid]")
+    both = [k for k in grid if k in fixed]
+    if both:
+        raise ExperimentError(
+            f"{where}: [grid] {both[0]}: also set in [fixed]; keep it in one table"
+        )
+    return grid
+
+
+def _check_design_sampler(table: dict, fixed: dict, base_seed: int, where: str) -> Sampler:
+    """``[sampler]`` checked on its own and against ``[fixed]``."""
+    sampler = _check_sampler(table, base_seed, where)
+    both = [k for k in sampler.ranges if k in fixed]
+    if both:
+        raise ExperimentError(
+            f"{where}: [sampler.ranges] {both[0]}: also set in [fixed]; keep it in one table"
+        )
+    return sampler
 
 
 def _check_points(exp: Experiment, where: str) -> None:
