@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -46,7 +46,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"abm evaluate: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -66,37 +66,9 @@ def evaluate(args: argparse.Namespace) -> int:
     Errors (unreadable file, bad indicator system, missing reporters, unknown
     step or run) print one line on stderr and exit with status 2.
     """
-    try:
-        system = (
-            IndicatorSystem.from_toml(args.system) if args.system else IndicatorSystem.default()
-        )
-    except ValueError as exc:
-        _fail(str(exc))
-    if not Path(args.run).is_file():
-        _fail(f"no such file: {args.run}")
-    try:
-        frame = pd.read_parquet(args.run)
-    except (OSError, ValueError, ImportError) as exc:  # pyarrow errors derive from these
-        _fail(f"cannot read {args.run} as Parquet: {exc}")
-    if "Step" not in frame.columns and frame.index.name == "Step":
-        frame = frame.reset_index()
-    run_column = next((c for c in RUN_COLUMNS if c in frame.columns), None)
-    if run_column is None and args.run_id is not None:
-        _fail(f"--run-id {args.run_id}: {args.run} holds a single run (no run ids)")
-    note = ""
-    if run_column is not None:
-        runs = list(pd.unique(frame[run_column]))
-        if args.run_id is not None:
-            chosen = [r for r in runs if str(r) == args.run_id]
-            if not chosen:
-                _fail(f"no run {args.run_id!r} in {args.run}; runs are {runs[:10]}")
-            run = chosen[0]
-        else:
-            run = runs[0] if runs else None
-            if len(runs) > 1:
-                note = f" (first of {len(runs)} runs; choose one with --run-id)"
-        frame = frame[frame[run_column] == run]
-        note = f", {run_column} {run}" + note
+    system = _system(args.system)
+    frame = _read_run(args.run)
+    frame, note = _chosen_run(frame, args.run_id, args.run)
     _check_numeric(frame, ["Step", "year", *system.required_reporters], args.run)
     try:
         scored = score_run(frame, system, include_values=True)
@@ -104,15 +76,62 @@ def evaluate(args: argparse.Namespace) -> int:
         _fail(f"{args.run}: {exc}")
     if scored.empty:
         _fail(f"{args.run}: no rows")
-    steps = scored["Step"] if "Step" in scored.columns else pd.Series(range(len(scored)))
-    steps = steps.to_numpy()
-    step = int(steps.max()) if args.step is None else args.step
-    rows = [i for i, s in enumerate(steps) if s == step]
-    if not rows:
-        _fail(f"no step {step} in {args.run}; steps run {int(steps.min())}..{int(steps.max())}")
-    row = scored.iloc[rows[-1]]
+    row, step = _row_at_step(scored, args.step, args.run)
     print(_report(system, row, args.run, step, note))
     return 0
+
+
+def _system(path: Path | None) -> IndicatorSystem:
+    """The indicator system of ``--system``, or the built-in one."""
+    try:
+        return IndicatorSystem.from_toml(path) if path else IndicatorSystem.default()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _read_run(path: Path) -> pd.DataFrame:
+    """The run's model frame, with ``Step`` as a column."""
+    if not Path(path).is_file():
+        _fail(f"no such file: {path}")
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, ImportError) as exc:  # pyarrow errors derive from these
+        _fail(f"cannot read {path} as Parquet: {exc}")
+    if "Step" not in frame.columns and frame.index.name == "Step":
+        frame = frame.reset_index()
+    return frame
+
+
+def _chosen_run(frame: pd.DataFrame, run_id: str | None, path: Path) -> tuple[pd.DataFrame, str]:
+    """The rows of the run ``--run-id`` names (default: the first) and a note saying which."""
+    run_column = next((c for c in RUN_COLUMNS if c in frame.columns), None)
+    if run_column is None:
+        if run_id is not None:
+            _fail(f"--run-id {run_id}: {path} holds a single run (no run ids)")
+        return frame, ""
+    note = ""
+    runs = list(pd.unique(frame[run_column]))
+    if run_id is not None:
+        chosen = [r for r in runs if str(r) == run_id]
+        if not chosen:
+            _fail(f"no run {run_id!r} in {path}; runs are {runs[:10]}")
+        run = chosen[0]
+    else:
+        run = runs[0] if runs else None
+        if len(runs) > 1:
+            note = f" (first of {len(runs)} runs; choose one with --run-id)"
+    return frame[frame[run_column] == run], f", {run_column} {run}" + note
+
+
+def _row_at_step(scored: pd.DataFrame, step: int | None, path: Path) -> tuple[pd.Series, int]:
+    """The scored row of ``step`` (default: the last step) and the step."""
+    steps = scored["Step"] if "Step" in scored.columns else pd.Series(range(len(scored)))
+    steps = steps.to_numpy()
+    step = int(steps.max()) if step is None else step
+    rows = [i for i, s in enumerate(steps) if s == step]
+    if not rows:
+        _fail(f"no step {step} in {path}; steps run {int(steps.min())}..{int(steps.max())}")
+    return scored.iloc[rows[-1]], step
 
 
 def _check_numeric(frame: pd.DataFrame, columns: list[str], path: Path) -> None:

@@ -180,6 +180,18 @@ def score_run(
         If reporters needed by the system are missing.
     """
     system = system or IndicatorSystem.default()
+    _check_reporters(system, frame)
+    run_column = _run_column(frame, run_column)
+    parts = _score_runs(frame, system, run_column, include_values)
+    ids = [c for c in (run_column, "iteration", "Step", "year") if c and c in frame.columns]
+    out = frame[ids].copy() if ids else pd.DataFrame(index=frame.index)
+    for name, values in parts.items():
+        out[name] = values
+    return out
+
+
+def _check_reporters(system: IndicatorSystem, frame: pd.DataFrame) -> None:
+    """Refuse run data without the reporters the system reads, saying what to keep."""
     missing = _missing(system, frame.columns)
     if missing:
         hint = (
@@ -188,20 +200,36 @@ def score_run(
             else 'keep them in the run (in an experiment file: reporters = "all")'
         )
         raise ValueError(f"the run data lacks reporters needed by the index: {missing}; {hint}")
+
+
+def _run_column(frame: pd.DataFrame, run_column: str | None) -> str | None:
+    """The column that tells runs apart: the one given, else the first of
+    :data:`RUN_COLUMNS` found, else none (a single run)."""
     if run_column is None:
-        run_column = next((c for c in RUN_COLUMNS if c in frame.columns), None)
-    elif run_column not in frame.columns:
+        return next((c for c in RUN_COLUMNS if c in frame.columns), None)
+    if run_column not in frame.columns:
         raise ValueError(f"no column {run_column!r} in the run data")
+    return run_column
+
+
+def _steps(frame: pd.DataFrame) -> np.ndarray:
+    """The step of each row: the ``Step`` column or index level, else the row number."""
     if "Step" in frame.columns:
-        steps = pd.to_numeric(frame["Step"]).to_numpy()
-    elif frame.index.name == "Step" or "Step" in (frame.index.names or ()):
-        steps = pd.to_numeric(pd.Series(frame.index.get_level_values("Step"))).to_numpy()
-    else:
-        steps = np.arange(len(frame))
+        return pd.to_numeric(frame["Step"]).to_numpy()
+    if frame.index.name == "Step" or "Step" in (frame.index.names or ()):
+        return pd.to_numeric(pd.Series(frame.index.get_level_values("Step"))).to_numpy()
+    return np.arange(len(frame))
+
+
+def _score_runs(
+    frame: pd.DataFrame, system: IndicatorSystem, run_column: str | None, include_values: bool
+) -> dict[str, np.ndarray]:
+    """The output columns for every row of ``frame``, each run scored in step order from its
+    own first step; for an empty frame, the columns with no rows."""
+    steps = _steps(frame)
     runs = frame[run_column].to_numpy() if run_column else np.zeros(len(frame))
     keys = pd.Series(runs).factorize()[0] if len(frame) else np.zeros(0, dtype=int)
     data = {name: frame[name].to_numpy(dtype=float) for name in system.required_reporters}
-
     parts: dict[str, np.ndarray] = {}
     for run in range(int(keys.max()) + 1 if len(keys) else 0):
         rows = np.flatnonzero(keys == run)
@@ -214,12 +242,7 @@ def score_run(
     if not parts:  # an empty frame: the columns, with no rows
         empty = _score(system, np.zeros((0, len(system.sources()))))
         parts = _columns(empty, system, include_values)
-
-    ids = [c for c in (run_column, "iteration", "Step", "year") if c and c in frame.columns]
-    out = frame[ids].copy() if ids else pd.DataFrame(index=frame.index)
-    for name, values in parts.items():
-        out[name] = values
-    return out
+    return parts
 
 
 class InnovationIndex:

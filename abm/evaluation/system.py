@@ -338,6 +338,116 @@ def _comparison(fields: _Fields, expected: Sequence[str]) -> tuple[tuple[str, ..
     return items, result
 
 
+def _smoothing_years(root: _Fields) -> int:
+    """``[index] smoothing_years``: the years of the moving average, at least 1."""
+    index = root.sub("index")
+    index.only("smoothing_years")
+    years = index.get("smoothing_years", int)
+    if years < 1:
+        raise index.error("smoothing_years", f"must be >= 1, got {years}")
+    return years
+
+
+def _sides(root: _Fields) -> dict[str, Any]:
+    """``[sides]``: the labels of exactly the sides 'input' and 'output'."""
+    sides = dict(root.get("sides", dict))
+    if sorted(sides) != ["input", "output"]:
+        raise root.error("sides", f"must define 'input' and 'output', got {sorted(sides)}")
+    return sides
+
+
+def _dimensions(root: _Fields) -> dict[str, Any]:
+    """``[dimensions]``: the labels of at least one dimension."""
+    dims = dict(root.get("dimensions", dict))
+    if not dims:
+        raise root.error("dimensions", "define at least one dimension")
+    return dims
+
+
+def _indicators(
+    root: _Fields, sides: Mapping[str, Any], dims: Mapping[str, Any], grey: GreyClasses
+) -> list[Indicator]:
+    """``[[indicators]]``: at least one, with distinct names that are not reserved and fixed
+    ratings on the grey scale."""
+    indicators: list[Indicator] = []
+    for k, item in enumerate(root.get("indicators", list)):
+        if not isinstance(item, dict):
+            raise root.error(f"indicators[{k}]", "expected a table")
+        context = f" ({item['name']})" if isinstance(item.get("name"), str) else ""
+        indicator = _indicator(_Fields(root.origin, item, f"indicators[{k}]", context), sides, dims)
+        if any(i.name == indicator.name for i in indicators):
+            raise root.error(f"indicators[{k}].name", f"duplicate name {indicator.name!r}")
+        if indicator.name in sides or indicator.name == "goal" or "/" in indicator.name:
+            raise root.error(f"indicators[{k}].name", f"reserved name {indicator.name!r}")
+        _check_ratings(root, k, indicator, grey)
+        indicators.append(indicator)
+    if not indicators:
+        raise root.error("indicators", "define at least one indicator")
+    return indicators
+
+
+def _check_ratings(root: _Fields, k: int, indicator: Indicator, grey: GreyClasses) -> None:
+    """Refuse fixed expert ratings of the k-th indicator outside the grey scale."""
+    if indicator.ratings is not None:
+        lo, hi = grey.scale
+        if any(not lo <= r <= hi for r in indicator.ratings):
+            raise root.error(f"indicators[{k}].ratings", f"must lie in [{lo}, {hi}]")
+
+
+def _comparison_table(fields: _Fields | None, key: str, *children: str) -> _Fields | None:
+    """The sub-table ``key`` if present, holding only a comparison and ``children``."""
+    if fields is None or key not in fields.table:
+        return None
+    sub = fields.sub(key)
+    sub.only("items", "matrix", *children)
+    return sub
+
+
+@dataclass
+class _Weighing:
+    """The AHP comparisons and local weights of the hierarchy's nodes, read from ``[ahp]``."""
+
+    ahp: _Fields
+    comparisons: dict[str, AHPResult] = field(default_factory=dict)
+    local: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def weigh(
+        self, node: str, fields: _Fields | None, children: list[str], prefix: str = ""
+    ) -> None:
+        """Local weights of ``children`` under ``node``: 1 for a single child without a
+        comparison, otherwise from the pairwise comparison in ``fields``."""
+        key = node.replace("/", ".")
+        if len(children) == 1 and (fields is None or "matrix" not in fields.table):
+            self.local[node] = {prefix + children[0]: 1.0}
+            return
+        if fields is None or "matrix" not in fields.table:
+            raise self.ahp.error(key, f"missing pairwise comparisons of {children}")
+        order, result = _comparison(fields, children)
+        self.comparisons[node] = result
+        self.local[node] = {
+            prefix + name: float(w) for name, w in zip(order, result.weights, strict=True)
+        }
+
+
+def _weights(
+    ahp_fields: _Fields, sides: Mapping[str, Any], indicators: Sequence[Indicator]
+) -> tuple[list[str], _Weighing]:
+    """The sides that hold indicators, and the weights of goal -> side -> dimension ->
+    indicator for them."""
+    used_sides = [s for s in sides if any(i.side == s for i in indicators)]
+    ahp_fields.only("goal", *used_sides)
+    weighing = _Weighing(ahp_fields)
+    weighing.weigh("goal", _comparison_table(ahp_fields, "goal"), used_sides)
+    for side in used_sides:
+        side_dims = list(dict.fromkeys(i.dimension for i in indicators if i.side == side))
+        side_fields = _comparison_table(ahp_fields, side, *side_dims)
+        weighing.weigh(side, side_fields, side_dims, prefix=f"{side}/")
+        for dim in side_dims:
+            members = [i.name for i in indicators if i.side == side and i.dimension == dim]
+            weighing.weigh(f"{side}/{dim}", _comparison_table(side_fields, dim), members)
+    return used_sides, weighing
+
+
 @dataclass(frozen=True)
 class IndicatorSystem:
     """Indicators, hierarchy, AHP weights and scoring rules of the index.
@@ -420,80 +530,20 @@ class IndicatorSystem:
         """Build a system from parsed TOML (see :meth:`from_toml`)."""
         root = _Fields(origin, data, "")
         root.only("index", "sides", "dimensions", "grey", "ahp", "indicators")
-        root.sub("index").only("smoothing_years")
-        years = root.sub("index").get("smoothing_years", int)
-        if years < 1:
-            raise root.sub("index").error("smoothing_years", f"must be >= 1, got {years}")
-        sides = dict(root.get("sides", dict))
-        if sorted(sides) != ["input", "output"]:
-            raise root.error("sides", f"must define 'input' and 'output', got {sorted(sides)}")
-        dims = dict(root.get("dimensions", dict))
-        if not dims:
-            raise root.error("dimensions", "define at least one dimension")
+        years = _smoothing_years(root)
+        sides = _sides(root)
+        dims = _dimensions(root)
         grey = _grey(root.sub("grey"))
-
-        items = root.get("indicators", list)
-        indicators: list[Indicator] = []
-        for k, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise root.error(f"indicators[{k}]", "expected a table")
-            context = f" ({item['name']})" if isinstance(item.get("name"), str) else ""
-            indicator = _indicator(_Fields(origin, item, f"indicators[{k}]", context), sides, dims)
-            if any(i.name == indicator.name for i in indicators):
-                raise root.error(f"indicators[{k}].name", f"duplicate name {indicator.name!r}")
-            if indicator.name in sides or indicator.name == "goal" or "/" in indicator.name:
-                raise root.error(f"indicators[{k}].name", f"reserved name {indicator.name!r}")
-            if indicator.ratings is not None:
-                lo, hi = grey.scale
-                if any(not lo <= r <= hi for r in indicator.ratings):
-                    raise root.error(f"indicators[{k}].ratings", f"must lie in [{lo}, {hi}]")
-            indicators.append(indicator)
-        if not indicators:
-            raise root.error("indicators", "define at least one indicator")
-
-        ahp_fields = root.sub("ahp")
-        comparisons: dict[str, AHPResult] = {}
-        local: dict[str, dict[str, float]] = {}
-
-        def weigh(node: str, fields: _Fields | None, children: list[str], prefix: str = "") -> None:
-            key = node.replace("/", ".")
-            if len(children) == 1 and (fields is None or "matrix" not in fields.table):
-                local[node] = {prefix + children[0]: 1.0}
-                return
-            if fields is None or "matrix" not in fields.table:
-                raise ahp_fields.error(key, f"missing pairwise comparisons of {children}")
-            order, result = _comparison(fields, children)
-            comparisons[node] = result
-            local[node] = {
-                prefix + name: float(w) for name, w in zip(order, result.weights, strict=True)
-            }
-
-        def table(fields: _Fields | None, key: str, *children: str) -> _Fields | None:
-            """The sub-table ``key`` if present, holding only a comparison and ``children``."""
-            if fields is None or key not in fields.table:
-                return None
-            sub = fields.sub(key)
-            sub.only("items", "matrix", *children)
-            return sub
-
-        used_sides = [s for s in sides if any(i.side == s for i in indicators)]
-        ahp_fields.only("goal", *used_sides)
-        weigh("goal", table(ahp_fields, "goal"), used_sides)
-        for side in used_sides:
-            side_dims = list(dict.fromkeys(i.dimension for i in indicators if i.side == side))
-            side_fields = table(ahp_fields, side, *side_dims)
-            weigh(side, side_fields, side_dims, prefix=f"{side}/")
-            for dim in side_dims:
-                members = [i.name for i in indicators if i.side == side and i.dimension == dim]
-                weigh(f"{side}/{dim}", table(side_fields, dim), members)
+        indicators = _indicators(root, sides, dims, grey)
+        used_sides, weighing = _weights(root.sub("ahp"), sides, indicators)
         return cls(
             indicators=tuple(indicators),
             sides={s: str(sides[s]) for s in used_sides},
             dimensions={d: str(v) for d, v in dims.items()},
             smoothing_years=years,
             grey=grey,
-            comparisons=comparisons,
-            local_weights=local,
+            comparisons=weighing.comparisons,
+            local_weights=weighing.local,
             origin=origin,
         )
 
