@@ -399,11 +399,6 @@ class NetworkFigure:
         return self.fig
 
 
-def network_figure(model, color_by: str = "green", aggregate: bool = False) -> Figure:
-    """The cluster network of ``model`` now (see :class:`NetworkFigure`)."""
-    return NetworkFigure(model, color_by, aggregate).update()
-
-
 def smallest_font_px(fig: Figure) -> float:
     """The smallest font of the figure's visible text, in pixels at its natural size."""
     from matplotlib.text import Text
