@@ -126,7 +126,9 @@ def threshold_score(
         direction,
     )
     x = np.asarray(value, dtype=float)
-    return np.where(np.isnan(x), np.nan, np.interp(x, t, levels))
+    # interp's rounding can step a hair past the end scores (100.00000000000001)
+    y = np.clip(np.interp(x, t, levels), levels.min(), levels.max())
+    return np.where(np.isnan(x), np.nan, y)
 
 
 @lru_cache(maxsize=1024)
