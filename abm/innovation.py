@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm import abatement
 from abm.categories import BASE_EMISSION, LABOUR_COST, RD_INTENSITY, USD_PER_MILLION, per_firm
 from abm.markets import Market
 from abm.network import Groups, Ties
@@ -34,14 +35,23 @@ def absorptive_capacity(knowledge: np.ndarray, half: float) -> np.ndarray:
     return knowledge / (knowledge + half)
 
 
-def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generator) -> np.ndarray:
+def do_rd(
+    f: FirmState,
+    inst: InstituteState,
+    p: Params,
+    rng: np.random.Generator,
+    m: Market | None = None,
+) -> np.ndarray:
     """Draw this year's green and process R&D outcomes and apply them; return successes.
 
     Partnered firms pool research (``collaboration_bonus``); a firm partnered with an
     institute draws its green level toward the institute's frontier. Knowledge depreciates
     at ``knowledge_depreciation`` and grows by ``knowledge_step`` per process success (half
-    that per green success), so a firm keeps the capabilities it keeps using. (The green R&D
-    subsidy is paid as cash in the accounts and not counted again here.)
+    that per green success), so a firm keeps the capabilities it keeps using. Given this
+    year's market ``m``, a firm puts a green result into use only when its value (see
+    :func:`green_gain_value`) is positive, as K+S firms adopt a new technology only when it
+    beats the old. (The green R&D subsidy is paid as cash in the accounts and not counted
+    again here.)
     """
     x = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
     partnered = (f.partner_firm >= 0) | (f.partner_inst >= 0)
@@ -55,7 +65,10 @@ def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generato
     with_inst = g_ok & (f.partner_inst >= 0)
     frontier = partner_frontier(f, inst)
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
-    f.green[g_ok] += gain[g_ok]
+    use = g_ok.copy()
+    if m is not None:  # a firm puts a green result into use only when it pays (K+S)
+        use &= green_gain_value(f, gain, m, p) > 0.0
+    f.green[use] += gain[use]
     f.productivity[p_ok] *= 1.0 + p.process_step
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
@@ -63,12 +76,13 @@ def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generato
     return g_ok | p_ok
 
 
-def green_gain_value(f: FirmState, gain: np.ndarray, m: Market) -> np.ndarray:
+def green_gain_value(f: FirmState, gain: np.ndarray, m: Market, p: Params) -> np.ndarray:
     """Yearly value to each firm of raising its green level by ``gain``, USD m, on this
     year's sales: the carbon payments saved at home, the CBAM saved in each destination,
     and the margin on the sales consumers' willingness to pay for lower emissions brings,
     read off the demand system (the logit share rises by ``beta x WTP x d_emissions /
-    price`` in each destination)."""
+    price`` in each destination), minus the higher running cost of the deeper abatement
+    (``abm.abatement``). Negative when abating further costs more than it brings."""
     d_emis = gain[:, None] * BASE_EMISSION[None, :]  # t per USD m, per category
     out = f.output
     border = np.einsum("dk,dnk->nk", m.cbam_rate, f.q)
@@ -76,7 +90,9 @@ def green_gain_value(f: FirmState, gain: np.ndarray, m: Market) -> np.ndarray:
     p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
     coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
     premium = per_firm(d_emis, np.einsum("dk,dnk->nk", coef, m.unit_margin * f.q))
-    return (saving + premium) / USD_PER_MILLION
+    b, theta = p.abatement_backstop, p.abatement_exponent
+    running = abatement.unit_cost(f.green + gain, b, theta) - abatement.unit_cost(f.green, b, theta)
+    return (saving + premium) / USD_PER_MILLION - per_firm(running, out)
 
 
 def choose_green_share(f: FirmState, p: Params, m: Market) -> None:
@@ -87,7 +103,7 @@ def choose_green_share(f: FirmState, p: Params, m: Market) -> None:
     labour cost it saves. The green share moves a fifth of the way toward
     ``V_green / (V_green + V_process)``.
     """
-    v_green = green_gain_value(f, p.green_step * (1.0 - f.green), m)
+    v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p), 0.0)
     v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
@@ -217,7 +233,7 @@ def adopt(
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
     depth = np.log(np.maximum(1.0 - f.green, 1e-9) / np.maximum(1.0 - f.green - step, 1e-9))
     cost = p.adoption_cost * depth * f.capacity
-    benefit = p.adoption_horizon * green_gain_value(f, step, m)
+    benefit = p.adoption_horizon * green_gain_value(f, step, m, p)
     go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
     f.green[go] += step[go]
     return go, np.where(go, cost, 0.0)

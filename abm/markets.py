@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from abm import abatement
 from abm.categories import (
     BASE_EMISSION,
     KNOWLEDGE_INTENSIVE,
@@ -164,7 +165,8 @@ class Fringe:
     producers at home, other exporters abroad. Their base price is the cluster's start-year
     cost-based price; they pay the destination's carbon price on the goods its emission
     trading covers (``ETS_COVERAGE``: resource-intensive goods in the EU and the UK,
-    whatever the CBAM covers; the domestic price on all goods at home); abroad they
+    whatever the CBAM covers; the domestic price on all goods at home) and the running cost
+    of their abatement (``abm.abatement``); abroad they
     decarbonise at ``foreign_abatement_rate``, at home as the cluster does."""
 
     base_price: np.ndarray  # (K,) USD m per USD m of output
@@ -196,7 +198,13 @@ class Fringe:
         cover = np.ones_like(e)
         cover[1:] = ETS_COVERAGE[None, :]
         carbon = pol.carbon_prices[:, None] * cover * e
-        return self.base_price[None, :] + (carbon + pol.green_wtp[:, None] * e) / USD_PER_MILLION
+        green = 1.0 - e[:, 0] / BASE_EMISSION[0]
+        running = abatement.unit_cost(green, p.abatement_backstop, p.abatement_exponent)
+        return (
+            self.base_price[None, :]
+            + running
+            + (carbon + pol.green_wtp[:, None] * e) / USD_PER_MILLION
+        )
 
 
 @dataclass

@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Network
 
-from abm import innovation, structure, trade
+from abm import abatement, innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
     INFRASTRUCTURE_COST,
@@ -216,7 +216,7 @@ class TradeClusterModel(mesa.Model):
 
     def compute_costs(self) -> None:
         """Stage 2: the wage follows productivity and fixed costs the firms' mean size; unit
-        costs with the domestic carbon price;
+        costs with the domestic carbon price and the running cost of abatement;
         export costs add trade cost (lower on a platform) and the CBAM charge of each
         destination; prices are mark-ups with this year's scarcity factor."""
         f, p, pol = self.firms, self.params, self.government.policy
@@ -232,7 +232,7 @@ class TradeClusterModel(mesa.Model):
             self.wage,
             f.knowledge,
             p.knowledge_elasticity,
-        )
+        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent)
         self.trade_unit = (
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )
@@ -304,7 +304,7 @@ class TradeClusterModel(mesa.Model):
 
     def research(self) -> None:
         """Stage 5: stochastic R&D with a green / process split; firms re-choose the split."""
-        innovation.do_rd(self.firms, self.institutes, self.params, self.draws)
+        innovation.do_rd(self.firms, self.institutes, self.params, self.draws, self.market)
         innovation.choose_green_share(self.firms, self.params, self.market)
 
     def collaborate(self) -> None:

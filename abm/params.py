@@ -830,6 +830,31 @@ _PARAMS = [
         100.0,
     ),
     _p("adoption_horizon", 8, "Years of savings weighed against adoption cost.", "years", 1, 50),
+    _p(
+        "abatement_backstop",
+        550.0,
+        "Backstop price: the running cost of abating the last tonne (full decarbonisation); "
+        "the marginal abatement cost at green level g is this x g^(exponent - 1).",
+        "USD/t CO2",
+        1.0,
+        10000.0,
+        source="Nordhaus (2017), DICE-2016R: backstop price 550 USD (2010) per t CO2 in 2015",
+        plausible=(344.0, 1100.0),
+        plausible_source="DICE-2013R backstop 344 USD/t (Nordhaus and Sztorc 2013) to twice "
+        "the DICE-2016R value",
+    ),
+    _p(
+        "abatement_exponent",
+        2.6,
+        "Exponent of the abatement-cost function: running cost per unit of base emissions "
+        "is backstop x g^exponent / exponent.",
+        "1",
+        1.01,
+        10.0,
+        source="Nordhaus (2017), DICE-2016R: cost exponent 2.6",
+        plausible=(2.2, 3.0),
+        plausible_source="DICE-2016R 2.6 and DICE-2013R 2.8 (Nordhaus and Sztorc 2013), +-0.4",
+    ),
     _p("green_threshold", 0.5, "Green level above which a firm counts as green.", "0..1", 0.0, 1.0),
     # --- firms: product mix, trade and digital ---
     _p(

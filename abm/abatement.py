@@ -1,0 +1,30 @@
+"""Abatement cost: deeper decarbonisation costs more to run.
+
+A firm at green level ``g`` (the share of its base emissions it abates) pays, per unit of
+output in category ``k``, the running cost of the DICE abatement-cost function (Nordhaus
+2017, DICE-2016R): ``BASE_EMISSION[k] x backstop x g^theta / theta`` USD per USD m, whose
+marginal cost ``backstop x g^(theta - 1)`` USD/t reaches the backstop price at full
+abatement. So no green level is a ceiling, full decarbonisation pays at a carbon price at
+the backstop, and the cost of cleaner output enters unit costs and prices: consumers pay
+the green premium of resource-intensive goods, which a carbon price therefore shifts
+demand away from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.categories import BASE_EMISSION, USD_PER_MILLION
+
+
+def unit_cost(green: np.ndarray, backstop: float, exponent: float) -> np.ndarray:
+    """Running abatement cost per unit of output, USD m per USD m, by firm and category:
+    ``(n, K)`` for green levels of shape ``(n,)`` (``(K,)`` for a scalar level)."""
+    g = np.clip(np.asarray(green, float), 0.0, 1.0)
+    level = backstop * g**exponent / exponent / USD_PER_MILLION
+    return level[..., None] * BASE_EMISSION
+
+
+def marginal_cost(green: np.ndarray | float, backstop: float, exponent: float) -> np.ndarray:
+    """Cost of abating one more tonne at green level ``green``, USD/t."""
+    return backstop * np.clip(np.asarray(green, float), 0.0, 1.0) ** (exponent - 1.0)

@@ -1,0 +1,64 @@
+"""The running cost of abatement (DICE form): shape, prices, and firms' green choices."""
+
+import numpy as np
+import pytest
+
+from abm import TradeClusterModel, abatement
+from abm.categories import BASE_EMISSION, RIB, USD_PER_MILLION
+
+B, THETA = 550.0, 2.6
+
+
+def test_cost_is_zero_without_abatement_and_rises_convexly():
+    g = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    c = abatement.unit_cost(g, B, THETA)[:, RIB]
+    assert c[0] == 0.0
+    assert np.all(np.diff(c) > 0) and np.all(np.diff(c, 2) > 0)
+    # full abatement of resource-intensive goods: base emissions x backstop / exponent
+    assert c[-1] == pytest.approx(BASE_EMISSION[RIB] * B / THETA / USD_PER_MILLION)
+
+
+def test_marginal_cost_is_the_derivative_and_reaches_the_backstop():
+    g, h = 0.6, 1e-6
+    c = abatement.unit_cost(np.array([g, g + h]), B, THETA)[:, RIB]
+    per_tonne = (c[1] - c[0]) / h / BASE_EMISSION[RIB] * USD_PER_MILLION
+    assert per_tonne == pytest.approx(abatement.marginal_cost(g, B, THETA), rel=1e-4)
+    assert abatement.marginal_cost(1.0, B, THETA) == pytest.approx(B)
+    assert abatement.marginal_cost(0.0, B, THETA) == 0.0
+
+
+def test_cost_scales_with_base_emissions_of_the_category():
+    c = abatement.unit_cost(np.array([0.5]), B, THETA)[0]
+    np.testing.assert_allclose(c / c[RIB], BASE_EMISSION / BASE_EMISSION[RIB])
+
+
+def test_abatement_cost_enters_unit_costs_and_prices():
+    m = TradeClusterModel(rng=4, n_firms=60, firm_data=False)
+    cheap = TradeClusterModel(rng=4, n_firms=60, firm_data=False, abatement_backstop=1.0)
+    extra = m.unit_cost - cheap.unit_cost
+    want = abatement.unit_cost(m.firms.green, 550.0, 2.6) - abatement.unit_cost(
+        m.firms.green, 1.0, 2.6
+    )
+    np.testing.assert_allclose(extra, want, rtol=1e-9, atol=1e-15)
+    # the cluster's mean price of resource-intensive goods at home carries the cost
+    assert m.market.p_sellers[0, RIB] > cheap.market.p_sellers[0, RIB]
+
+
+@pytest.mark.slow
+def test_green_level_follows_the_carbon_price_up_to_the_backstop():
+    # paired seeds, 150 firms, 30 years: at a constant carbon price below the marginal
+    # abatement cost of the initial levels firms hardly abate more; the higher the price
+    # the higher the mean green level, and at the backstop price firms approach full
+    # abatement (mean green level above 0.8).
+    def green(seed, price):
+        m = TradeClusterModel(
+            rng=seed, n_firms=150, firm_data=False, carbon_price=price, carbon_price_growth=0.0
+        )
+        for _ in range(30):
+            m.step()
+        return float(m.firms.green.mean())
+
+    levels = np.array([[green(s, price) for price in (0.0, 150.0, 550.0)] for s in range(5)])
+    assert (np.diff(levels, axis=1) > 0).all(), levels
+    assert levels[:, 0].mean() < 0.25, levels
+    assert levels[:, 2].mean() > 0.8, levels
