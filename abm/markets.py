@@ -238,6 +238,8 @@ class Market:
     utilisation: np.ndarray | None = None  # (K,) demand for the cluster over its capacity
     directed: np.ndarray | None = None  # (n,) demand directed at each firm, served or not
     attraction: list | None = None  # per destination (n, K), non-sellers' would-be included
+    kappa: np.ndarray | None = None  # (D, K) the cluster's weight against the fringe
+    sigma: float = 4.0  # trade elasticity
 
     @classmethod
     def build(
@@ -288,6 +290,7 @@ class Market:
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
         """Category expenditure in each destination and the cluster's part of it."""
+        self.kappa, self.sigma = demand.kappa, demand.sigma
         self.share, self.index = cluster_share(
             demand.kappa, self.margin, self.p_cluster, self.p_fringe, demand.sigma
         )

@@ -45,9 +45,14 @@ def _gc_paused():
             gc.enable()
 
 
-#: Rounds of clearing at construction in which exporters and mark-ups settle by the model's
-#: own rules before the start year is recorded.
-SETTLE_ROUNDS = 10
+#: Most rounds of clearing at construction in which mark-ups settle by the model's own
+#: rules before the start year is recorded; settling stops earlier once no firm's mark-up
+#: moves by more than ``SETTLE_TOLERANCE`` (relative) in a round. Exporters settle in the
+#: first ``SETTLE_EXPORT_ROUNDS`` rounds (a few marginal firms would otherwise go on
+#: entering and leaving).
+SETTLE_ROUNDS = 200
+SETTLE_EXPORT_ROUNDS = 30
+SETTLE_TOLERANCE = 1e-3
 
 
 class TradeClusterModel(mesa.Model):
@@ -139,16 +144,27 @@ class TradeClusterModel(mesa.Model):
         self.fringe = Fringe.from_population(self.firms, p)
         self.compute_costs()
         self._calibrate_markets()
-        for _ in range(SETTLE_ROUNDS):  # exporters and mark-ups by the model's own rules
+        for rounds in range(SETTLE_ROUNDS):  # exporters and mark-ups by the model's own rules
+            markup = self.firms.markup.copy()
             self.clear_markets()
             self._update_markups()
-            self._settle_exporters()
+            self._normalise_markups()
+            if rounds < SETTLE_EXPORT_ROUNDS:
+                self._settle_exporters()
             self.compute_costs()
             self._calibrate_markets(damping=0.5)
-        self.government.policy = actual
-        self.compute_costs()
-        self.clear_markets()  # exporters react to this year's policy
-        self._settle_exporters()
+            moved = np.abs(self.firms.markup / markup - 1.0).max()
+            if rounds >= SETTLE_EXPORT_ROUNDS and moved < SETTLE_TOLERANCE:
+                break
+        for _ in range(SETTLE_EXPORT_ROUNDS):  # exporters to rest against the calibrated demand
+            exporters = self.firms.exports_to.copy()
+            self.clear_markets()
+            self._settle_exporters()
+            self.compute_costs()
+            if (self.firms.exports_to == exporters).all():
+                break
+        self._calibrate_markets()  # the weights of the markets exporters entered or left
+        self.government.policy = actual  # this year's policy acts through costs and prices
         self.compute_costs()
 
         self.datacollector = ModelCollector(
@@ -175,19 +191,33 @@ class TradeClusterModel(mesa.Model):
         f, p, m = self.firms, self.params, self.market
         cap = f.capacity[:, None] * f.mix
         q0 = p.target_utilisation * per_category(cap)[None, :] * self.demand.start_split(p)
-        value = np.nan_to_num(q0 * m.p_sellers)
+        # where a destination has no seller yet, its sales are valued at home prices
+        price = np.where(np.isfinite(m.p_sellers), m.p_sellers, m.p_sellers[:1])
+        value = np.nan_to_num(q0 * price)
         share = np.full(N_DEST, p.market_share_foreign)
         share[0] = p.market_share_domestic
         base = value.sum(1) / share
         self.demand.calibrate(base, value, m.margin, m.p_cluster, m.p_fringe, damping)
 
+    def _normalise_markups(self) -> None:
+        """Start-year mark-ups settle relative to each other; their capacity-weighted mean
+        stays the normal mark-up (factor 1), whose level the demand calibration sets."""
+        f = self.firms
+        total = float(f.capacity.sum())
+        if total > 0:
+            f.markup /= float((f.markup * f.capacity).sum()) / total
+
     def _settle_exporters(self) -> None:
-        """Exporters by the model's own rule: a firm serves a destination when its expected
-        export profit there beats the fixed cost."""
-        f, p = self.firms, self.params
+        """Exporters by the model's own rule (stage 9) with every firm reviewing: a firm
+        starts serving a destination when its expected export profit there beats the fixed
+        cost, and stops when its realised export profit there is negative."""
+        f, p, m = self.firms, self.params, self.market
         fixed = trade.export_fixed_cost(f.digital, p, self.scale)
         for j in range(N_DEST - 1):
-            f.exports_to[:, j] = trade.potential_export_profit(f, self.market, j + 1, p, fixed) > 0
+            expected = trade.potential_export_profit(f, m, j + 1, p, fixed)
+            realised = per_firm(m.unit_margin[j + 1], f.q[j + 1]) - fixed
+            serving = f.exports_to[:, j]
+            f.exports_to[:, j] = np.where(serving, realised >= 0.0, expected > 0.0)
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -384,7 +414,7 @@ class TradeClusterModel(mesa.Model):
         grow(
             f,
             p,
-            structure.allowed_categories(f.knowledge, f.digital, p),
+            structure.allowed_categories(f.knowledge, f.digital, p, f.mix),
             np.clip(growth, 0.8, 1.25),
         )
         rows = exiting(f, p)

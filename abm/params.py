@@ -892,7 +892,7 @@ _PARAMS = [
     ),
     _p(
         "export_fixed_cost",
-        3.5,
+        2.0,
         "Yearly fixed cost of serving one export destination, in the start year (it grows "
         "with the firms' mean size).",
         "USD m/yr",

@@ -14,11 +14,23 @@ from abm.state import FirmState
 SHIFT_HORIZON = 5
 
 
-def allowed_categories(knowledge: np.ndarray, digital: np.ndarray, p: Params) -> np.ndarray:
-    """(n, 4) mask of the categories a firm may expand into."""
+#: Share of a firm's capacity above which it counts as making a category: it may expand a
+#: category it makes whatever its knowledge (it has the capability in use).
+PRESENT = 0.05
+
+
+def allowed_categories(
+    knowledge: np.ndarray, digital: np.ndarray, p: Params, mix: np.ndarray | None = None
+) -> np.ndarray:
+    """(n, 4) mask of the categories a firm may expand: any it already makes (``mix`` above
+    ``PRESENT``), technology-intensive goods with knowledge above ``knowledge_TIB``, digital
+    services with knowledge above ``knowledge_DS``; digital services only on a platform."""
     ok = np.ones((len(knowledge), N_CAT), bool)
     ok[:, TIB] = knowledge >= p.knowledge_TIB
-    ok[:, DS] = (knowledge >= p.knowledge_DS) & digital
+    ok[:, DS] = knowledge >= p.knowledge_DS
+    if mix is not None:
+        ok |= mix > PRESENT
+    ok[:, DS] &= digital
     return ok
 
 
@@ -43,9 +55,9 @@ def shift_mix(f: FirmState, unit_margin: np.ndarray, p: Params) -> np.ndarray:
     """Move ``mix_speed`` of capacity toward the best allowed category when the margin
     gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m."""
     own, market = margins_per_capacity(f, unit_margin)
-    present = f.mix > 0.05
+    present = f.mix > PRESENT
     expected = np.where(present, own, market[None, :])
-    expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)
+    expected = np.where(allowed_categories(f.knowledge, f.digital, p, f.mix), expected, -np.inf)
     best = expected.argmax(1)
     rows = np.arange(f.n)
     current = per_firm(f.mix, own)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.categories import DS, per_category, per_firm
+from abm.demand import cluster_share
 from abm.markets import Market, attraction
 from abm.network import Ties
 from abm.params import Params
@@ -33,8 +34,28 @@ def potential_export_profit(
     u = m.attraction[d] if m.attraction is not None else attraction(m.eff[d], m.cap, seller, m.beta)
     total = per_category(u * seller[:, None])
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
-    q = np.minimum(m.cap, u * per_unit)
+    q = u * per_unit
+    if m.kappa is not None and (total <= 0).any():  # a first seller of a category there
+        q = np.where(total > 0, q, first_seller_sales(m, d))
+    q = np.minimum(m.cap, q)
     return per_firm(m.unit_margin[d], q) - fixed
+
+
+def first_seller_sales(m: Market, d: int) -> np.ndarray:
+    """(n, K) what each firm would sell in destination ``d`` as the cluster's only seller of
+    a category there: the demand system's share for an extensive margin equal to its share
+    of the category's capacity, at its own effective price."""
+    cap_k = np.maximum(per_category(m.cap), 1e-12)
+    share, _ = cluster_share(
+        np.broadcast_to(m.kappa[d], m.cap.shape),
+        m.cap / cap_k,
+        m.eff[d],
+        np.broadcast_to(m.p_fringe[d], m.cap.shape),
+        m.sigma,
+    )
+    return np.divide(
+        m.expenditure[d] * share, m.price[d], out=np.zeros_like(share), where=m.price[d] > 0
+    )
 
 
 def update_exporters(
@@ -70,8 +91,9 @@ def adopt_platform(
 ) -> np.ndarray:
     """Firms join a cross-border digital platform when its benefit beats its yearly cost.
 
-    Benefit: the trade cost saved on exports, the fixed export cost saved (for exporters and
-    for firms the platform would make exporters), and the option to sell digital services
+    Benefit: the trade cost saved on exports, the fixed export cost saved on the destinations
+    an exporter serves (for a non-exporter: the export profit the platform would make it
+    earn, ``expected_with_platform`` when positive), and the option to sell digital services
     (``ds_option_value`` per unit of capacity, for firms with the knowledge for DS), all
     raised by the share of neighbours on platforms (network effect) and by public
     infrastructure. Cost: ``platform_cost``, halved at full infrastructure. A firm reviews
@@ -79,8 +101,11 @@ def adopt_platform(
     share of neighbours on platforms) a year. Returns the adopters.
     """
     saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
-    would_export = f.exporter | (expected_with_platform > 0)
-    saved_fixed = scale * p.platform_export_saving * p.export_fixed_cost * would_export
+    saved_fixed = np.where(
+        f.exporter,
+        scale * p.platform_export_saving * p.export_fixed_cost * f.exports_to.sum(1),
+        np.maximum(expected_with_platform, 0.0),
+    )
     ds_option = (
         p.ds_option_value * f.capacity * (f.knowledge >= p.knowledge_DS) * (1.0 - f.mix[:, DS])
     )

@@ -38,6 +38,9 @@ base_seed = 7
 
 [fixed]
 n_firms = {n_firms}
+# a carbon price at which green results pay, so green_step shapes the green level
+carbon_price = 250.0
+carbon_price_growth = 0.0
 
 [free.export_fixed_cost]
 low = 1.0
@@ -256,7 +259,14 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
     assert not set(fresh) & set(seeds_for(targets, 10))  # seeds the calibration never uses
     values = []
     for seed in fresh:
-        model = TradeClusterModel(preset="baseline", rng=seed, n_firms=50, firm_data=False)
+        model = TradeClusterModel(
+            preset="baseline",
+            rng=seed,
+            n_firms=50,
+            firm_data=False,
+            carbon_price=250.0,
+            carbon_price_growth=0.0,
+        )
         for _ in range(targets.steps):
             model.step()
         values.append(targets.moments[0].statistic.compute(model.model_frame()))
