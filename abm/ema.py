@@ -336,6 +336,84 @@ def model(
     return m
 
 
+def _sweep_reporters(out_dir: str | Path, reporters: Sequence[str] | None) -> list[str] | None:
+    """``reporters`` with a name shared by a swept parameter read as ``<name>_reporter``."""
+    from abm.experiments import read_experiment_json
+
+    if reporters is None:
+        return None
+    swept = set((read_experiment_json(Path(out_dir)) or {}).get("varied", []))
+    return [f"{r}_reporter" if r in swept else r for r in reporters]
+
+
+def _sweep_outcome_names(frame: pd.DataFrame, reporters: list[str] | None) -> list[str]:
+    """The reporters to return as outcomes (default: every recorded one), never empty."""
+    from abm.analysis.results import reporter_columns
+
+    names = list(reporters) if reporters is not None else reporter_columns(frame)
+    names = [n for n in names if n not in ("year", "Step")]
+    if not names:
+        raise ValueError("reporters: none to return; allowed: one or more recorded reporters")
+    return names
+
+
+def _sweep_design(frame: pd.DataFrame, exp: Mapping[str, Any]) -> list[str]:
+    """The swept parameters, then the factorial modes, or else ``preset``."""
+    varied = [v for v in exp.get("varied", []) if v in frame.columns]
+    modes = [m for m in exp.get("modes", []) if m in frame.columns]
+    return [*varied, *modes] if modes else [*varied, "preset"]  # modes imply the preset
+
+
+def _sweep_timeseries(
+    frame: pd.DataFrame, names: list[str]
+) -> tuple[pd.DataFrame, list[int], dict[str, np.ndarray]]:
+    """One row per run and each reporter's time series (one column per year)."""
+    wide = {r: frame.pivot(index="run_id", columns="year", values=r) for r in names}
+    rows = frame.drop_duplicates("run_id").set_index("run_id").loc[wide[names[0]].index]
+    rows = rows.reset_index()
+    years = [int(y) for y in wide[names[0]].columns]
+    values = {r: w.to_numpy(float) for r, w in wide.items()}
+    return rows, years, values
+
+
+def _sweep_at_year(
+    frame: pd.DataFrame, year: int | None, names: list[str]
+) -> tuple[pd.DataFrame, list[int], dict[str, np.ndarray]]:
+    """One row per run and each reporter's value in ``year`` (default: the last common one)."""
+    from abm.analysis import at_year
+
+    rows = at_year(frame, year).reset_index(drop=True)
+    years = [int(rows["year"].iloc[0])]
+    values = {r: rows[r].to_numpy(float) for r in names}
+    return rows, years, values
+
+
+def _mean_over_points(
+    rows: pd.DataFrame, values: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], list[list], list[list]]:
+    """One row per design point: outcomes averaged over its replicates, their ids and seeds."""
+    order = rows.groupby("point", sort=True).head(1).index
+    pos = rows["point"].to_numpy()
+    points = rows.loc[order, "point"].to_numpy()
+    means = {r: np.stack([v[pos == p].mean(axis=0) for p in points]) for r, v in values.items()}
+    run_ids = [rows.loc[pos == p, "run_id"].tolist() for p in points]
+    seeds = [rows.loc[pos == p, "seed"].tolist() for p in points]
+    return rows.loc[order].reset_index(drop=True), means, run_ids, seeds
+
+
+def _sweep_experiments(
+    rows: pd.DataFrame, design: list[str], exp: Mapping[str, Any]
+) -> pd.DataFrame:
+    """EMA's experiments table: the design columns, ``scenario``, ``policy`` and ``model``."""
+    experiments = rows[design].copy()
+    if "preset" in experiments:
+        experiments["preset"] = experiments["preset"].astype("category")
+    experiments["scenario"] = rows["point"].to_numpy()
+    experiments["policy"] = "none"
+    experiments["model"] = exp.get("name", MODEL_NAME)
+    return experiments
+
+
 def from_sweep(
     out_dir: str | Path,
     reporters: Sequence[str] | None = None,
@@ -374,49 +452,21 @@ def from_sweep(
         Reporter -> values aligned with the rows (2-D with ``timeseries``). A reporter that
         shares its name with a swept parameter is ``<name>_reporter``.
     """
-    from abm.analysis import at_year, load_results
-    from abm.analysis.results import reporter_columns
-    from abm.experiments import read_experiment_json
+    from abm.analysis import load_results
 
-    if reporters is not None:  # a reporter named like a swept parameter is <name>_reporter
-        swept = set((read_experiment_json(Path(out_dir)) or {}).get("varied", []))
-        reporters = [f"{r}_reporter" if r in swept else r for r in reporters]
+    reporters = _sweep_reporters(out_dir, reporters)
     frame = load_results(out_dir, reporters=reporters, params="varied")
     exp = frame.attrs.get("experiment", {}) or {}
-    varied = [v for v in exp.get("varied", []) if v in frame.columns]
-    modes = [m for m in exp.get("modes", []) if m in frame.columns]
-    names = list(reporters) if reporters is not None else reporter_columns(frame)
-    names = [n for n in names if n not in ("year", "Step")]
-    if not names:
-        raise ValueError("reporters: none to return; allowed: one or more recorded reporters")
-    design = [*varied, *modes] if modes else [*varied, "preset"]  # modes imply the preset
+    names = _sweep_outcome_names(frame, reporters)
+    design = _sweep_design(frame, exp)
     if timeseries:
-        wide = {r: frame.pivot(index="run_id", columns="year", values=r) for r in names}
-        rows = frame.drop_duplicates("run_id").set_index("run_id").loc[wide[names[0]].index]
-        rows = rows.reset_index()
-        years = [int(y) for y in wide[names[0]].columns]
-        values = {r: w.to_numpy(float) for r, w in wide.items()}
+        rows, years, values = _sweep_timeseries(frame, names)
     else:
-        rows = at_year(frame, year).reset_index(drop=True)
-        years = [int(rows["year"].iloc[0])]
-        values = {r: rows[r].to_numpy(float) for r in names}
+        rows, years, values = _sweep_at_year(frame, year, names)
     run_ids, seeds = rows["run_id"].tolist(), rows["seed"].tolist()
     if mean_over_replicates:
-        order = rows.groupby("point", sort=True).head(1).index
-        pos = rows["point"].to_numpy()
-        points = rows.loc[order, "point"].to_numpy()
-        values = {
-            r: np.stack([v[pos == p].mean(axis=0) for p in points]) for r, v in values.items()
-        }
-        run_ids = [rows.loc[pos == p, "run_id"].tolist() for p in points]
-        seeds = [rows.loc[pos == p, "seed"].tolist() for p in points]
-        rows = rows.loc[order].reset_index(drop=True)
-    experiments = rows[design].copy()
-    if "preset" in experiments:
-        experiments["preset"] = experiments["preset"].astype("category")
-    experiments["scenario"] = rows["point"].to_numpy()
-    experiments["policy"] = "none"
-    experiments["model"] = exp.get("name", MODEL_NAME)
+        rows, values, run_ids, seeds = _mean_over_points(rows, values)
+    experiments = _sweep_experiments(rows, design, exp)
     experiments.attrs = {
         "run_id": run_ids,
         "seed": seeds,

@@ -219,3 +219,32 @@ def test_the_from_sweep_example_of_the_docs_runs(sweep):
     namespace = {"np": np, "ema": ema}
     exec(block.replace('"results/carbon_price"', repr(str(sweep))), namespace)
     assert namespace["box"] is not None and len(namespace["experiments"]) == 12
+
+
+def test_from_sweep_refuses_an_empty_reporter_list(sweep):
+    with pytest.raises(ValueError, match="reporters: none to return; allowed: one or more"):
+        ema.from_sweep(sweep, reporters=[])
+
+
+FACTORIAL = """
+name = "tiny_modes"
+steps = 2
+replicates = 1
+base_seed = 5
+[fixed]
+n_firms = 30
+[factorial]
+modes = ["technology", "policy"]
+"""
+
+
+def test_from_sweep_of_a_factorial_has_mode_columns_and_no_preset(tmp_path):
+    (tmp_path / "tiny_modes.toml").write_text(FACTORIAL)
+    out = tmp_path / "out"
+    args = ["experiment", "run", str(tmp_path / "tiny_modes.toml"), "--out", str(out)]
+    assert main([*args, "--executor", "serial", "--quiet"]) == 0
+    experiments, outcomes = ema.from_sweep(out, reporters=["emissions"])
+    assert len(experiments) == 4 and "preset" not in experiments  # modes imply the preset
+    assert experiments["technology"].dtype == bool
+    assert set(experiments["technology"]) == {False, True}
+    assert outcomes["emissions"].shape == (4,)
