@@ -8,7 +8,7 @@ bit-for-bit the same numbers.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,7 +138,7 @@ def _columns(
     return out
 
 
-def _missing(system: IndicatorSystem, available: object) -> list[str]:
+def _missing(system: IndicatorSystem, available: Container[str]) -> list[str]:
     return [name for name in system.required_reporters if name not in available]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -157,6 +157,12 @@ class _Fields:
     def number(self, key: str, default: Any = ...) -> float:
         return float(self.get(key, (int, float), default))
 
+    @overload
+    def numbers(self, key: str) -> tuple[float, ...]: ...
+    @overload
+    def numbers(self, key: str, default: tuple[float, ...]) -> tuple[float, ...]: ...
+    @overload
+    def numbers(self, key: str, default: None) -> tuple[float, ...] | None: ...
     def numbers(self, key: str, default: Any = ...) -> tuple[float, ...] | None:
         values = self.get(key, list, default)
         if values is None:
@@ -165,6 +171,10 @@ class _Fields:
             raise self.error(key, f"expected a list of numbers, got {values!r}")
         return tuple(float(v) for v in values)
 
+    @overload
+    def strings(self, key: str) -> tuple[str, ...]: ...
+    @overload
+    def strings(self, key: str, default: None) -> tuple[str, ...] | None: ...
     def strings(self, key: str, default: Any = ...) -> tuple[str, ...] | None:
         values = self.get(key, list, default)
         if values is None:
@@ -206,13 +216,16 @@ def _known_reporter(fields: _Fields, key: str, name: str) -> None:
 def _source(fields: _Fields) -> Source:
     reporter = fields.get("reporter", str, None)
     reporters = fields.strings("reporters", None)
-    if (reporter is None) == (reporters is None):
+    if reporter is not None and reporters is None:
+        names: tuple[str, ...] = (reporter,)
+    elif reporter is None and reporters is not None:
+        names = reporters
+    else:
         raise fields.error("reporter", "give exactly one of 'reporter' or 'reporters'")
     transform = fields.get("transform", str, "level")
     if transform not in _TRANSFORMS:
         raise fields.error("transform", f"must be one of {_TRANSFORMS}, got {transform!r}")
     per = fields.get("per", str, None)
-    names = (reporter,) if reporter is not None else reporters
     for name in names:
         _known_reporter(fields, "reporter" if reporter is not None else "reporters", name)
     if per is not None:
