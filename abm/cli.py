@@ -391,12 +391,13 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    """``abm params``: every parameter with default, unit and bounds."""
-    from abm.params import PARAMETERS
+    """``abm params``: every parameter with default, unit, bounds and plausible range."""
+    from abm.params import PARAMETERS, plausible_text
 
     for p in PARAMETERS.values():
         unit = f" [{p.unit}]" if p.unit else ""
-        print(f"{p.name} = {p.default!r}{unit}: {p.doc} Allowed: {p.allowed()}.")
+        plausible = f" Plausible: {plausible_text(p)}." if p.plausible is not None else ""
+        print(f"{p.name} = {p.default!r}{unit}: {p.doc} Allowed: {p.allowed()}.{plausible}")
     return 0
 
 
@@ -459,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_scenarios
     )
     sub.add_parser(
-        "params", help="list every parameter with default, unit and bounds"
+        "params",
+        help="list every parameter with default, unit, bounds and plausible range",
     ).set_defaults(func=cmd_params)
 
     for name in PLUGINS:

@@ -1171,11 +1171,24 @@ def resolve(scenario: str = "baseline", **overrides: Any) -> Params:
     return Params(values)
 
 
+def plausible_text(p: Param) -> str:
+    """``[low, high] (source)`` for a parameter with a plausible range, else ``""``."""
+    if p.plausible is None:
+        return ""
+    lo, hi = p.plausible
+    return f"[{lo:g}, {hi:g}] ({p.plausible_source})"
+
+
 def markdown_table() -> str:
-    """The parameter table of ``docs/ODD.md``: name, default, unit, bounds, meaning, source."""
+    """The parameter table of ``docs/ODD.md``: name, default, unit, bounds, plausible range.
+
+    The plausible range cell holds the range and its source, or ``-`` for a parameter that
+    has none; then come the meaning and the source of the default.
+    """
     rows = [
-        "| parameter | default | unit | allowed | meaning | source of the default |",
-        "|---|---|---|---|---|---|",
+        "| parameter | default | unit | allowed | plausible range (source) | meaning "
+        "| source of the default |",
+        "|---|---|---|---|---|---|---|",
     ]
     for p in PARAMETERS.values():
         if isinstance(p.default, bool):
@@ -1184,6 +1197,7 @@ def markdown_table() -> str:
             default = repr(p.default)
         else:
             default = f"{p.default:g}"
-        cells = (f"`{p.name}`", default, p.unit, p.allowed(), p.doc, p.source)
+        plausible = plausible_text(p) or "-"
+        cells = (f"`{p.name}`", default, p.unit, p.allowed(), plausible, p.doc, p.source)
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"

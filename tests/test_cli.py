@@ -5,6 +5,7 @@ import pytest
 
 from abm import SCENARIOS
 from abm.cli import main, parse_sets
+from abm.params import PARAMETERS
 
 
 def test_parse_sets_types():
@@ -61,6 +62,26 @@ def test_scenarios_lists_presets_and_changes(capsys):
     for name in SCENARIOS:
         assert f"{name}:" in text
     assert "carbon_price = 30.0" in text
+
+
+def test_params_shows_the_plausible_range_and_its_source_where_there_is_one(capsys):
+    assert main(["params"]) == 0
+    lines = {line.split(" = ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert list(lines) == list(PARAMETERS)
+    rate = lines["foreign_abatement_rate"]
+    assert rate.startswith(
+        "foreign_abatement_rate = 0.02 [1/yr]: Yearly fall of other suppliers' emission "
+        "intensity (exogenous world trend). Allowed: a number in [0, 0.5]. "
+        "Plausible: [0.01, 0.04] (modelling choice: half to twice the 2010-2020 trend"
+    )
+    assert "Global Carbon Project" in rate and rate.endswith(")).")
+    assert lines["n_firms"] == (
+        "n_firms = 500 [firms]: Number of foreign-trade firms. Allowed: an integer in [10, 200000]."
+    )
+    for name, p in PARAMETERS.items():
+        assert ("Plausible: [" in lines[name]) == (p.plausible is not None), name
+        if p.plausible is not None:
+            assert p.plausible_source in lines[name], name
 
 
 def test_unknown_scenario_is_one_clear_error(tmp_path, capsys):

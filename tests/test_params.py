@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from abm import SCENARIOS, TradeClusterModel
-from abm.params import PARAMETERS, resolve
+from abm.params import PARAMETERS, markdown_table, plausible_text, resolve
 from abm.scenarios import DESCRIPTIONS, MODES
 
 REQUIRED = [
@@ -117,3 +117,17 @@ def test_cli_turns_bad_input_into_one_line_and_nonzero_exit(tmp_path):
     assert len(lines) == 1 and "cbam_coverage" in lines[0]
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "r.parquet").exists()
+
+
+def test_the_parameter_table_has_a_plausible_range_column_with_its_source():
+    rows = markdown_table().splitlines()
+    assert rows[0].split(" | ")[4] == "plausible range (source)"
+    cells = {row.split(" | ")[0].strip("| `"): row.split(" | ") for row in rows[2:]}
+    assert len(cells) == len(PARAMETERS)
+    assert all(len(row) == 7 for row in cells.values())  # no cell holds a '|'
+    assert cells["trade_elasticity"][4] == (
+        "[2, 8] (Head & Mayer (2014), Simonovska & Waugh (2014): estimates about 2-8)"
+    )
+    assert cells["n_firms"][4] == "-"
+    assert plausible_text(PARAMETERS["n_firms"]) == ""
+    assert plausible_text(PARAMETERS["income_growth_EU"]).startswith("[0.005, 0.02] (IMF")
