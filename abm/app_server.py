@@ -160,8 +160,8 @@ def cmd_app(args) -> int:
     except ValueError as exc:
         print(f"abm app: error: {exc}", file=sys.stderr)
         return 2
-    port, problem = check_listen(host, port)
-    if port is None:
+    listening, problem = check_listen(host, port)
+    if listening is None:
         print(f"abm app: error: {problem}", file=sys.stderr)
         return 2
     missing = missing_assets()
@@ -172,7 +172,7 @@ def cmd_app(args) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(host, port)
+    return serve(host, listening)
 
 
 def register(subparsers) -> None:

@@ -85,22 +85,27 @@ def ControlInput(c: Control):
         elif c.kind == "number":
             try:
                 c.check(value)
-                error = False
+                error: bool | str = False
             except ValueError:
                 error = c.allowed()
             shown = value if isinstance(value, int) else None
             solara.InputInt(c.label, value=shown, on_value=on_value, optional=True, dense=True)
             if error:
                 solara.Text(f"allowed: {error}", classes=["abm-error"])
-        else:
-            slider = solara.SliderInt if c.integer else solara.SliderFloat
-            slider(
+        elif c.integer:
+            low, high, step = c.limits
+            solara.SliderInt(
                 c.describe(value),
                 value=value,
                 on_value=on_value,
-                min=c.low,
-                max=c.high,
-                step=c.step,
+                min=int(low),
+                max=int(high),
+                step=int(step),
+            )
+        else:
+            low, high, step = c.limits
+            solara.SliderFloat(
+                c.describe(value), value=value, on_value=on_value, min=low, max=high, step=step
             )
 
 
@@ -148,7 +153,7 @@ def Sidebar(run: Run, playing: solara.Reactive[bool], on_step, on_reset, tick: i
         )
     for c in CONTROLS:
         ControlInput(c)
-    if run.model is not None:
+    if run.model is not None and run.settings is not None:  # a model has its settings
         stem = file_stem(run.settings, run.model.year)
         records = run.settings.firm_records
         solara.Text("Download this run (CSV)", style="font-size: 14px; margin-top: 6px;")

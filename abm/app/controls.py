@@ -58,6 +58,13 @@ class Control:
         return PARAMETERS[self.name]
 
     @property
+    def limits(self) -> tuple[float, float, float]:
+        """``(low, high, step)`` of a slider or number control."""
+        if self.low is None or self.high is None or self.step is None:
+            raise TypeError(f"control {self.name!r} ({self.kind}) has no low, high and step")
+        return self.low, self.high, self.step
+
+    @property
     def integer(self) -> bool:
         return self.param.kind is int
 
@@ -111,7 +118,8 @@ class Control:
             raise ValueError(bad)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(bad)
-        if not math.isfinite(value) or not self.low <= value <= self.high:
+        low, high, _ = self.limits
+        if not math.isfinite(value) or not low <= value <= high:
             raise ValueError(bad)
         if self.integer:
             if not float(value).is_integer():
@@ -279,6 +287,8 @@ def pending_changes(
         have, want = settings.values.get(c.name), values.get(c.name)
         if c.kind in ("select", "check") or c.integer:
             differs = have != want
+        elif have is None or want is None:
+            differs = True
         else:
             try:
                 differs = abs(float(have) - float(want)) > 1e-9

@@ -76,7 +76,7 @@ def compare(presets: tuple[str, str], settings: Settings, years: int) -> Compari
         frames[f"{label}: {preset}"] = model.model_frame()
         del model
         free_memory()
-    return Comparison(tuple(presets), settings.seed, years, frames)
+    return Comparison((presets[0], presets[1]), settings.seed, years, frames)
 
 
 def compare_table(result: Comparison) -> pd.DataFrame:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from matplotlib import colormaps, rc_context
@@ -24,6 +26,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from abm.categories import CATEGORIES
 from abm.reporters import MODEL_REPORTERS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.typing import ColorType
 
 CATEGORY_NAMES = {
     "LIB": "labour-intensive",
@@ -359,7 +365,7 @@ class NetworkFigure:
         self.ax = self.fig.add_axes((0.0, 0.17, 1.0, 0.72))
         self.heading = self.fig.text(0.015, 0.99, "", fontsize=TITLE, weight="bold", va="top")
         self.caption = self.fig.text(0.015, 0.955, "", fontsize=LEGEND, va="top", color="#333")
-        self.firm_artists = None
+        self.firm_artists: dict | None = None
         if aggregate:
             extra = _cluster_handles()
         else:
@@ -392,6 +398,8 @@ class NetworkFigure:
         if self.aggregate:
             self.ax.cla()
             title = _draw_clusters(self.ax, self.model, self.color_by)
+        elif self.firm_artists is None:
+            raise RuntimeError("the firm view has no artists: it was built aggregated")
         else:
             title = _update_firms(self.firm_artists, self.model, self.color_by)
         self.heading.set_text(f"Cluster network, {self.model.year}")
@@ -403,8 +411,9 @@ def smallest_font_px(fig: Figure) -> float:
     """The smallest font of the figure's visible text, in pixels at its natural size."""
     from matplotlib.text import Text
 
+    # Text.get_fontsize is typed float | str but returns the size in points (a float)
     sizes = [
-        t.get_fontsize()
+        cast(float, t.get_fontsize())
         for t in fig.findobj(Text)
         if t.get_visible() and t.get_text().strip() and t.get_figure() is not None
     ]
@@ -520,7 +529,7 @@ def _draw_clusters(ax, model, color_by: str) -> str:
         widths = 0.3 + 6 * counts / counts.max()
         alpha = float(np.clip(4 / np.sqrt(len(pairs)), 0.1, 0.6))
         ax.add_collection(
-            LineCollection(segs, colors=TIE_COLOR, linewidths=widths, alpha=alpha, zorder=1)
+            LineCollection(list(segs), colors=TIE_COLOR, linewidths=widths, alpha=alpha, zorder=1)
         )
     r = 0.75 * radius * np.sqrt(cap / cap.max())
     within = np.bincount(cu[~between], minlength=k)
@@ -529,7 +538,7 @@ def _draw_clusters(ax, model, color_by: str) -> str:
         band = np.minimum((firms.green * len(GREEN_BANDS)).astype(int), len(GREEN_BANDS) - 1)
         weights = np.zeros((k, len(GREEN_BANDS)))
         np.add.at(weights, (firms.cluster, band), firms.capacity)
-        colors = [GREEN_CMAP(b) for b in GREEN_BANDS]
+        colors: list[ColorType] = [GREEN_CMAP(b) for b in GREEN_BANDS]
     else:
         output = firms.capacity[:, None] * firms.mix
         weights = np.stack([np.bincount(firms.cluster, output[:, j], k) for j in range(4)], 1)
@@ -598,7 +607,7 @@ def compare_series(frame, column: str | None, scale: float) -> np.ndarray:
     return scale * frame[column].to_numpy()
 
 
-def compare_figure(frames: dict[str, object]) -> Figure:
+def compare_figure(frames: Mapping[str, pd.DataFrame]) -> Figure:
     """Two (or more) runs' key series side by side in small multiples, one line per run."""
     fig = _figure(WIDTH, HEIGHT)
     fig.subplots_adjust(0.07, 0.09, 0.98, 0.86, 0.3, 0.5)

@@ -87,6 +87,13 @@ class Run:
             raise
         self.settings = settings
 
+    def built(self) -> tuple[TradeClusterModel, Settings]:
+        """The model and its settings; ``RuntimeError`` when there is none (before
+        :meth:`build`, after :meth:`release`)."""
+        if self.model is None or self.settings is None:
+            raise RuntimeError("no model: build() one first")
+        return self.model, self.settings
+
     def release(self) -> None:
         """Drop the model, its frames and figures, and free their memory."""
         self._clear_figures()
@@ -106,8 +113,9 @@ class Run:
     def step(self, views: tuple[str, ...] = ()) -> float:
         """Advance one year and draw ``views`` ((view, mode) pairs or view names); return the
         server time in milliseconds."""
+        model, _ = self.built()
         t0 = time.perf_counter()
-        self.model.step()
+        model.step()
         for view in views:
             self.picture(*((view,) if isinstance(view, str) else view))
         self.step_ms = 1000 * (time.perf_counter() - t0)
@@ -136,18 +144,19 @@ class Run:
         cached = self._pictures.get(key)
         if cached is not None and cached[0] == self.time:
             return cached[1]
-        holder = self._figures.get(key)
-        if holder is None:
-            if view == "network":
-                holder = figures.NetworkFigure(self.model, mode, self.aggregate)
-            else:
-                holder = SERIES[view]()
-            self._figures[key] = holder
         if view == "network":
-            fig = holder.update()
+            network = self._figures.get(key)
+            if network is None:
+                network = self._figures[key] = figures.NetworkFigure(
+                    self.model, mode, self.aggregate
+                )
+            fig = network.update()
             picture = Picture(figures.to_png(fig), "png", figures.smallest_font_px(fig))
         else:
-            fig = holder.update(self.frame())
+            series = self._figures.get(key)
+            if series is None:
+                series = self._figures[key] = SERIES[view]()
+            fig = series.update(self.frame())
             picture = Picture(figures.to_svg(fig), "svg+xml", figures.smallest_font_px(fig))
         self._pictures[key] = (self.time, picture)
         return picture

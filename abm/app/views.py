@@ -112,11 +112,12 @@ TABLE_CSS = """
 def FigureView(run: Run, view: str, tick: int, mode: str = "green"):
     """One figure of the run; ``tick`` changes after every Step and Reset."""
     picture = run.picture(view, mode)
+    model, _ = run.built()
     with (
         solara.v.Html(
             tag="div",
             class_=f"abm-view abm-view-{view}",
-            attributes={"data-font-px": f"{picture.font_px:.2f}", "data-year": str(run.model.year)},
+            attributes={"data-font-px": f"{picture.font_px:.2f}", "data-year": str(model.year)},
         ),
         solara.Div(classes=["abm-img"]),
     ):
@@ -147,7 +148,7 @@ def NetworkView(run: Run, tick: int, color_by: str, on_color_by):
 
 def run_header(run: Run) -> str:
     """The line that says which run is shown: year, preset, seed, size, last Step's time."""
-    model, s = run.model, run.settings
+    model, s = run.built()
     took = (
         ""
         if run.step_ms is None
@@ -166,12 +167,13 @@ def run_header(run: Run) -> str:
 @solara.component
 def KeyFiguresView(run: Run, tick: int):
     """The current year's key figures with the change over the year."""
-    table = key_figures_html(run.model, run.frame())
+    model, _ = run.built()
+    table = key_figures_html(model, run.frame())
     with solara.v.Html(
         tag="div",
         class_="abm-view abm-view-key-figures",
         style_="overflow-y: auto;",
-        attributes={"data-year": str(run.model.year)},
+        attributes={"data-year": str(model.year)},
     ):
         solara.HTML(tag="div", unsafe_innerHTML=table)
 
@@ -218,7 +220,7 @@ def CompareView(run: Run):
         set_message("")
         task()
 
-    s = run.settings
+    _, s = run.built()
     with solara.Column(classes=["abm-view-compare"], style="height: 100%; overflow-y: auto;"):
         with solara.Row(gap="12px", style="align-items: center; flex-wrap: wrap;"):
             solara.Select("Preset A", value=first, values=list(SCENARIOS), on_value=set_first)
