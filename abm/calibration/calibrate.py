@@ -385,7 +385,7 @@ def _write(
     atomic_write(hist_path, _csv(lines))
     files.append(hist_path)
     post_path = out_dir / "posterior.csv"
-    plines = [[*names, "weight"]]
+    plines: list[list[Any]] = [[*names, "weight"]]
     plines += [[*[float(df[n].iloc[i]) for n in names], float(w[i])] for i in range(len(w))]
     atomic_write(post_path, _csv(plines))
     files.append(post_path)

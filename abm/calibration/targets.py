@@ -68,13 +68,21 @@ class Statistic:
         """The reporter names the expression uses."""
         return sorted(_names(ast.parse(self.reporter, mode="eval")))
 
+    def _span(self) -> tuple[int, int]:
+        """The first and last year the statistic reads: its period, or its year twice."""
+        if self.period is not None:
+            return self.period
+        if self.year is None:
+            raise ValueError(f"statistic {self.function}({self.reporter}) has no year or period")
+        return self.year, self.year
+
     def last_year(self) -> int:
         """The latest year the statistic reads."""
-        return int(self.year if self.period is None else self.period[1])
+        return int(self._span()[1])
 
     def first_year(self) -> int:
         """The earliest year the statistic reads."""
-        return int(self.year if self.period is None else self.period[0])
+        return int(self._span()[0])
 
     def describe(self) -> str:
         """E.g. ``growth_rate(exports * export_share_DS, 2020-2025)``."""
@@ -92,7 +100,9 @@ class Statistic:
         with np.errstate(all="ignore"):
             if self.function == "value":
                 return float(by_year.get(self.year, np.nan))
-            a, b = self.period  # type: ignore[misc]
+            if self.period is None:
+                raise ValueError(f"statistic {self.describe()}: {self.function!r} needs a period")
+            a, b = self.period
             if self.function == "mean":
                 inside = series[(years >= a) & (years <= b)]
                 return float(np.mean(inside)) if len(inside) == b - a + 1 else math.nan
@@ -244,7 +254,7 @@ def evaluate_expression(text: str, frame: pd.DataFrame) -> np.ndarray:
             return ev(node.body)
         if isinstance(node, ast.Name):
             return frame[node.id].to_numpy(dtype=float)
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
             return float(node.value)
         if isinstance(node, ast.UnaryOp):
             v = ev(node.operand)
@@ -438,6 +448,8 @@ def _free(raw: Any, fixed: dict[str, Any], where: str) -> tuple[FreeParameter, .
         lo, hi = _number(rng["low"], f"{at}.low"), _number(rng["high"], f"{at}.high")
         if not lo < hi:
             raise TargetsError(f"{at}: prior range low {lo:g} > high {hi:g}; allowed: low < high")
+        if p.low is None or p.high is None:
+            raise TargetsError(f"{at}: parameter {name!r} has no registry bounds")
         if lo < p.low or hi > p.high:
             raise TargetsError(
                 f"{at}: prior range [{lo:g}, {hi:g}] outside the registry bounds "
