@@ -142,24 +142,31 @@ class Government(Agent):
         self.budget = 0.0
 
     @property
+    def current_policy(self) -> Policy:
+        """This year's policy; ``RuntimeError`` before the first :meth:`set_policy`."""
+        if self.policy is None:
+            raise RuntimeError("the government has no policy yet: set_policy() sets it")
+        return self.policy
+
+    @property
     def carbon_price(self) -> float:
         """Domestic carbon price this year, USD/t."""
-        return self.policy.carbon_price
+        return self.current_policy.carbon_price
 
     @property
     def foreign_carbon_price(self) -> float:
         """EU carbon price this year, USD/t."""
-        return float(self.policy.carbon_prices[EU])
+        return float(self.current_policy.carbon_prices[EU])
 
     @property
     def cbam_rate(self) -> np.ndarray:
         """CBAM due per tonne embedded, by destination and category, USD/t."""
-        return self.policy.cbam_rate
+        return self.current_policy.cbam_rate
 
     @property
     def border_rate(self) -> float:
         """CBAM due per tonne embedded in resource-intensive exports to the EU, USD/t."""
-        return float(self.policy.cbam_rate[EU, RIB])
+        return float(self.current_policy.cbam_rate[EU, RIB])
 
     def set_policy(self, year: int, emissions: list[float]) -> None:
         """Set this year's policy (see :func:`abm.policy.policy_of_year`)."""

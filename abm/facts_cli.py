@@ -249,8 +249,8 @@ def _table(summary: pd.DataFrame, title: str) -> str:
         label = row["label"] + (f" ({row['unit']})" if row["unit"] else "")
         verdict = {True: "pass", False: "FAIL", None: "-"}[row["passed"]]
         rows.append((label, _value_text(row, fact.boolean), row["target"], verdict, row["source"]))
-    heads = ("fact", "value" if summary["runs"].max() <= 1 else "value [95 % interval]")
-    heads = (*heads, "target", "pass", "source")
+    value_head = "value" if summary["runs"].max() <= 1 else "value [95 % interval]"
+    heads = ("fact", value_head, "target", "pass", "source")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads[:4])]
     lines = [title]
     for r in (heads, *rows):

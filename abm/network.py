@@ -202,21 +202,24 @@ class Groups:
         return out
 
 
-@dataclass
+@dataclass(init=False)
 class Ties:
-    """Firm-firm ties as arrays: end points ``u < v``, weights, and a CSR adjacency."""
+    """Firm-firm ties as arrays: end points ``u < v``, weights (1 each when not given), and
+    a CSR adjacency."""
 
     n: int
     u: np.ndarray
     v: np.ndarray
-    weight: np.ndarray = field(default=None)
+    weight: np.ndarray
     indptr: np.ndarray = field(init=False)
     indices: np.ndarray = field(init=False)
     edge_of: np.ndarray = field(init=False)
 
-    def __post_init__(self):
-        if self.weight is None:
-            self.weight = np.ones(len(self.u))
+    def __init__(
+        self, n: int, u: np.ndarray, v: np.ndarray, weight: np.ndarray | None = None
+    ) -> None:
+        self.n, self.u, self.v = n, u, v
+        self.weight = np.ones(len(u)) if weight is None else weight
         keys = self.u * self.n + self.v
         self._key_order = np.argsort(keys, kind="stable")
         self._keys = keys[self._key_order]  # sorted keys, for look-ups

@@ -41,7 +41,7 @@ def cbam_coverage(p: Params) -> np.ndarray:
 def cbam_charge(
     foreign_price: float,
     domestic_price: float,
-    embedded: np.ndarray,
+    embedded: float | np.ndarray,
     coverage: float | np.ndarray,
     phase: float = 1.0,
 ) -> np.ndarray:
@@ -50,7 +50,7 @@ def cbam_charge(
     Parameters
     ----------
     foreign_price, domestic_price : float, USD per tonne CO2
-    embedded : array, tonnes CO2 embedded in the exported goods
+    embedded : float or array, tonnes CO2 embedded in the exported goods
     coverage : float or array broadcast against ``embedded``, share covered (0..1)
     phase : float, share of the charge due this year (see :func:`cbam_phase_in`)
 

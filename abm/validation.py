@@ -547,8 +547,20 @@ class Fact:
 
     def value(self, frames: Mapping[str, pd.DataFrame], years: tuple[int, int]) -> float:
         """The fact measured on one run's frames (``{"firms": ..., "model": ...}``)."""
-        result = self.function(frames[self.frame], years)
-        return float(result[self.key] if self.key is not None else result)
+        return self.pick(self.function(frames[self.frame], years))
+
+    def pick(self, result: float | dict[str, float]) -> float:
+        """The fact's value from what its function returned: the entry ``key`` of a dict,
+        else the number itself."""
+        if self.key is None:
+            if isinstance(result, dict):
+                raise TypeError(f"fact {self.name!r}: its function returns a dict; give a key")
+            return float(result)
+        if not isinstance(result, dict):
+            raise TypeError(
+                f"fact {self.name!r}: key {self.key!r}, but its function returns a number"
+            )
+        return float(result[self.key])
 
 
 _AXTELL = "Axtell 2001"
@@ -636,8 +648,7 @@ def measure(
         key = (fact.function, fact.frame)
         if key not in cache:
             cache[key] = fact.function(frames[fact.frame], years)
-        result = cache[key]
-        out[fact.name] = float(result[fact.key] if fact.key is not None else result)
+        out[fact.name] = fact.pick(cache[key])
     return out
 
 
