@@ -404,8 +404,13 @@ def _mean_over_points(
 def _sweep_experiments(
     rows: pd.DataFrame, design: list[str], exp: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """EMA's experiments table: the design columns, ``scenario``, ``policy`` and ``model``."""
-    experiments = rows[design].copy()
+    """EMA's experiments table: the design columns, ``scenario``, ``policy`` and ``model``.
+
+    A factorial mode named like one of EMA's columns (the ``policy`` mode) is
+    ``<name>_mode``, so that EMA's column does not overwrite it.
+    """
+    clash = {name: f"{name}_mode" for name in ("scenario", "policy", "model")}
+    experiments = rows[design].rename(columns=clash)
     if "preset" in experiments:
         experiments["preset"] = experiments["preset"].astype("category")
     experiments["scenario"] = rows["point"].to_numpy()
@@ -444,8 +449,9 @@ def from_sweep(
     -------
     experiments : DataFrame
         One row per run (or point): the swept parameters under their own names, one boolean
-        column per factorial mode (or else ``preset``), and EMA's ``scenario`` (the point),
-        ``policy`` and ``model`` columns, which PRIM and feature scoring drop. ``attrs``
+        column per factorial mode (or else ``preset``; the ``policy`` mode is
+        ``policy_mode``), and EMA's ``scenario`` (the point), ``policy`` and ``model``
+        columns, which PRIM and feature scoring drop. ``attrs``
         holds ``run_id`` and ``seed`` (per row; lists of the replicates' with
         ``mean_over_replicates``), ``year`` (or ``years``) and the experiment description.
     outcomes : dict of str -> ndarray

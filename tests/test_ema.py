@@ -238,13 +238,24 @@ modes = ["technology", "policy"]
 """
 
 
-def test_from_sweep_of_a_factorial_has_mode_columns_and_no_preset(tmp_path):
+def test_from_sweep_of_a_factorial_has_one_boolean_column_per_mode(tmp_path):
     (tmp_path / "tiny_modes.toml").write_text(FACTORIAL)
     out = tmp_path / "out"
     args = ["experiment", "run", str(tmp_path / "tiny_modes.toml"), "--out", str(out)]
     assert main([*args, "--executor", "serial", "--quiet"]) == 0
     experiments, outcomes = ema.from_sweep(out, reporters=["emissions"])
     assert len(experiments) == 4 and "preset" not in experiments  # modes imply the preset
-    assert experiments["technology"].dtype == bool
-    assert set(experiments["technology"]) == {False, True}
+    # the policy mode is not overwritten by EMA's policy column
+    assert list(experiments.columns) == ["technology", "policy_mode", "scenario", "policy", "model"]
+    for mode in ("technology", "policy_mode"):
+        assert experiments[mode].dtype == bool and set(experiments[mode]) == {False, True}
+    assert set(zip(experiments["technology"], experiments["policy_mode"], strict=True)) == {
+        (False, False),
+        (False, True),
+        (True, False),
+        (True, True),
+    }
+    assert (experiments["policy"] == "none").all()
     assert outcomes["emissions"].shape == (4,)
+    scores = feature_scoring.get_feature_scores_all(experiments, {"e": outcomes["emissions"]})
+    assert set(scores.index) == {"technology", "policy_mode"}
