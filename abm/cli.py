@@ -110,9 +110,11 @@ class CannotWrite(ValueError):
 
 def _reason(exc: OSError) -> str:
     """The one-line reason of an OS error (pyarrow's carry the errno in their text)."""
+    if isinstance(exc.errno, int):
+        return os.strerror(exc.errno)
     code = re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)
-    if isinstance(exc.errno, int) or code:
-        return os.strerror(exc.errno if isinstance(exc.errno, int) else int(code.group(1)))
+    if code is not None:
+        return os.strerror(int(code.group(1)))
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -290,7 +292,7 @@ def summary(frame: pd.DataFrame) -> str:
                 f"{last[f'output_share_{c}']:.1%}" for c in ("LIB", "RIB", "TIB", "DS")
             )
             lines.append(f"  {label:<36} {shares}")
-        elif col in frame:
+        elif col in frame and fmt is not None:
             lines.append(f"  {label:<36} {fmt.format(last[col])}")
     return "\n".join(lines)
 
@@ -363,7 +365,11 @@ def _exit_on_sigterm() -> Callable[[], None]:
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+    def undo() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+    return undo
 
 
 def seed_value(text: str) -> int:

@@ -168,6 +168,8 @@ class DemandSystem:
 
     def expenditure(self, t: int, index: np.ndarray) -> np.ndarray:
         """(D, K) expenditure in year ``t`` at category price indices ``index``."""
+        if self.base is None:
+            raise RuntimeError("the demand system is not calibrated yet (see calibrate)")
         income = (1.0 + self.income_growth) ** t
         return category_expenditure(
             self.base,

@@ -45,7 +45,7 @@ class Param:
         if self.kind not in (int, float):
             raise ValueError(f"{where}: only numeric parameters have a plausible range")
         lo, hi = self.plausible
-        if not (self.low <= lo < hi <= self.high):
+        if self.low is None or self.high is None or not (self.low <= lo < hi <= self.high):
             raise ValueError(f"{where}: allowed: low < high within [{self.low:g}, {self.high:g}]")
         if not self.plausible_source:
             raise ValueError(f"{where}: plausible_source is empty; allowed: a short source")
