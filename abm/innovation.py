@@ -63,31 +63,54 @@ def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generato
     return g_ok | p_ok
 
 
-def green_gain_value(f: FirmState, gain: np.ndarray, m: Market) -> np.ndarray:
+def green_value_terms(
+    f: FirmState, m: Market, margin_sales: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """What one t CO2 per USD m less is worth to each firm in each category a year, USD, as
+    two (n, K) terms of :func:`green_gain_value`: the carbon payments and CBAM it saves,
+    and the margin consumers' green preference wins. ``margin_sales`` is this year's unit
+    margin x sales (D, n, K), when the caller has it."""
+    border = 0.0  # CBAM per t embedded in this year's sales; 0 where no destination has one
+    for d in np.flatnonzero(m.cbam_rate.any(1)):
+        border = border + m.cbam_rate[d] * f.q[d]
+    saved = m.carbon_price * f.output + border
+    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
+    coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
+    if margin_sales is None:
+        margin_sales = m.unit_margin * f.q
+    return saved, np.einsum("dk,dnk->nk", coef, margin_sales)
+
+
+def green_gain_value(
+    f: FirmState,
+    gain: np.ndarray,
+    m: Market,
+    terms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Yearly value to each firm of raising its green level by ``gain``, USD m, on this
     year's sales: the carbon payments saved at home, the CBAM saved in each destination,
     and the margin on the sales consumers' willingness to pay for lower emissions brings,
     read off the demand system (the logit share rises by ``beta x WTP x d_emissions /
-    price`` in each destination)."""
+    price`` in each destination). ``terms``: :func:`green_value_terms` of this year, when
+    the caller has them."""
     d_emis = gain[:, None] * BASE_EMISSION[None, :]  # t per USD m, per category
-    out = f.output
-    border = np.einsum("dk,dnk->nk", m.cbam_rate, f.q)
-    saving = per_firm(d_emis, m.carbon_price * out + border)
-    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
-    coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
-    premium = per_firm(d_emis, np.einsum("dk,dnk->nk", coef, m.unit_margin * f.q))
+    saved, won = green_value_terms(f, m) if terms is None else terms
+    saving = per_firm(d_emis, saved)
+    premium = per_firm(d_emis, won)
     return (saving + premium) / USD_PER_MILLION
 
 
-def choose_green_share(f: FirmState, p: Params, m: Market) -> None:
+def choose_green_share(
+    f: FirmState, p: Params, m: Market, terms: tuple[np.ndarray, np.ndarray] | None = None
+) -> None:
     """Firms steer their R&D split toward the line whose success is worth more.
 
     The yearly value of a green success is the carbon payments (at home and at the border)
     it saves and the sales consumers' green preference brings; that of a process success the
     labour cost it saves. The green share moves a fifth of the way toward
-    ``V_green / (V_green + V_process)``.
+    ``V_green / (V_green + V_process)``. ``terms`` as in :func:`green_gain_value`.
     """
-    v_green = green_gain_value(f, p.green_step * (1.0 - f.green), m)
+    v_green = green_gain_value(f, p.green_step * (1.0 - f.green), m, terms)
     v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
@@ -199,6 +222,7 @@ def adopt(
     m: Market,
     adoption_subsidy: float,
     rng: np.random.Generator,
+    terms: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Adoption and imitation of better green technology; return (adopters, adoption cost).
 
@@ -209,7 +233,7 @@ def adopt(
     ``g1`` costs ``adoption_cost x capacity x ln((1 - g0) / (1 - g1))`` (each halving of
     emissions costs the same), so no level is a ceiling but full abatement is never free.
     It adopts when the value of the gain over ``adoption_horizon`` years (see
-    :func:`green_gain_value`) beats that cost net of the subsidy.
+    :func:`green_gain_value`, with its ``terms``) beats that cost net of the subsidy.
     """
     green_nb = ties.neighbour_mean((f.green >= p.green_threshold).astype(float))
     review = rng.random(f.n) < p.awareness_innovation + p.awareness_imitation * green_nb
@@ -217,7 +241,7 @@ def adopt(
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
     depth = np.log(np.maximum(1.0 - f.green, 1e-9) / np.maximum(1.0 - f.green - step, 1e-9))
     cost = p.adoption_cost * depth * f.capacity
-    benefit = p.adoption_horizon * green_gain_value(f, step, m)
+    benefit = p.adoption_horizon * green_gain_value(f, step, m, terms)
     go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
     f.green[go] += step[go]
     return go, np.where(go, cost, 0.0)

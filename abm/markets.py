@@ -66,17 +66,28 @@ def prices(
     with the capacity-weighted mean cost of the category: a firm passes on only part of a
     cost advantage (or handicap), so more productive and cleaner firms earn higher margins;
     ``scarcity`` (per firm, shape (n,)) is the mark-up factor its own excess demand sets.
+    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost.
     """
     weight = per_category(cap)
-    mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
+    ok = weight > 0
     factor = scarcity[:, None] if np.ndim(scarcity) else scarcity
-    return (1.0 + MARKUP) * factor * (pass_through * cost + (1.0 - pass_through) * mean)
+    out = pass_through * cost
+    for c, o in zip(cost.reshape(-1, *cap.shape), out.reshape(-1, *cap.shape), strict=True):
+        fallback = np.empty(len(weight)) if ok.all() else c.mean(0)
+        mean = np.divide(per_category(cap, c), weight, out=fallback, where=ok)
+        o += (1.0 - pass_through) * mean
+    out *= (1.0 + MARKUP) * factor
+    return out
 
 
 def effective_price(price: np.ndarray, emis: np.ndarray, wtp: float | np.ndarray) -> np.ndarray:
     """The price consumers weigh: price plus their willingness to pay (USD/t) for the
     emissions embedded in a unit, so a cleaner good is worth a premium to them."""
-    return price + wtp * emis / USD_PER_MILLION
+    premium = np.multiply(wtp, emis)
+    premium /= USD_PER_MILLION
+    if np.shape(premium) == np.shape(price):
+        return np.add(price, premium, out=premium)
+    return price + premium
 
 
 def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -88,46 +99,76 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
     proportional share would exceed their capacity get their capacity, the rest share what
     is left, until no share exceeds a capacity (each pass O(n); few passes in practice).
     """
-    weight = np.where(cap > 0, np.maximum(weight, 0.0), 0.0)
-    cap = np.where(weight > 0, cap, 0.0)
-    n, k = weight.shape
-    q = np.zeros((n, k))
-    for c in range(k):
-        w, m, d = weight[:, c], cap[:, c], float(demand[c])
+    # category by category on contiguous rows: (k, n)
+    wt = np.maximum(weight.T, 0.0, order="C")
+    np.copyto(wt, 0.0, where=~(cap.T > 0))
+    mt = np.zeros_like(wt)
+    np.copyto(mt, cap.T, where=wt > 0)
+    qt = np.zeros_like(wt)
+    for c in range(len(wt)):
+        w, m, d = wt[c], mt[c], float(demand[c])
         if d <= 0:
             continue
         if m.sum() <= d:
-            q[:, c] = m
+            qt[c] = m
             continue
         free = np.flatnonzero(w > 0)
+        wf, mf = w[free], m[free]
         left = d
         while len(free):
-            share = w[free] * (left / w[free].sum())
-            full = share >= m[free]
+            share = wf * (left / wf.sum())
+            full = share >= mf
             if not full.any():
-                q[free, c] = share
+                qt[c, free] = share
                 break
-            q[free[full], c] = m[free[full]]
-            left -= m[free[full]].sum()
-            free = free[~full]
-    return q
+            qt[c, free[full]] = mf[full]
+            left -= mf[full].sum()
+            keep = ~full
+            free, wf, mf = free[keep], wf[keep], mf[keep]
+    return qt.T
 
 
-def attraction(price: np.ndarray, cap: np.ndarray, seller: np.ndarray, beta: float) -> np.ndarray:
+def column_median(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=0)`` of a 2-D array, the same numbers with one partition pass."""
+    h = len(a) // 2
+    if len(a) == 0 or np.isnan(a).any():
+        return np.median(a, axis=0)
+    part = np.ascontiguousarray(a.T)
+    part.partition(h, axis=1)
+    upper = part[:, h]
+    if len(a) % 2:
+        return upper
+    return (part[:, :h].max(1) + upper) / 2.0
+
+
+def attraction(
+    price: np.ndarray,
+    cap: np.ndarray,
+    seller: np.ndarray,
+    beta: float,
+    p_mean: np.ndarray | None = None,
+) -> np.ndarray:
     """Logit attraction of each firm in each category of one market.
 
     ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``p_mean`` is the
-    capacity-weighted mean effective price of the sellers. Every firm gets a value: a
-    non-seller's is the attraction it would have if it sold there, which export decisions
-    use; clearing multiplies by the seller mask.
+    capacity-weighted mean effective price of the sellers (computed when not given, as
+    ``Market.p_mean`` holds it). Every firm gets a value: a non-seller's is the attraction
+    it would have if it sold there, which export decisions use; clearing multiplies by the
+    seller mask.
     """
-    capw = cap * seller[:, None]
-    p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
+    if p_mean is None:
+        capw = cap * seller[:, None]
+        p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
     if np.any(p_mean <= 0):  # no seller in a category: compare with the median price
-        fallback = np.median(price, axis=0) if len(price) else np.ones(price.shape[1])
+        fallback = column_median(price) if len(price) else np.ones(price.shape[1])
         p_mean = np.where(p_mean > 0, p_mean, fallback)
-    u = np.minimum(-beta * (price / p_mean - 1.0), 50.0)
-    return cap * np.exp(u)
+    u = price / p_mean
+    u -= 1.0
+    u *= -beta
+    np.minimum(u, 50.0, out=u)
+    np.exp(u, out=u)
+    u *= cap
+    return u
 
 
 def update_scarcity(
@@ -230,6 +271,8 @@ class Market:
     utilisation: np.ndarray | None = None  # (K,) demand for the cluster over its capacity
     directed: np.ndarray | None = None  # (n,) demand directed at each firm, served or not
     attraction: list | None = None  # per destination (n, K), non-sellers' would-be included
+    attraction_total: np.ndarray | None = None  # (D, K) sellers' total attraction
+    p_mean: np.ndarray | None = None  # (D, K) sellers' capacity-weighted mean effective price
 
     @classmethod
     def build(
@@ -246,20 +289,33 @@ class Market:
         """Costs and prices of this year for every destination."""
         n = f.n
         cap = f.capacity[:, None] * f.mix
-        cbam_unit = pol.cbam_rate[:, None, :] * emis[None, :, :] / USD_PER_MILLION
-        cost = unit_cost[None, :, :] + cbam_unit
-        cost[1:] += trade_unit[None, :, :]
-        price = np.stack([prices(cost[d], cap, p.cost_pass_through, markup) for d in range(N_DEST)])
+        # CBAM per unit where a destination charges one (0 elsewhere); delivered unit cost
+        cbam_unit = np.zeros((N_DEST, *emis.shape))
+        cost = np.empty_like(cbam_unit)
+        for d in range(N_DEST):
+            if pol.cbam_rate[d].any():
+                np.multiply(pol.cbam_rate[d], emis, out=cbam_unit[d])
+                cbam_unit[d] /= USD_PER_MILLION
+                np.add(unit_cost, cbam_unit[d], out=cost[d])
+            else:
+                cost[d] = unit_cost
+            if d:
+                cost[d] += trade_unit
+        price = prices(cost, cap, p.cost_pass_through, markup)
         eff = effective_price(price, emis[None, :, :], pol.green_wtp[:, None, None])
         seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
-        capw = cap[None, :, :] * seller[:, :, None]
-        tot = np.einsum("dnk->dk", capw)
+        # sellers' capacity, and their capacity-weighted effective and asking prices
+        tot = np.empty((N_DEST, cap.shape[1]))
+        s_eff, s_price = np.empty_like(tot), np.empty_like(tot)
+        for d in range(N_DEST):
+            capw = cap if d == 0 else cap * seller[d][:, None]
+            tot[d] = per_category(capw)
+            s_eff[d] = per_category(capw, eff[d])
+            s_price[d] = per_category(capw, price[d])
         nan = np.full(tot.shape, np.nan)
-        p_cluster = np.divide(
-            np.einsum("dnk,dnk->dk", capw, eff), tot, out=nan.copy(), where=tot > 0
-        )
-        p_sellers = np.divide(np.einsum("dnk,dnk->dk", capw, price), tot, out=nan, where=tot > 0)
-        margin = tot / np.maximum(per_category(cap), 1e-12)[None, :]
+        p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
+        p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
+        margin = tot / np.maximum(tot[0], 1e-12)[None, :]
         return cls(
             cap,
             cost,
@@ -276,6 +332,7 @@ class Market:
             pol.green_wtp,
             p.price_sensitivity,
             price - cost,
+            p_mean=s_eff / np.maximum(tot, 1e-12),
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
@@ -297,12 +354,22 @@ class Market:
         directed = np.zeros_like(self.cap)
         rest = self.cap.copy()
         self.attraction = [None] * N_DEST
+        self.attraction_total = np.zeros_like(self.demand)
         for d in (*range(1, N_DEST), 0):
-            self.attraction[d] = attraction(self.eff[d], self.cap, self.seller[d], beta)
-            w = self.attraction[d] * self.seller[d][:, None]
-            tot = per_category(w)
-            share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
-            directed += share * self.demand[d]
+            u = attraction(self.eff[d], self.cap, self.seller[d], beta, self.p_mean[d])
+            self.attraction[d] = u
+            if not self.seller[d].any():  # nobody sells there: no sales, nobody is asked
+                continue
+            w = u if d == 0 else u * self.seller[d][:, None]  # every firm sells at home
+            tot = self.attraction_total[d] = per_category(w)
+            if not (self.demand[d] > 0).any():
+                continue
+            if (tot > 0).all():
+                share = w / tot
+            else:
+                share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
+            share *= self.demand[d]
+            directed += share
             q[d] = capped_proportional(self.demand[d], w, rest)
             rest -= q[d]
         sold = q.sum(0)
@@ -310,13 +377,14 @@ class Market:
         wanted = self.demand.sum(0)
         self.unmet = np.maximum(wanted - served, 0.0)
         self.utilisation = wanted / np.maximum(per_category(self.cap), 1e-12)
-        # a firm counts the customers it turned away only as far as no other firm served them
-        excess = np.maximum(directed - sold, 0.0)
-        lost = np.divide(
-            self.unmet,
-            per_category(excess),
-            out=np.zeros_like(self.unmet),
-            where=per_category(excess) > 0,
-        )
         self.directed = per_firm(directed)
-        return q, sold + excess * np.minimum(lost, 1.0)[None, :]
+        # a firm counts the customers it turned away only as far as no other firm served them
+        excess = np.subtract(directed, sold, out=directed)
+        np.maximum(excess, 0.0, out=excess)
+        turned_away = per_category(excess)
+        lost = np.divide(
+            self.unmet, turned_away, out=np.zeros_like(self.unmet), where=turned_away > 0
+        )
+        excess *= np.minimum(lost, 1.0)[None, :]
+        excess += sold
+        return q, excess

@@ -22,27 +22,37 @@ def allowed_categories(knowledge: np.ndarray, digital: np.ndarray, p: Params) ->
     return ok
 
 
-def margins_per_capacity(f: FirmState, unit_margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def margins_per_capacity(
+    f: FirmState, unit_margin: np.ndarray, earned: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each firm's realised margin per unit of capacity by category, and the cluster's.
 
-    ``unit_margin`` is (destinations, n, 4): price minus delivered unit cost.
+    ``unit_margin`` is (destinations, n, 4): price minus delivered unit cost; ``earned``
+    (n, 4), the margin earned on this year's sales summed over destinations, when the
+    caller has it.
     """
     cap = f.capacity[:, None] * f.mix
-    earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
+    if earned is None:
+        earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
     own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
     market = per_category(earned) / np.maximum(per_category(cap), 1e-12)
     return own, market
 
 
-def category_profit_rates(f: FirmState, unit_margin: np.ndarray) -> np.ndarray:
+def category_profit_rates(
+    f: FirmState, unit_margin: np.ndarray, earned: np.ndarray | None = None
+) -> np.ndarray:
     """(4,) the cluster's margin per unit of capacity in each category (entry signal)."""
-    return margins_per_capacity(f, unit_margin)[1]
+    return margins_per_capacity(f, unit_margin, earned)[1]
 
 
-def shift_mix(f: FirmState, unit_margin: np.ndarray, p: Params) -> np.ndarray:
+def shift_mix(
+    f: FirmState, unit_margin: np.ndarray, p: Params, earned: np.ndarray | None = None
+) -> np.ndarray:
     """Move ``mix_speed`` of capacity toward the best allowed category when the margin
-    gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m."""
-    own, market = margins_per_capacity(f, unit_margin)
+    gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m.
+    ``earned`` as in :func:`margins_per_capacity`."""
+    own, market = margins_per_capacity(f, unit_margin, earned)
     present = f.mix > 0.05
     expected = np.where(present, own, market[None, :])
     expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)

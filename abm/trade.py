@@ -30,8 +30,11 @@ def potential_export_profit(
     margin (``abm.demand``), so it expects what a seller like it gets, without taking it
     from the others."""
     seller = m.seller[d]
-    u = m.attraction[d] if m.attraction is not None else attraction(m.eff[d], m.cap, seller, m.beta)
-    total = per_category(u * seller[:, None])
+    if m.attraction is not None:
+        u, total = m.attraction[d], m.attraction_total[d]
+    else:
+        u = attraction(m.eff[d], m.cap, seller, m.beta)
+        total = per_category(u * seller[:, None])
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
     q = np.minimum(m.cap, u * per_unit)
     return per_firm(m.unit_margin[d], q) - fixed

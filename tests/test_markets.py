@@ -11,7 +11,13 @@ from abm.demand import (
     cluster_share,
     expenditure_shares,
 )
-from abm.markets import attraction, capped_proportional, effective_price, update_scarcity
+from abm.markets import (
+    attraction,
+    capped_proportional,
+    column_median,
+    effective_price,
+    update_scarcity,
+)
 
 positive = st.floats(0.01, 100.0)
 
@@ -49,6 +55,14 @@ def test_zero_weight_or_capacity_gets_nothing():
     cap = np.array([[5.0], [5.0], [0.0]])
     q = capped_proportional(np.array([3.0]), weight, cap)
     assert q[1, 0] == 0 and q[2, 0] == 0 and q[0, 0] == 3.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda n: arrays(float, (n, 3), elements=positive)))
+def test_column_median_is_numpys_median(a):
+    np.testing.assert_array_equal(column_median(a), np.median(a, axis=0))
+    a[0, 1] = np.nan
+    np.testing.assert_array_equal(column_median(a), np.median(a, axis=0))
 
 
 def test_cheaper_and_cleaner_firms_attract_more():
