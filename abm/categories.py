@@ -64,6 +64,15 @@ def per_category(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     return np.einsum("ij->j", a) if b is None else np.einsum("ij,ij->j", a, b)
 
 
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """``a.sum(1)`` of an (n, K) array, the same numbers (numpy adds a row's K values in
+    order, starting from 0), column by column: faster than numpy on short rows."""
+    out = a[:, 0] + 0.0
+    for j in range(1, a.shape[1]):
+        out += a[:, j]
+    return out
+
+
 def emission_intensity(green: np.ndarray) -> np.ndarray:
     """Emission intensity per firm and category (t CO2 per USD m) from green levels."""
     return BASE_EMISSION[None, :] * (1.0 - green[:, None])

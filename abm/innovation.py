@@ -196,7 +196,9 @@ def collaborate(
         # one partnership per firm: keep the first claim on each partner
         _, first = np.unique(b, return_index=True)
         a, b = a[first], b[first]
-        keep = ~np.isin(a, b)
+        claimed = np.zeros(f.n, bool)
+        claimed[b] = True
+        keep = ~claimed[a]
         a, b = a[keep], b[keep]
         f.partner_firm[a] = b
         f.partner_firm[b] = a

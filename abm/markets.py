@@ -99,33 +99,51 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
     proportional share would exceed their capacity get their capacity, the rest share what
     is left, until no share exceeds a capacity (each pass O(n); few passes in practice).
     """
-    # category by category on contiguous rows: (k, n)
-    wt = np.maximum(weight.T, 0.0, order="C")
-    np.copyto(wt, 0.0, where=~(cap.T > 0))
-    mt = np.zeros_like(wt)
-    np.copyto(mt, cap.T, where=wt > 0)
+    weight = np.where(cap > 0, np.maximum(weight, 0.0), 0.0)
+    cap = np.where(weight > 0, cap, 0.0)
+    return _water_fill(demand, weight.T.copy(), cap.T.copy()).T
+
+
+def _water_fill(
+    demand: np.ndarray,
+    wt: np.ndarray,
+    mt: np.ndarray,
+    rows: np.ndarray | None = None,
+    n: int = 0,
+) -> np.ndarray:
+    """:func:`capped_proportional` on weights and caps already cleaned and transposed to
+    (k, L), category by category on contiguous rows; returns q as (k, L). With ``rows``,
+    the L firms are these rows of ``n`` firms whose others have weight 0: the totals are
+    summed over all ``n`` as there (same rounding), the work is over the L firms only."""
     qt = np.zeros_like(wt)
     for c in range(len(wt)):
         w, m, d = wt[c], mt[c], float(demand[c])
         if d <= 0:
             continue
-        if m.sum() <= d:
+        if rows is None:
+            total = m.sum()
+        else:
+            column = np.zeros(n)
+            column[rows] = m
+            total = column.sum()
+        if total <= d:
             qt[c] = m
             continue
         free = np.flatnonzero(w > 0)
-        wf, mf = w[free], m[free]
+        wf, mf = (w, m) if len(free) == len(w) else (w[free], m[free])
         left = d
         while len(free):
             share = wf * (left / wf.sum())
-            full = share >= mf
-            if not full.any():
+            at_cap = share >= mf
+            full = np.flatnonzero(at_cap)
+            if not len(full):
                 qt[c, free] = share
                 break
             qt[c, free[full]] = mf[full]
             left -= mf[full].sum()
-            keep = ~full
+            keep = ~at_cap
             free, wf, mf = free[keep], wf[keep], mf[keep]
-    return qt.T
+    return qt
 
 
 def column_median(a: np.ndarray) -> np.ndarray:
@@ -358,9 +376,13 @@ class Market:
         for d in (*range(1, N_DEST), 0):
             u = attraction(self.eff[d], self.cap, self.seller[d], beta, self.p_mean[d])
             self.attraction[d] = u
-            if not self.seller[d].any():  # nobody sells there: no sales, nobody is asked
-                continue
-            w = u if d == 0 else u * self.seller[d][:, None]  # every firm sells at home
+            if d == 0:  # every firm sells at home
+                rows, w, left = slice(None), u, rest
+            else:  # abroad only the exporters: work on their rows (the others get 0)
+                rows = np.flatnonzero(self.seller[d])
+                if not len(rows):
+                    continue
+                w, left = u[rows], rest[rows]
             tot = self.attraction_total[d] = per_category(w)
             if not (self.demand[d] > 0).any():
                 continue
@@ -369,9 +391,14 @@ class Market:
             else:
                 share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
             share *= self.demand[d]
-            directed += share
-            q[d] = capped_proportional(self.demand[d], w, rest)
-            rest -= q[d]
+            directed[rows] += share
+            w = np.where(left > 0, np.maximum(w, 0.0), 0.0)
+            left = np.where(w > 0, left, 0.0)
+            sold_d = _water_fill(
+                self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else rows, f.n
+            ).T
+            q[d][rows] = sold_d
+            rest[rows] -= sold_d
         sold = q.sum(0)
         served = per_category(sold)
         wanted = self.demand.sum(0)

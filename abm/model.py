@@ -304,7 +304,10 @@ class TradeClusterModel(mesa.Model):
             f.cbam_paid = np.zeros(f.n)
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
-        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * f.exports_to.sum(1)
+        served = f.exports_to[:, 0].astype(np.int64)  # destinations each firm serves
+        for j in range(1, f.exports_to.shape[1]):
+            served += f.exports_to[:, j]
+        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * served
         platform = trade.platform_fee(p, gov.digital_infrastructure, self.scale) * f.digital
         capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
         intensity = innovation.rd_intensity(f.mix, f.rd_taste, p.rd_boost)

@@ -297,10 +297,8 @@ class Ties:
     def neighbour_max(self, x: np.ndarray) -> np.ndarray:
         """Maximum of ``x`` over each firm's neighbours (-inf where none)."""
         out = np.full(self.n, -np.inf)
-        if len(self.indices):
-            vals = x[self.indices]
-            has = self.degree > 0
-            out[has] = np.maximum.reduceat(vals, self.indptr[:-1][has])
+        np.maximum.at(out, self.u, x[self.v])
+        np.maximum.at(out, self.v, x[self.u])
         return out
 
     def pull(self, x: np.ndarray) -> np.ndarray:

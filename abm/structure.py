@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, N_CAT, TIB, per_category, per_firm
+from abm.categories import DS, N_CAT, TIB, per_category, per_firm, row_sum
 from abm.params import Params
 from abm.state import FirmState
 
@@ -66,5 +66,5 @@ def shift_mix(
     lam = np.where(go, p.mix_speed, 0.0)
     f.mix *= 1.0 - lam[:, None]
     f.mix[rows, best] += lam
-    f.mix /= f.mix.sum(1, keepdims=True)
+    f.mix /= row_sum(f.mix)[:, None]
     return np.where(go, cost, 0.0)

@@ -36,6 +36,8 @@ def potential_export_profit(
         u = attraction(m.eff[d], m.cap, seller, m.beta)
         total = per_category(u * seller[:, None])
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
+    if not per_unit.any():  # nothing to win there
+        return np.zeros(f.n) - fixed
     q = np.minimum(m.cap, u * per_unit)
     return per_firm(m.unit_margin[d], q) - fixed
 
@@ -56,9 +58,8 @@ def update_exporters(
     serving = f.exports_to[:, j]
     enter = ~serving & (expected > 0.0) & draw
     leave = serving & (realised < 0.0) & draw
-    f.exports_to[enter, j] = True
-    f.exports_to[leave, j] = False
-    return int(enter.sum()), int(leave.sum())
+    f.exports_to[:, j] = (serving & ~leave) | enter
+    return np.count_nonzero(enter), np.count_nonzero(leave)
 
 
 def adopt_platform(

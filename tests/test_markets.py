@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from abm.categories import row_sum
 from abm.demand import (
     calibrate_kappa,
     category_expenditure,
@@ -63,6 +64,17 @@ def test_column_median_is_numpys_median(a):
     np.testing.assert_array_equal(column_median(a), np.median(a, axis=0))
     a[0, 1] = np.nan
     np.testing.assert_array_equal(column_median(a), np.median(a, axis=0))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda k: arrays(float, (7, k), elements=st.floats(-1e6, 1e6, allow_subnormal=False))
+    )
+)
+def test_row_sum_is_numpys_row_sum(a):
+    np.testing.assert_array_equal(row_sum(a), a.sum(1))
+    np.testing.assert_array_equal(np.signbit(row_sum(-0.0 * np.abs(a))), np.zeros(len(a), bool))
 
 
 def test_cheaper_and_cleaner_firms_attract_more():
