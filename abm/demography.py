@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import N_CAT, row_sum
+from abm.categories import N_CAT, by_category, row_sum
 from abm.markets import column_median
 from abm.params import Params
 from abm.state import FirmState, draw_mix
@@ -31,9 +31,11 @@ def grow(
     """
     f.net_worth += f.profit
     cap = f.capacity[:, None] * f.mix * (1.0 - p.depreciation)
-    wanted = f.demand * growth / p.target_utilisation
-    add = np.where(allowed, np.maximum(wanted - cap, 0.0), 0.0)
-    add *= (f.profit > 0)[:, None]
+    wanted = by_category(np.multiply, f.demand, growth) if np.ndim(growth) else f.demand * growth
+    wanted /= p.target_utilisation
+    add = np.maximum(wanted - cap, 0.0, out=wanted)
+    np.copyto(add, 0.0, where=~allowed)
+    add[~(f.profit > 0)] = 0.0
     kept = row_sum(cap)
     limit = np.maximum(
         (1.0 + p.leverage) * np.maximum(f.net_worth, 0.0) / p.capital_cost - kept, 0.0
@@ -43,13 +45,19 @@ def grow(
     add *= scale[:, None]
     new = cap + add
     capacity = row_sum(new)
-    target_mix = np.divide(new, capacity[:, None], out=f.mix.copy(), where=capacity[:, None] > 0)
-    change = np.abs(target_mix - f.mix)
+    if (capacity > 0).all():
+        target_mix = new / capacity[:, None]
+    else:
+        target_mix = np.divide(
+            new, capacity[:, None], out=f.mix.copy(), where=capacity[:, None] > 0
+        )
+    diff = target_mix - f.mix
+    change = np.abs(diff)
     step = change[:, 0].copy()  # the largest change of a share, column by column
     for j in range(1, change.shape[1]):
         np.maximum(step, change[:, j], out=step)
     lam = np.divide(p.mix_speed, step, out=np.ones(f.n), where=step > p.mix_speed)
-    f.mix += np.minimum(lam, 1.0)[:, None] * (target_mix - f.mix)
+    f.mix += np.minimum(lam, 1.0)[:, None] * diff
     f.mix /= row_sum(f.mix)[:, None]
     f.capacity = capacity
     f.debt = np.maximum(p.capital_cost * f.capacity - f.net_worth, 0.0)

@@ -23,6 +23,7 @@ from abm.categories import (
     MATERIAL_COST,
     N_DEST,
     USD_PER_MILLION,
+    by_category,
     per_category,
     per_firm,
 )
@@ -50,11 +51,17 @@ def unit_costs(
     ``emis`` is t CO2 per USD m of output, ``carbon_price`` USD per tonne; the result is in
     USD m per USD m of output at base cost.
     """
-    prod = np.broadcast_to(productivity[:, None], emis.shape)
+    n, k = emis.shape
+    prod = np.repeat(productivity, k).reshape(n, k)
     if knowledge is not None and knowledge_elasticity:
         boost = np.maximum(knowledge, 1e-6) ** knowledge_elasticity
-        prod = prod * np.where(KNOWLEDGE_INTENSIVE[None, :], boost[:, None], 1.0)
-    return wage_index * LABOUR_COST / prod + MATERIAL_COST + carbon_price * emis / USD_PER_MILLION
+        prod[:, KNOWLEDGE_INTENSIVE] *= boost[:, None]
+    cost = by_category(np.divide, prod, wage_index * LABOUR_COST, out=prod, first=True)
+    by_category(np.add, cost, MATERIAL_COST, out=cost)
+    carbon = carbon_price * emis
+    carbon /= USD_PER_MILLION
+    cost += carbon
+    return cost
 
 
 def prices(
@@ -71,12 +78,17 @@ def prices(
     weight = per_category(cap)
     ok = weight > 0
     factor = scarcity[:, None] if np.ndim(scarcity) else scarcity
-    out = pass_through * cost
+    scale = (1.0 + MARKUP) * factor
+    out = np.empty(np.broadcast_shapes(cost.shape, scale.shape))
     for c, o in zip(cost.reshape(-1, *cap.shape), out.reshape(-1, *cap.shape), strict=True):
         fallback = np.empty(len(weight)) if ok.all() else c.mean(0)
         mean = np.divide(per_category(cap, c), weight, out=fallback, where=ok)
-        o += (1.0 - pass_through) * mean
-    out *= (1.0 + MARKUP) * factor
+        np.multiply(c, pass_through, out=o)
+        by_category(np.add, o, (1.0 - pass_through) * mean, out=o)
+        if np.ndim(scale) == 2:
+            o *= scale
+        else:
+            by_category(np.multiply, o, scale, out=o)
     return out
 
 
@@ -180,7 +192,7 @@ def attraction(
     if np.any(p_mean <= 0):  # no seller in a category: compare with the median price
         fallback = column_median(price) if len(price) else np.ones(price.shape[1])
         p_mean = np.where(p_mean > 0, p_mean, fallback)
-    u = price / p_mean
+    u = by_category(np.divide, price, p_mean)
     u -= 1.0
     u *= -beta
     np.minimum(u, 50.0, out=u)
@@ -312,7 +324,7 @@ class Market:
         cost = np.empty_like(cbam_unit)
         for d in range(N_DEST):
             if pol.cbam_rate[d].any():
-                np.multiply(pol.cbam_rate[d], emis, out=cbam_unit[d])
+                by_category(np.multiply, emis, pol.cbam_rate[d], out=cbam_unit[d])
                 cbam_unit[d] /= USD_PER_MILLION
                 np.add(unit_cost, cbam_unit[d], out=cost[d])
             else:
@@ -325,11 +337,12 @@ class Market:
         # sellers' capacity, and their capacity-weighted effective and asking prices
         tot = np.empty((N_DEST, cap.shape[1]))
         s_eff, s_price = np.empty_like(tot), np.empty_like(tot)
-        for d in range(N_DEST):
-            capw = cap if d == 0 else cap * seller[d][:, None]
+        for d in range(N_DEST):  # abroad, over the exporters' rows (the others add 0)
+            rows = slice(None) if d == 0 else np.flatnonzero(seller[d])
+            capw = cap[rows]
             tot[d] = per_category(capw)
-            s_eff[d] = per_category(capw, eff[d])
-            s_price[d] = per_category(capw, price[d])
+            s_eff[d] = per_category(capw, eff[d][rows])
+            s_price[d] = per_category(capw, price[d][rows])
         nan = np.full(tot.shape, np.nan)
         p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
         p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
@@ -387,10 +400,10 @@ class Market:
             if not (self.demand[d] > 0).any():
                 continue
             if (tot > 0).all():
-                share = w / tot
+                share = by_category(np.divide, w, tot)
             else:
                 share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
-            share *= self.demand[d]
+            by_category(np.multiply, share, self.demand[d], out=share)
             directed[rows] += share
             w = np.where(left > 0, np.maximum(w, 0.0), 0.0)
             left = np.where(w > 0, left, 0.0)
@@ -412,6 +425,6 @@ class Market:
         lost = np.divide(
             self.unmet, turned_away, out=np.zeros_like(self.unmet), where=turned_away > 0
         )
-        excess *= np.minimum(lost, 1.0)[None, :]
+        by_category(np.multiply, excess, np.minimum(lost, 1.0), out=excess)
         excess += sold
         return q, excess

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, N_CAT, TIB, per_category, per_firm, row_sum
+from abm.categories import DS, N_CAT, TIB, per_category, per_firm, row_argmax, row_sum
 from abm.params import Params
 from abm.state import FirmState
 
@@ -35,15 +35,21 @@ def margins_per_capacity(
     if earned is None:
         earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
     own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
-    market = per_category(earned) / np.maximum(per_category(cap), 1e-12)
-    return own, market
+    return own, _cluster_margin(earned, cap)
+
+
+def _cluster_margin(earned: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """(4,) the cluster's margin per unit of capacity in each category."""
+    return per_category(earned) / np.maximum(per_category(cap), 1e-12)
 
 
 def category_profit_rates(
     f: FirmState, unit_margin: np.ndarray, earned: np.ndarray | None = None
 ) -> np.ndarray:
     """(4,) the cluster's margin per unit of capacity in each category (entry signal)."""
-    return margins_per_capacity(f, unit_margin, earned)[1]
+    if earned is None:
+        earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
+    return _cluster_margin(earned, f.capacity[:, None] * f.mix)
 
 
 def shift_mix(
@@ -56,15 +62,16 @@ def shift_mix(
     present = f.mix > 0.05
     expected = np.where(present, own, market[None, :])
     expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)
-    best = expected.argmax(1)
+    best = row_argmax(expected)
     rows = np.arange(f.n)
     current = per_firm(f.mix, own)
     moved = p.mix_speed * (1.0 - f.mix[rows, best])
-    gain = (expected[rows, best] - current) * moved * f.capacity
+    best_expected = expected[rows, best]
+    gain = (best_expected - current) * moved * f.capacity
     cost = p.adjustment_cost * moved * f.capacity
-    go = np.isfinite(expected[rows, best]) & (SHIFT_HORIZON * gain > cost) & (moved > 1e-9)
-    lam = np.where(go, p.mix_speed, 0.0)
-    f.mix *= 1.0 - lam[:, None]
-    f.mix[rows, best] += lam
+    go = np.isfinite(best_expected) & (SHIFT_HORIZON * gain > cost) & (moved > 1e-9)
+    shift = np.flatnonzero(go)  # the other rows keep their mix (up to the normalisation)
+    f.mix[shift] *= 1.0 - p.mix_speed
+    f.mix[shift, best[shift]] += p.mix_speed
     f.mix /= row_sum(f.mix)[:, None]
     return np.where(go, cost, 0.0)
