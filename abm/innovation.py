@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import BASE_EMISSION, LABOUR_COST, RD_INTENSITY, USD_PER_MILLION, per_firm
+from abm.categories import (
+    BASE_EMISSION,
+    LABOUR_COST,
+    N_CAT,
+    RD_INTENSITY,
+    USD_PER_MILLION,
+    by_category,
+    outer_by_category,
+    per_firm,
+)
 from abm.markets import Market
 from abm.network import Groups, Ties
 from abm.params import Params
@@ -93,7 +102,7 @@ def green_gain_value(
     read off the demand system (the logit share rises by ``beta x WTP x d_emissions /
     price`` in each destination). ``terms``: :func:`green_value_terms` of this year, when
     the caller has them."""
-    d_emis = gain[:, None] * BASE_EMISSION[None, :]  # t per USD m, per category
+    d_emis = outer_by_category(gain, BASE_EMISSION)  # t per USD m, per category
     saved, won = green_value_terms(f, m) if terms is None else terms
     saving = per_firm(d_emis, saved)
     premium = per_firm(d_emis, won)
@@ -111,7 +120,10 @@ def choose_green_share(
     ``V_green / (V_green + V_process)``. ``terms`` as in :func:`green_gain_value`.
     """
     v_green = green_gain_value(f, p.green_step * (1.0 - f.green), m, terms)
-    v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
+    labour = by_category(
+        np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
+    )
+    v_proc = p.process_step * per_firm(labour, f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
     f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)

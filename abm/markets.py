@@ -24,6 +24,7 @@ from abm.categories import (
     N_DEST,
     USD_PER_MILLION,
     by_category,
+    outer_by_category,
     per_category,
     per_firm,
 )
@@ -77,8 +78,10 @@ def prices(
     """
     weight = per_category(cap)
     ok = weight > 0
-    factor = scarcity[:, None] if np.ndim(scarcity) else scarcity
-    scale = (1.0 + MARKUP) * factor
+    if np.ndim(scarcity):
+        scale = outer_by_category(scarcity, 1.0 + MARKUP)
+    else:
+        scale = (1.0 + MARKUP) * scarcity
     out = np.empty(np.broadcast_shapes(cost.shape, scale.shape))
     for c, o in zip(cost.reshape(-1, *cap.shape), out.reshape(-1, *cap.shape), strict=True):
         fallback = np.empty(len(weight)) if ok.all() else c.mean(0)

@@ -217,6 +217,7 @@ class Ties:
     def __post_init__(self):
         if self.weight is None:
             self.weight = np.ones(len(self.u))
+        self._sums = None  # (weights, each firm's sum of tie weights), see _weight_sums
         keys = self.u * self.n + self.v
         self._key_order = np.argsort(keys, kind="stable")
         self._keys = keys[self._key_order]  # sorted keys, for look-ups
@@ -284,6 +285,14 @@ class Ties:
         idx = idx[idx >= 0]
         np.add.at(self.weight, idx, amount)
         np.minimum(self.weight, cap, out=self.weight)
+        self._sums = None
+
+    def _weight_sums(self) -> np.ndarray:
+        """Each firm's sum of tie weights, kept until ties are added or strengthened."""
+        if self._sums is None or self._sums[0] is not self.weight:
+            w = self.weight
+            self._sums = (w, np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n))
+        return self._sums[1]
 
     def neighbour_mean(self, x: np.ndarray, weighted: bool = True) -> np.ndarray:
         """Tie-weighted mean of ``x`` over each firm's neighbours (0 where none)."""
@@ -291,7 +300,10 @@ class Ties:
         num = np.bincount(self.u, w * x[self.v], self.n) + np.bincount(
             self.v, w * x[self.u], self.n
         )
-        den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        if weighted:
+            den = self._weight_sums()
+        else:
+            den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
         return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
 
     def neighbour_max(self, x: np.ndarray) -> np.ndarray:
@@ -303,11 +315,12 @@ class Ties:
 
     def pull(self, x: np.ndarray) -> np.ndarray:
         """Tie-weighted mean lead of neighbours over each firm: mean of max(0, x_j - x_i)."""
-        lead_uv = np.maximum(0.0, x[self.v] - x[self.u])
-        lead_vu = np.maximum(0.0, x[self.u] - x[self.v])
+        xu, xv = x[self.u], x[self.v]
+        lead_uv = np.maximum(0.0, xv - xu)
+        lead_vu = np.maximum(0.0, xu - xv)
         w = self.weight
         num = np.bincount(self.u, w * lead_uv, self.n) + np.bincount(self.v, w * lead_vu, self.n)
-        den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        den = self._weight_sums()
         return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
 
     def random_neighbour(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, per_category, per_firm
+from abm.categories import DS, by_category, per_category, per_firm
 from abm.markets import Market, attraction
 from abm.network import Ties
 from abm.params import Params
@@ -38,7 +38,7 @@ def potential_export_profit(
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
     if not per_unit.any():  # nothing to win there
         return np.zeros(f.n) - fixed
-    q = np.minimum(m.cap, u * per_unit)
+    q = np.minimum(m.cap, by_category(np.multiply, u, per_unit))
     return per_firm(m.unit_margin[d], q) - fixed
 
 
