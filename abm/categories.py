@@ -84,7 +84,9 @@ def by_category(
         out = np.empty((n, k), np.result_type(a, v))
     m = n - n % _BLOCK if a.flags.c_contiguous and out.flags.c_contiguous else 0
     if m:
-        x, y = a[:m].reshape(-1, _BLOCK * k), np.tile(v, _BLOCK)
+        y = np.empty((_BLOCK, k), np.asarray(v).dtype)
+        y[:] = v  # v repeated for every row of a block
+        x, y = a[:m].reshape(-1, _BLOCK * k), y.reshape(-1)
         op(*((y, x) if first else (x, y)), out=out[:m].reshape(-1, _BLOCK * k))
     if m < n:
         op(*((v, a[m:]) if first else (a[m:], v)), out=out[m:])

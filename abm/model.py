@@ -237,7 +237,7 @@ class TradeClusterModel(mesa.Model):
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )
         t = self.year - p.start_year
-        self._sales_margin = self._green_terms = None  # this year's, once sales are known
+        self._sales_margin = self._earned_sum = self._green_terms = None  # once sales are known
         self.market = Market.build(
             f,
             self.unit_cost,
@@ -258,7 +258,7 @@ class TradeClusterModel(mesa.Model):
         m.demand_for_cluster(self.demand, t, p)
         q, f.demand[:] = m.allocate(f, p.price_sensitivity)
         f.set_sales(q)
-        self._sales_margin = self._green_terms = None
+        self._sales_margin = self._earned_sum = self._green_terms = None
         if self.steps:  # the start year only records its markets
             self._update_markups()
 
@@ -269,8 +269,10 @@ class TradeClusterModel(mesa.Model):
         return self._sales_margin
 
     def _earned(self) -> np.ndarray:
-        """(n, K) margin earned on this year's sales, summed over destinations."""
-        return np.einsum("dnk->nk", self._margin_on_sales())
+        """(n, K) margin earned on this year's sales, summed over destinations (once a year)."""
+        if self._earned_sum is None:
+            self._earned_sum = np.einsum("dnk->nk", self._margin_on_sales())
+        return self._earned_sum
 
     def _green_value_terms(self) -> tuple[np.ndarray, np.ndarray]:
         """This year's :func:`abm.innovation.green_value_terms`, computed once a year."""

@@ -202,6 +202,23 @@ class Groups:
         return out
 
 
+def _insert_sorted(
+    arrays: tuple[np.ndarray, ...], at: np.ndarray, values: tuple[np.ndarray, ...]
+) -> list[np.ndarray]:
+    """``np.insert(a, at, v)`` for each pair (a, v) of arrays of one length, ``at`` sorted
+    (values at one position keep their order): the positions are worked out once."""
+    new = at + np.arange(len(at))
+    old = np.ones(len(arrays[0]) + len(at), bool)
+    old[new] = False
+    out = []
+    for a, v in zip(arrays, values, strict=True):
+        b = np.empty(len(old), a.dtype)
+        b[new] = v
+        b[old] = a
+        out.append(b)
+    return out
+
+
 @dataclass
 class Ties:
     """Firm-firm ties as arrays: end points ``u < v``, weights, and a CSR adjacency."""
@@ -265,8 +282,9 @@ class Ties:
         self.v = np.concatenate([self.v, new_v])
         self.weight = np.concatenate([self.weight, np.ones(len(keys))])
         pos = np.searchsorted(self._keys, keys)
-        self._keys = np.insert(self._keys, pos, keys)
-        self._key_order = np.insert(self._key_order, pos, ids)
+        self._keys, self._key_order = _insert_sorted(
+            (self._keys, self._key_order), pos, (keys, ids)
+        )
         # each new tie goes at the end of both end points' rows, in id order
         src = np.concatenate([new_u, new_v])
         dst = np.concatenate([new_v, new_u])
@@ -274,8 +292,7 @@ class Ties:
         order = np.lexsort((eid, src))
         src, dst, eid = src[order], dst[order], eid[order]
         at = self.indptr[src + 1]
-        self.indices = np.insert(self.indices, at, dst)
-        self.edge_of = np.insert(self.edge_of, at, eid)
+        self.indices, self.edge_of = _insert_sorted((self.indices, self.edge_of), at, (dst, eid))
         self.indptr[1:] += np.cumsum(np.bincount(src, minlength=self.n))
         return new_u, new_v
 
