@@ -34,7 +34,7 @@ def grow(
     wanted = by_category(np.multiply, f.demand, growth) if np.ndim(growth) else f.demand * growth
     wanted /= p.target_utilisation
     add = np.maximum(wanted - cap, 0.0, out=wanted)
-    np.copyto(add, 0.0, where=~allowed)
+    add *= allowed  # 0 where not allowed (add >= 0: the same as np.where, faster)
     add[~(f.profit > 0)] = 0.0
     kept = row_sum(cap)
     limit = np.maximum(

@@ -408,8 +408,11 @@ class Market:
                 share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
             by_category(np.multiply, share, self.demand[d], out=share)
             directed[rows] += share
-            w = np.where(left > 0, np.maximum(w, 0.0), 0.0)
-            left = np.where(w > 0, left, 0.0)
+            # as in capped_proportional: no weight without capacity left, no capacity
+            # without weight (by multiplying with the masks: both are >= 0 here)
+            w = np.maximum(w, 0.0)
+            w *= left > 0
+            left = left * (w > 0)
             sold_d = _water_fill(
                 self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else rows, f.n
             ).T

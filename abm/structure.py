@@ -34,7 +34,13 @@ def margins_per_capacity(
     cap = f.capacity[:, None] * f.mix
     if earned is None:
         earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
-    own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
+    own = np.zeros_like(cap)
+    ok = cap > 1e-9
+    for j in range(cap.shape[1]):  # column by column: a mask only where some cap is 0
+        if ok[:, j].all():
+            np.divide(earned[:, j], cap[:, j], out=own[:, j])
+        else:
+            np.divide(earned[:, j], cap[:, j], out=own[:, j], where=ok[:, j])
     return own, _cluster_margin(earned, cap)
 
 
@@ -61,7 +67,9 @@ def shift_mix(
     own, market = margins_per_capacity(f, unit_margin, earned)
     present = f.mix > 0.05
     expected = np.where(present, own, market[None, :])
-    expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)
+    allowed = allowed_categories(f.knowledge, f.digital, p)
+    for j in np.flatnonzero(~allowed.all(0)):  # only the closed categories' columns
+        expected[:, j] = np.where(allowed[:, j], expected[:, j], -np.inf)
     best = row_argmax(expected)
     rows = np.arange(f.n)
     current = per_firm(f.mix, own)
