@@ -116,7 +116,7 @@ def row_argmax(a: np.ndarray) -> np.ndarray:
     top = a[:, 0].copy()
     for j in range(1, a.shape[1]):
         better = a[:, j] > top
-        best[better] = j
+        best += better * (j - best)  # j where better (integer arithmetic: no branches)
         np.maximum(top, a[:, j], out=top)
     return best
 

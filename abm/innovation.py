@@ -81,13 +81,18 @@ def green_value_terms(
     margin x sales (D, n, K), when the caller has it."""
     border = 0.0  # CBAM per t embedded in this year's sales; 0 where no destination has one
     for d in np.flatnonzero(m.cbam_rate.any(1)):
-        border = border + m.cbam_rate[d] * f.q[d]
+        border = border + by_category(np.multiply, f.q[d], m.cbam_rate[d])
     saved = m.carbon_price * f.output + border
     p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
     coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
     if margin_sales is None:
         margin_sales = m.unit_margin * f.q
-    return saved, np.einsum("dk,dnk->nk", coef, margin_sales)
+    # einsum("dk,dnk->nk", coef, margin_sales): the destinations added in order, from 0
+    won = by_category(np.multiply, margin_sales[0], coef[0])
+    won += 0.0
+    for d in range(1, len(coef)):
+        won += by_category(np.multiply, margin_sales[d], coef[d])
+    return saved, won
 
 
 def green_gain_value(
