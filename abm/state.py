@@ -72,8 +72,9 @@ class FirmState:
         return self.q[0]
 
     def set_sales(self, q: np.ndarray) -> None:
-        """Store this year's sales (destinations, n, 4) and their sums by firm."""
-        self.q[:] = q
+        """Store this year's sales (destinations, n, 4), keeping the array (not a copy),
+        and their sums by firm."""
+        self.q = q
         self.q_for = q[1:].sum(0)
         self.output = q[0] + self.q_for
 
