@@ -64,8 +64,8 @@ def do_rd(f: FirmState, inst: InstituteState, p: Params, rng: np.random.Generato
     with_inst = g_ok & (f.partner_inst >= 0)
     frontier = partner_frontier(f, inst)
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
-    f.green[g_ok] += gain[g_ok]
-    f.productivity[p_ok] *= 1.0 + p.process_step
+    f.green += gain * g_ok  # gain >= 0: adds 0 where R&D failed (no masked update)
+    f.productivity *= 1.0 + p.process_step * p_ok
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
@@ -262,7 +262,7 @@ def adopt(
     cost = p.adoption_cost * depth * f.capacity
     benefit = p.adoption_horizon * green_gain_value(f, step, m, terms)
     go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
-    f.green[go] += step[go]
+    f.green += step * go  # step >= 0: adds 0 where the firm does not adopt
     return go, np.where(go, cost, 0.0)
 
 
