@@ -95,10 +95,15 @@ def prices(
     return out
 
 
-def effective_price(price: np.ndarray, emis: np.ndarray, wtp: float | np.ndarray) -> np.ndarray:
+def effective_price(
+    price: np.ndarray,
+    emis: np.ndarray,
+    wtp: float | np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """The price consumers weigh: price plus their willingness to pay (USD/t) for the
     emissions embedded in a unit, so a cleaner good is worth a premium to them."""
-    premium = np.multiply(wtp, emis)
+    premium = np.multiply(wtp, emis, out=out)
     premium /= USD_PER_MILLION
     if np.shape(premium) == np.shape(price):
         return np.add(price, premium, out=premium)
@@ -335,13 +340,16 @@ class Market:
             if d:
                 cost[d] += trade_unit
         price = prices(cost, cap, p.cost_pass_through, markup)
-        eff = effective_price(price, emis[None, :, :], pol.green_wtp[:, None, None])
+        eff, unit_margin = np.empty_like(price), np.empty_like(price)
         seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
-        # sellers' capacity, and their capacity-weighted effective and asking prices
+        # effective prices, unit margins, sellers' capacity and their capacity-weighted
+        # effective and asking prices, destination by destination (the last priced first)
         tot = np.empty((N_DEST, cap.shape[1]))
         s_eff, s_price = np.empty_like(tot), np.empty_like(tot)
-        for d in range(N_DEST):  # abroad, over the exporters' rows (the others add 0)
-            rows = slice(None) if d == 0 else np.flatnonzero(seller[d])
+        for d in reversed(range(N_DEST)):
+            effective_price(price[d], emis, pol.green_wtp[d], out=eff[d])
+            np.subtract(price[d], cost[d], out=unit_margin[d])
+            rows = slice(None) if d == 0 else np.flatnonzero(seller[d])  # the others add 0
             capw = cap[rows]
             tot[d] = per_category(capw)
             s_eff[d] = per_category(capw, eff[d][rows])
@@ -365,7 +373,7 @@ class Market:
             pol.cbam_rate,
             pol.green_wtp,
             p.price_sensitivity,
-            price - cost,
+            unit_margin,
             p_mean=s_eff / np.maximum(tot, 1e-12),
         )
 
