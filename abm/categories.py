@@ -110,15 +110,16 @@ def row_sum(a: np.ndarray) -> np.ndarray:
 
 def row_argmax(a: np.ndarray) -> np.ndarray:
     """``a.argmax(1)`` of an (n, K) array (first maximum of each row), column by column."""
-    if np.isnan(a).any():
+    if np.isnan(a).any() or a.shape[1] > 127:
         return a.argmax(1)
-    best = np.zeros(len(a), np.intp)
-    top = a[:, 0].copy()
-    for j in range(1, a.shape[1]):
-        better = a[:, j] > top
-        best += better * (j - best)  # j where better (integer arithmetic: no branches)
-        np.maximum(top, a[:, j], out=top)
-    return best
+    cols = a.T.copy()  # contiguous columns
+    best = np.zeros(len(a), np.int8)
+    top = cols[0].copy()
+    for j in range(1, len(cols)):
+        better = (cols[j] > top).view(np.int8)
+        best -= better * (best - np.int8(j))  # j where better (no branches)
+        np.maximum(top, cols[j], out=top)
+    return best.astype(np.intp)
 
 
 def emission_intensity(green: np.ndarray) -> np.ndarray:
