@@ -67,9 +67,7 @@ def shift_mix(
     own, market = margins_per_capacity(f, unit_margin, earned)
     present = f.mix > 0.05
     expected = np.where(present, own, market[None, :])
-    allowed = allowed_categories(f.knowledge, f.digital, p)
-    for j in np.flatnonzero(~allowed.all(0)):  # only the closed categories' columns
-        expected[:, j] = np.where(allowed[:, j], expected[:, j], -np.inf)
+    expected = np.where(allowed_categories(f.knowledge, f.digital, p), expected, -np.inf)
     best = row_argmax(expected)
     rows = np.arange(f.n)
     current = per_firm(f.mix, own)
