@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from abm import abatement
-from abm.categories import BASE_EMISSION, LABOUR_COST, RD_INTENSITY, USD_PER_MILLION, per_firm
+from abm.categories import (
+    BASE_EMISSION,
+    LABOUR_COST,
+    N_CAT,
+    RD_INTENSITY,
+    USD_PER_MILLION,
+    by_category,
+    outer_by_category,
+    per_firm,
+)
 from abm.markets import Market
 from abm.network import Groups, Ties
 from abm.params import Params
@@ -41,6 +50,7 @@ def do_rd(
     p: Params,
     rng: np.random.Generator,
     m: Market | None = None,
+    terms: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Draw this year's green and process R&D outcomes and apply them; return successes.
 
@@ -50,8 +60,8 @@ def do_rd(
     that per green success), so a firm keeps the capabilities it keeps using. Given this
     year's market ``m``, a firm puts a green result into use only when its value (see
     :func:`green_gain_value`) is positive, as K+S firms adopt a new technology only when it
-    beats the old. (The green R&D subsidy is paid as cash in the accounts and not counted
-    again here.)
+    beats the old (``terms`` as in :func:`green_gain_value`). (The green R&D subsidy is paid
+    as cash in the accounts and not counted again here.)
     """
     x = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
     partnered = (f.partner_firm >= 0) | (f.partner_inst >= 0)
@@ -65,46 +75,78 @@ def do_rd(
     with_inst = g_ok & (f.partner_inst >= 0)
     frontier = partner_frontier(f, inst)
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
-    use = g_ok.copy()
+    use = g_ok
     if m is not None:  # a firm puts a green result into use only when it pays (K+S)
-        use &= green_gain_value(f, gain, m, p) > 0.0
-    f.green[use] += gain[use]
-    f.productivity[p_ok] *= 1.0 + p.process_step
+        use = g_ok & (green_gain_value(f, gain, m, p, terms) > 0.0)
+    f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
+    f.productivity *= 1.0 + p.process_step * p_ok
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
     return g_ok | p_ok
 
 
-def green_gain_value(f: FirmState, gain: np.ndarray, m: Market, p: Params) -> np.ndarray:
+def green_value_terms(
+    f: FirmState, m: Market, margin_sales: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """What one t CO2 per USD m less is worth to each firm in each category a year, USD, as
+    two (n, K) terms of :func:`green_gain_value`: the carbon payments and CBAM it saves,
+    and the margin consumers' green preference wins. ``margin_sales`` is this year's unit
+    margin x sales (D, n, K), when the caller has it."""
+    border = 0.0  # CBAM per t embedded in this year's sales; 0 where no destination has one
+    for d in np.flatnonzero(m.cbam_rate.any(1)):
+        border = border + by_category(np.multiply, f.q[d], m.cbam_rate[d])
+    saved = m.carbon_price * f.output + border
+    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
+    coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
+    if margin_sales is None:
+        margin_sales = m.unit_margin * f.q
+    # einsum("dk,dnk->nk", coef, margin_sales): the destinations added in order, from 0
+    won = by_category(np.multiply, margin_sales[0], coef[0])
+    won += 0.0
+    for d in range(1, len(coef)):
+        won += by_category(np.multiply, margin_sales[d], coef[d])
+    return saved, won
+
+
+def green_gain_value(
+    f: FirmState,
+    gain: np.ndarray,
+    m: Market,
+    p: Params,
+    terms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Yearly value to each firm of raising its green level by ``gain``, USD m, on this
     year's sales: the carbon payments saved at home, the CBAM saved in each destination,
     and the margin on the sales consumers' willingness to pay for lower emissions brings,
     read off the demand system (the logit share rises by ``beta x WTP x d_emissions /
     price`` in each destination), minus the higher running cost of the deeper abatement
-    (``abm.abatement``). Negative when abating further costs more than it brings."""
-    d_emis = gain[:, None] * BASE_EMISSION[None, :]  # t per USD m, per category
-    out = f.output
-    border = np.einsum("dk,dnk->nk", m.cbam_rate, f.q)
-    saving = per_firm(d_emis, m.carbon_price * out + border)
-    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
-    coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
-    premium = per_firm(d_emis, np.einsum("dk,dnk->nk", coef, m.unit_margin * f.q))
+    (``abm.abatement``); negative when abating further costs more than it brings.
+    ``terms``: :func:`green_value_terms` of this year, when the caller has them."""
+    d_emis = outer_by_category(gain, BASE_EMISSION)  # t per USD m, per category
+    saved, won = green_value_terms(f, m) if terms is None else terms
+    saving = per_firm(d_emis, saved)
+    premium = per_firm(d_emis, won)
     b, theta = p.abatement_backstop, p.abatement_exponent
     running = abatement.unit_cost(f.green + gain, b, theta) - abatement.unit_cost(f.green, b, theta)
-    return (saving + premium) / USD_PER_MILLION - per_firm(running, out)
+    return (saving + premium) / USD_PER_MILLION - per_firm(running, f.output)
 
 
-def choose_green_share(f: FirmState, p: Params, m: Market) -> None:
+def choose_green_share(
+    f: FirmState, p: Params, m: Market, terms: tuple[np.ndarray, np.ndarray] | None = None
+) -> None:
     """Firms steer their R&D split toward the line whose success is worth more.
 
     The yearly value of a green success is the carbon payments (at home and at the border)
     it saves and the sales consumers' green preference brings; that of a process success the
     labour cost it saves. The green share moves a fifth of the way toward
-    ``V_green / (V_green + V_process)``.
+    ``V_green / (V_green + V_process)``. ``terms`` as in :func:`green_gain_value`.
     """
-    v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p), 0.0)
-    v_proc = p.process_step * per_firm(LABOUR_COST / f.productivity[:, None], f.output)
+    v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)
+    labour = by_category(
+        np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
+    )
+    v_proc = p.process_step * per_firm(labour, f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
     f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)
@@ -189,7 +231,9 @@ def collaborate(
         # one partnership per firm: keep the first claim on each partner
         _, first = np.unique(b, return_index=True)
         a, b = a[first], b[first]
-        keep = ~np.isin(a, b)
+        claimed = np.zeros(f.n, bool)
+        claimed[b] = True
+        keep = ~claimed[a]
         a, b = a[keep], b[keep]
         f.partner_firm[a] = b
         f.partner_firm[b] = a
@@ -215,6 +259,7 @@ def adopt(
     m: Market,
     adoption_subsidy: float,
     rng: np.random.Generator,
+    terms: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Adoption and imitation of better green technology; return (adopters, adoption cost).
 
@@ -225,7 +270,7 @@ def adopt(
     ``g1`` costs ``adoption_cost x capacity x ln((1 - g0) / (1 - g1))`` (each halving of
     emissions costs the same), so no level is a ceiling but full abatement is never free.
     It adopts when the value of the gain over ``adoption_horizon`` years (see
-    :func:`green_gain_value`) beats that cost net of the subsidy.
+    :func:`green_gain_value`, with its ``terms``) beats that cost net of the subsidy.
     """
     green_nb = ties.neighbour_mean((f.green >= p.green_threshold).astype(float))
     review = rng.random(f.n) < p.awareness_innovation + p.awareness_imitation * green_nb
@@ -233,9 +278,9 @@ def adopt(
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
     depth = np.log(np.maximum(1.0 - f.green, 1e-9) / np.maximum(1.0 - f.green - step, 1e-9))
     cost = p.adoption_cost * depth * f.capacity
-    benefit = p.adoption_horizon * green_gain_value(f, step, m, p)
+    benefit = p.adoption_horizon * green_gain_value(f, step, m, p, terms)
     go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
-    f.green[go] += step[go]
+    f.green += step * go  # step >= 0: adds 0 where the firm does not adopt
     return go, np.where(go, cost, 0.0)
 
 

@@ -24,6 +24,8 @@ from abm.categories import (
     MATERIAL_COST,
     N_DEST,
     USD_PER_MILLION,
+    by_category,
+    outer_by_category,
     per_category,
     per_firm,
 )
@@ -51,11 +53,17 @@ def unit_costs(
     ``emis`` is t CO2 per USD m of output, ``carbon_price`` USD per tonne; the result is in
     USD m per USD m of output at base cost.
     """
-    prod = np.broadcast_to(productivity[:, None], emis.shape)
+    n, k = emis.shape
+    prod = np.repeat(productivity, k).reshape(n, k)
     if knowledge is not None and knowledge_elasticity:
         boost = np.maximum(knowledge, 1e-6) ** knowledge_elasticity
-        prod = prod * np.where(KNOWLEDGE_INTENSIVE[None, :], boost[:, None], 1.0)
-    return wage_index * LABOUR_COST / prod + MATERIAL_COST + carbon_price * emis / USD_PER_MILLION
+        prod[:, KNOWLEDGE_INTENSIVE] *= boost[:, None]
+    cost = by_category(np.divide, prod, wage_index * LABOUR_COST, out=prod, first=True)
+    by_category(np.add, cost, MATERIAL_COST, out=cost)
+    carbon = carbon_price * emis
+    carbon /= USD_PER_MILLION
+    cost += carbon
+    return cost
 
 
 def prices(
@@ -67,17 +75,40 @@ def prices(
     with the capacity-weighted mean cost of the category: a firm passes on only part of a
     cost advantage (or handicap), so more productive and cleaner firms earn higher margins;
     ``scarcity`` (per firm, shape (n,)) is the mark-up factor its own excess demand sets.
+    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost.
     """
     weight = per_category(cap)
-    mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
-    factor = scarcity[:, None] if np.ndim(scarcity) else scarcity
-    return (1.0 + MARKUP) * factor * (pass_through * cost + (1.0 - pass_through) * mean)
+    ok = weight > 0
+    if np.ndim(scarcity):
+        scale = outer_by_category(scarcity, 1.0 + MARKUP)
+    else:
+        scale = (1.0 + MARKUP) * scarcity
+    out = np.empty(np.broadcast_shapes(cost.shape, scale.shape))
+    for c, o in zip(cost.reshape(-1, *cap.shape), out.reshape(-1, *cap.shape), strict=True):
+        fallback = np.empty(len(weight)) if ok.all() else c.mean(0)
+        mean = np.divide(per_category(cap, c), weight, out=fallback, where=ok)
+        np.multiply(c, pass_through, out=o)
+        by_category(np.add, o, (1.0 - pass_through) * mean, out=o)
+        if np.ndim(scale) == 2:
+            o *= scale
+        else:
+            by_category(np.multiply, o, scale, out=o)
+    return out
 
 
-def effective_price(price: np.ndarray, emis: np.ndarray, wtp: float | np.ndarray) -> np.ndarray:
+def effective_price(
+    price: np.ndarray,
+    emis: np.ndarray,
+    wtp: float | np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """The price consumers weigh: price plus their willingness to pay (USD/t) for the
     emissions embedded in a unit, so a cleaner good is worth a premium to them."""
-    return price + wtp * emis / USD_PER_MILLION
+    premium = np.multiply(wtp, emis, out=out)
+    premium /= USD_PER_MILLION
+    if np.shape(premium) == np.shape(price):
+        return np.add(price, premium, out=premium)
+    return price + premium
 
 
 def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -91,44 +122,92 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
     """
     weight = np.where(cap > 0, np.maximum(weight, 0.0), 0.0)
     cap = np.where(weight > 0, cap, 0.0)
-    n, k = weight.shape
-    q = np.zeros((n, k))
-    for c in range(k):
-        w, m, d = weight[:, c], cap[:, c], float(demand[c])
+    return _water_fill(demand, weight.T.copy(), cap.T.copy()).T
+
+
+def _water_fill(
+    demand: np.ndarray,
+    wt: np.ndarray,
+    mt: np.ndarray,
+    rows: np.ndarray | None = None,
+    n: int = 0,
+) -> np.ndarray:
+    """:func:`capped_proportional` on weights and caps already cleaned and transposed to
+    (k, L), category by category on contiguous rows; returns q as (k, L). With ``rows``,
+    the L firms are these rows of ``n`` firms whose others have weight 0: the totals are
+    summed over all ``n`` as there (same rounding), the work is over the L firms only."""
+    qt = np.zeros_like(wt)
+    for c in range(len(wt)):
+        w, m, d = wt[c], mt[c], float(demand[c])
         if d <= 0:
             continue
-        if m.sum() <= d:
-            q[:, c] = m
+        if rows is None:
+            total = m.sum()
+        else:
+            column = np.zeros(n)
+            column[rows] = m
+            total = column.sum()
+        if total <= d:
+            qt[c] = m
             continue
         free = np.flatnonzero(w > 0)
+        wf, mf = (w, m) if len(free) == len(w) else (w[free], m[free])
         left = d
         while len(free):
-            share = w[free] * (left / w[free].sum())
-            full = share >= m[free]
-            if not full.any():
-                q[free, c] = share
+            share = wf * (left / wf.sum())
+            at_cap = share >= mf
+            full = np.flatnonzero(at_cap)
+            if not len(full):
+                qt[c, free] = share
                 break
-            q[free[full], c] = m[free[full]]
-            left -= m[free[full]].sum()
-            free = free[~full]
-    return q
+            qt[c, free[full]] = mf[full]
+            left -= mf[full].sum()
+            keep = ~at_cap
+            free, wf, mf = free[keep], wf[keep], mf[keep]
+    return qt
 
 
-def attraction(price: np.ndarray, cap: np.ndarray, seller: np.ndarray, beta: float) -> np.ndarray:
+def column_median(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=0)`` of a 2-D array, the same numbers with one partition pass."""
+    h = len(a) // 2
+    if len(a) == 0 or np.isnan(a).any():
+        return np.median(a, axis=0)
+    part = np.ascontiguousarray(a.T)
+    part.partition(h, axis=1)
+    upper = part[:, h]
+    if len(a) % 2:
+        return upper
+    return (part[:, :h].max(1) + upper) / 2.0
+
+
+def attraction(
+    price: np.ndarray,
+    cap: np.ndarray,
+    seller: np.ndarray,
+    beta: float,
+    p_mean: np.ndarray | None = None,
+) -> np.ndarray:
     """Logit attraction of each firm in each category of one market.
 
     ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``p_mean`` is the
-    capacity-weighted mean effective price of the sellers. Every firm gets a value: a
-    non-seller's is the attraction it would have if it sold there, which export decisions
-    use; clearing multiplies by the seller mask.
+    capacity-weighted mean effective price of the sellers (computed when not given, as
+    ``Market.p_mean`` holds it). Every firm gets a value: a non-seller's is the attraction
+    it would have if it sold there, which export decisions use; clearing multiplies by the
+    seller mask.
     """
-    capw = cap * seller[:, None]
-    p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
+    if p_mean is None:
+        capw = cap * seller[:, None]
+        p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
     if np.any(p_mean <= 0):  # no seller in a category: compare with the median price
-        fallback = np.median(price, axis=0) if len(price) else np.ones(price.shape[1])
+        fallback = column_median(price) if len(price) else np.ones(price.shape[1])
         p_mean = np.where(p_mean > 0, p_mean, fallback)
-    u = np.minimum(-beta * (price / p_mean - 1.0), 50.0)
-    return cap * np.exp(u)
+    u = by_category(np.divide, price, p_mean)
+    u -= 1.0
+    u *= -beta
+    np.minimum(u, 50.0, out=u)
+    np.exp(u, out=u)
+    u *= cap
+    return u
 
 
 def update_scarcity(
@@ -240,6 +319,8 @@ class Market:
     attraction: list | None = None  # per destination (n, K), non-sellers' would-be included
     kappa: np.ndarray | None = None  # (D, K) the cluster's weight against the fringe
     sigma: float = 4.0  # trade elasticity
+    attraction_total: np.ndarray | None = None  # (D, K) sellers' total attraction
+    p_mean: np.ndarray | None = None  # (D, K) sellers' capacity-weighted mean effective price
 
     @classmethod
     def build(
@@ -256,20 +337,37 @@ class Market:
         """Costs and prices of this year for every destination."""
         n = f.n
         cap = f.capacity[:, None] * f.mix
-        cbam_unit = pol.cbam_rate[:, None, :] * emis[None, :, :] / USD_PER_MILLION
-        cost = unit_cost[None, :, :] + cbam_unit
-        cost[1:] += trade_unit[None, :, :]
-        price = np.stack([prices(cost[d], cap, p.cost_pass_through, markup) for d in range(N_DEST)])
-        eff = effective_price(price, emis[None, :, :], pol.green_wtp[:, None, None])
+        # CBAM per unit where a destination charges one (0 elsewhere); delivered unit cost
+        cbam_unit = np.zeros((N_DEST, *emis.shape))
+        cost = np.empty_like(cbam_unit)
+        for d in range(N_DEST):
+            if pol.cbam_rate[d].any():
+                by_category(np.multiply, emis, pol.cbam_rate[d], out=cbam_unit[d])
+                cbam_unit[d] /= USD_PER_MILLION
+                np.add(unit_cost, cbam_unit[d], out=cost[d])
+            else:
+                cost[d] = unit_cost
+            if d:
+                cost[d] += trade_unit
+        price = prices(cost, cap, p.cost_pass_through, markup)
+        eff, unit_margin = np.empty_like(price), np.empty_like(price)
         seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
-        capw = cap[None, :, :] * seller[:, :, None]
-        tot = np.einsum("dnk->dk", capw)
+        # effective prices, unit margins, sellers' capacity and their capacity-weighted
+        # effective and asking prices, destination by destination (the last priced first)
+        tot = np.empty((N_DEST, cap.shape[1]))
+        s_eff, s_price = np.empty_like(tot), np.empty_like(tot)
+        for d in reversed(range(N_DEST)):
+            effective_price(price[d], emis, pol.green_wtp[d], out=eff[d])
+            np.subtract(price[d], cost[d], out=unit_margin[d])
+            rows = slice(None) if d == 0 else np.flatnonzero(seller[d])  # the others add 0
+            capw = cap[rows]
+            tot[d] = per_category(capw)
+            s_eff[d] = per_category(capw, eff[d][rows])
+            s_price[d] = per_category(capw, price[d][rows])
         nan = np.full(tot.shape, np.nan)
-        p_cluster = np.divide(
-            np.einsum("dnk,dnk->dk", capw, eff), tot, out=nan.copy(), where=tot > 0
-        )
-        p_sellers = np.divide(np.einsum("dnk,dnk->dk", capw, price), tot, out=nan, where=tot > 0)
-        margin = tot / np.maximum(per_category(cap), 1e-12)[None, :]
+        p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
+        p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
+        margin = tot / np.maximum(tot[0], 1e-12)[None, :]
         return cls(
             cap,
             cost,
@@ -285,7 +383,8 @@ class Market:
             pol.cbam_rate,
             pol.green_wtp,
             p.price_sensitivity,
-            price - cost,
+            unit_margin,
+            p_mean=s_eff / np.maximum(tot, 1e-12),
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
@@ -308,26 +407,49 @@ class Market:
         directed = np.zeros_like(self.cap)
         rest = self.cap.copy()
         self.attraction = [None] * N_DEST
+        self.attraction_total = np.zeros_like(self.demand)
         for d in (*range(1, N_DEST), 0):
-            self.attraction[d] = attraction(self.eff[d], self.cap, self.seller[d], beta)
-            w = self.attraction[d] * self.seller[d][:, None]
-            tot = per_category(w)
-            share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
-            directed += share * self.demand[d]
-            q[d] = capped_proportional(self.demand[d], w, rest)
-            rest -= q[d]
+            u = attraction(self.eff[d], self.cap, self.seller[d], beta, self.p_mean[d])
+            self.attraction[d] = u
+            if d == 0:  # every firm sells at home
+                rows, w, left = slice(None), u, rest
+            else:  # abroad only the exporters: work on their rows (the others get 0)
+                rows = np.flatnonzero(self.seller[d])
+                if not len(rows):
+                    continue
+                w, left = u[rows], rest[rows]
+            tot = self.attraction_total[d] = per_category(w)
+            if not (self.demand[d] > 0).any():
+                continue
+            if (tot > 0).all():
+                share = by_category(np.divide, w, tot)
+            else:
+                share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
+            by_category(np.multiply, share, self.demand[d], out=share)
+            directed[rows] += share
+            # as in capped_proportional: no weight without capacity left, no capacity
+            # without weight (by multiplying with the masks: both are >= 0 here)
+            w = np.maximum(w, 0.0)
+            w *= left > 0
+            left = left * (w > 0)
+            sold_d = _water_fill(
+                self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else rows, f.n
+            ).T
+            q[d][rows] = sold_d
+            rest[rows] -= sold_d
         sold = q.sum(0)
         served = per_category(sold)
         wanted = self.demand.sum(0)
         self.unmet = np.maximum(wanted - served, 0.0)
         self.utilisation = wanted / np.maximum(per_category(self.cap), 1e-12)
-        # a firm counts the customers it turned away only as far as no other firm served them
-        excess = np.maximum(directed - sold, 0.0)
-        lost = np.divide(
-            self.unmet,
-            per_category(excess),
-            out=np.zeros_like(self.unmet),
-            where=per_category(excess) > 0,
-        )
         self.directed = per_firm(directed)
-        return q, sold + excess * np.minimum(lost, 1.0)[None, :]
+        # a firm counts the customers it turned away only as far as no other firm served them
+        excess = np.subtract(directed, sold, out=directed)
+        np.maximum(excess, 0.0, out=excess)
+        turned_away = per_category(excess)
+        lost = np.divide(
+            self.unmet, turned_away, out=np.zeros_like(self.unmet), where=turned_away > 0
+        )
+        by_category(np.multiply, excess, np.minimum(lost, 1.0), out=excess)
+        excess += sold
+        return q, excess

@@ -267,6 +267,7 @@ class TradeClusterModel(mesa.Model):
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )
         t = self.year - p.start_year
+        self._sales_margin = self._earned_sum = self._green_terms = None  # once sales are known
         self.market = Market.build(
             f,
             self.unit_cost,
@@ -287,8 +288,29 @@ class TradeClusterModel(mesa.Model):
         m.demand_for_cluster(self.demand, t, p)
         q, f.demand[:] = m.allocate(f, p.price_sensitivity)
         f.set_sales(q)
+        self._sales_margin = self._earned_sum = self._green_terms = None
         if self.steps:  # the start year only records its markets
             self._update_markups()
+
+    def _margin_on_sales(self) -> np.ndarray:
+        """(D, n, K) unit margin x this year's sales, computed once a year."""
+        if self._sales_margin is None:
+            self._sales_margin = self.market.unit_margin * self.firms.q
+        return self._sales_margin
+
+    def _earned(self) -> np.ndarray:
+        """(n, K) margin earned on this year's sales, summed over destinations (once a year)."""
+        if self._earned_sum is None:
+            self._earned_sum = np.einsum("dnk->nk", self._margin_on_sales())
+        return self._earned_sum
+
+    def _green_value_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """This year's :func:`abm.innovation.green_value_terms`, computed once a year."""
+        if self._green_terms is None:
+            self._green_terms = innovation.green_value_terms(
+                self.firms, self.market, self._margin_on_sales()
+            )
+        return self._green_terms
 
     def _update_markups(self) -> None:
         """Each firm's mark-up factor follows the demand directed at it over its capacity."""
@@ -302,16 +324,22 @@ class TradeClusterModel(mesa.Model):
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
         f.set_sales_value(np.einsum("dnk,dnk->nd", m.price, f.q))
-        self.sold = f.q.sum(1)  # (destinations, categories), for reporters
+        self.sold = np.einsum("dnk->dk", f.q)  # (destinations, categories), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
         self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
-        f.cbam_paid = np.einsum("dnk,dnk->n", m.cbam_unit, f.q)
+        if m.cbam_rate.any():
+            f.cbam_paid = np.einsum("dnk,dnk->n", m.cbam_unit, f.q)
+        else:
+            f.cbam_paid = np.zeros(f.n)
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
-        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * f.exports_to.sum(1)
+        served = f.exports_to[:, 0].astype(np.int64)  # destinations each firm serves
+        for j in range(1, f.exports_to.shape[1]):
+            served += f.exports_to[:, j]
+        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * served
         platform = trade.platform_fee(p, gov.digital_infrastructure, self.scale) * f.digital
         capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
         intensity = innovation.rd_intensity(f.mix, f.rd_taste, p.rd_boost)
@@ -334,8 +362,9 @@ class TradeClusterModel(mesa.Model):
 
     def research(self) -> None:
         """Stage 5: stochastic R&D with a green / process split; firms re-choose the split."""
-        innovation.do_rd(self.firms, self.institutes, self.params, self.draws, self.market)
-        innovation.choose_green_share(self.firms, self.params, self.market)
+        terms = self._green_value_terms()
+        innovation.do_rd(self.firms, self.institutes, self.params, self.draws, self.market, terms)
+        innovation.choose_green_share(self.firms, self.params, self.market, terms)
 
     def collaborate(self) -> None:
         """Stage 6: collaborations with institutes and firms; spillovers over ties."""
@@ -363,6 +392,7 @@ class TradeClusterModel(mesa.Model):
             self.market,
             gov.adoption_subsidy,
             self.draws,
+            self._green_value_terms(),
         )
         f.cost += cost
         f.subsidy += gov.adoption_subsidy * cost
@@ -371,7 +401,7 @@ class TradeClusterModel(mesa.Model):
     def shift_product_mix(self) -> None:
         """Stage 8: capacity moves toward higher-margin categories, paying adjustment costs."""
         f = self.firms
-        f.cost += structure.shift_mix(f, self.market.unit_margin, self.params)
+        f.cost += structure.shift_mix(f, self.market.unit_margin, self.params, self._earned())
         self._book()
 
     def enter_and_exit_exports(self) -> None:
@@ -383,7 +413,7 @@ class TradeClusterModel(mesa.Model):
         for j in range(N_DEST - 1):
             gross = trade.potential_export_profit(f, m, j + 1, p)
             self._export_margin.append(gross)
-            realised = per_firm(m.unit_margin[j + 1], f.q[j + 1]) - fixed
+            realised = per_firm(self._margin_on_sales()[j + 1]) - fixed
             trade.update_exporters(f, j, gross - fixed, realised, p, self.draws)
 
     def adopt_digital(self) -> None:
@@ -421,7 +451,7 @@ class TradeClusterModel(mesa.Model):
         self.exits = self.entries = len(rows)
         for r in rows.tolist():
             self.firm_agents[r].remove()
-        rates = structure.category_profit_rates(f, self.market.unit_margin)
+        rates = structure.category_profit_rates(f, self.market.unit_margin, self._earned())
         renew(f, rows, rates, p, self.draws)
         for r in rows.tolist():
             agent = ForeignTradeFirm(self, r)

@@ -202,6 +202,23 @@ class Groups:
         return out
 
 
+def _insert_sorted(
+    arrays: tuple[np.ndarray, ...], at: np.ndarray, values: tuple[np.ndarray, ...]
+) -> list[np.ndarray]:
+    """``np.insert(a, at, v)`` for each pair (a, v) of arrays of one length, ``at`` sorted
+    (values at one position keep their order): the positions are worked out once."""
+    new = at + np.arange(len(at))
+    old = np.ones(len(arrays[0]) + len(at), bool)
+    old[new] = False
+    out = []
+    for a, v in zip(arrays, values, strict=True):
+        b = np.empty(len(old), a.dtype)
+        b[new] = v
+        b[old] = a
+        out.append(b)
+    return out
+
+
 @dataclass(init=False)
 class Ties:
     """Firm-firm ties as arrays: end points ``u < v``, weights (1 each when not given), and
@@ -220,6 +237,7 @@ class Ties:
     ) -> None:
         self.n, self.u, self.v = n, u, v
         self.weight = np.ones(len(u)) if weight is None else weight
+        self._sums = None  # (weights, each firm's sum of tie weights), see _weight_sums
         keys = self.u * self.n + self.v
         self._key_order = np.argsort(keys, kind="stable")
         self._keys = keys[self._key_order]  # sorted keys, for look-ups
@@ -267,8 +285,9 @@ class Ties:
         self.v = np.concatenate([self.v, new_v])
         self.weight = np.concatenate([self.weight, np.ones(len(keys))])
         pos = np.searchsorted(self._keys, keys)
-        self._keys = np.insert(self._keys, pos, keys)
-        self._key_order = np.insert(self._key_order, pos, ids)
+        self._keys, self._key_order = _insert_sorted(
+            (self._keys, self._key_order), pos, (keys, ids)
+        )
         # each new tie goes at the end of both end points' rows, in id order
         src = np.concatenate([new_u, new_v])
         dst = np.concatenate([new_v, new_u])
@@ -276,8 +295,7 @@ class Ties:
         order = np.lexsort((eid, src))
         src, dst, eid = src[order], dst[order], eid[order]
         at = self.indptr[src + 1]
-        self.indices = np.insert(self.indices, at, dst)
-        self.edge_of = np.insert(self.edge_of, at, eid)
+        self.indices, self.edge_of = _insert_sorted((self.indices, self.edge_of), at, (dst, eid))
         self.indptr[1:] += np.cumsum(np.bincount(src, minlength=self.n))
         return new_u, new_v
 
@@ -287,6 +305,14 @@ class Ties:
         idx = idx[idx >= 0]
         np.add.at(self.weight, idx, amount)
         np.minimum(self.weight, cap, out=self.weight)
+        self._sums = None
+
+    def _weight_sums(self) -> np.ndarray:
+        """Each firm's sum of tie weights, kept until ties are added or strengthened."""
+        if self._sums is None or self._sums[0] is not self.weight:
+            w = self.weight
+            self._sums = (w, np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n))
+        return self._sums[1]
 
     def neighbour_mean(self, x: np.ndarray, weighted: bool = True) -> np.ndarray:
         """Tie-weighted mean of ``x`` over each firm's neighbours (0 where none)."""
@@ -294,25 +320,27 @@ class Ties:
         num = np.bincount(self.u, w * x[self.v], self.n) + np.bincount(
             self.v, w * x[self.u], self.n
         )
-        den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        if weighted:
+            den = self._weight_sums()
+        else:
+            den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
         return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
 
     def neighbour_max(self, x: np.ndarray) -> np.ndarray:
         """Maximum of ``x`` over each firm's neighbours (-inf where none)."""
         out = np.full(self.n, -np.inf)
-        if len(self.indices):
-            vals = x[self.indices]
-            has = self.degree > 0
-            out[has] = np.maximum.reduceat(vals, self.indptr[:-1][has])
+        np.maximum.at(out, self.u, x[self.v])
+        np.maximum.at(out, self.v, x[self.u])
         return out
 
     def pull(self, x: np.ndarray) -> np.ndarray:
         """Tie-weighted mean lead of neighbours over each firm: mean of max(0, x_j - x_i)."""
-        lead_uv = np.maximum(0.0, x[self.v] - x[self.u])
-        lead_vu = np.maximum(0.0, x[self.u] - x[self.v])
+        xu, xv = x[self.u], x[self.v]
+        lead_uv = np.maximum(0.0, xv - xu)
+        lead_vu = np.maximum(0.0, xu - xv)
         w = self.weight
         num = np.bincount(self.u, w * lead_uv, self.n) + np.bincount(self.v, w * lead_vu, self.n)
-        den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        den = self._weight_sums()
         return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
 
     def random_neighbour(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.categories import DS, INITIAL_MIX, N_CAT, N_DEST, TIB
+from abm.categories import DS, INITIAL_MIX, N_CAT, N_DEST, TIB, row_sum
 from abm.params import Params
 
 
@@ -61,7 +61,10 @@ class FirmState:
     @property
     def exporter(self) -> np.ndarray:
         """Firms that sell in at least one export destination."""
-        return self.exports_to.any(1)
+        out = self.exports_to[:, 0].copy()
+        for j in range(1, self.exports_to.shape[1]):
+            out |= self.exports_to[:, j]
+        return out
 
     @property
     def q_dom(self) -> np.ndarray:
@@ -69,15 +72,16 @@ class FirmState:
         return self.q[0]
 
     def set_sales(self, q: np.ndarray) -> None:
-        """Store this year's sales (destinations, n, 4) and their sums by firm."""
-        self.q[:] = q
+        """Store this year's sales (destinations, n, 4), keeping the array (not a copy),
+        and their sums by firm."""
+        self.q = q
         self.q_for = q[1:].sum(0)
         self.output = q[0] + self.q_for
 
     def set_sales_value(self, sales: np.ndarray) -> None:
         """Store this year's sales value by destination (n, destinations), USD m."""
         self.sales[:] = sales
-        self.export_sales = sales[:, 1:].sum(1)
+        self.export_sales = row_sum(sales[:, 1:])
         self.revenue = sales[:, 0] + self.export_sales
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, N_CAT, TIB, per_category, per_firm
+from abm.categories import DS, N_CAT, TIB, per_category, per_firm, row_argmax, row_sum
 from abm.params import Params
 from abm.state import FirmState
 
@@ -34,39 +34,62 @@ def allowed_categories(
     return ok
 
 
-def margins_per_capacity(f: FirmState, unit_margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def margins_per_capacity(
+    f: FirmState, unit_margin: np.ndarray, earned: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each firm's realised margin per unit of capacity by category, and the cluster's.
 
-    ``unit_margin`` is (destinations, n, 4): price minus delivered unit cost.
+    ``unit_margin`` is (destinations, n, 4): price minus delivered unit cost; ``earned``
+    (n, 4), the margin earned on this year's sales summed over destinations, when the
+    caller has it.
     """
     cap = f.capacity[:, None] * f.mix
-    earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
-    own = np.divide(earned, cap, out=np.zeros_like(cap), where=cap > 1e-9)
-    market = per_category(earned) / np.maximum(per_category(cap), 1e-12)
-    return own, market
+    if earned is None:
+        earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
+    own = np.zeros_like(cap)
+    ok = cap > 1e-9
+    for j in range(cap.shape[1]):  # column by column: a mask only where some cap is 0
+        if ok[:, j].all():
+            np.divide(earned[:, j], cap[:, j], out=own[:, j])
+        else:
+            np.divide(earned[:, j], cap[:, j], out=own[:, j], where=ok[:, j])
+    return own, _cluster_margin(earned, cap)
 
 
-def category_profit_rates(f: FirmState, unit_margin: np.ndarray) -> np.ndarray:
+def _cluster_margin(earned: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """(4,) the cluster's margin per unit of capacity in each category."""
+    return per_category(earned) / np.maximum(per_category(cap), 1e-12)
+
+
+def category_profit_rates(
+    f: FirmState, unit_margin: np.ndarray, earned: np.ndarray | None = None
+) -> np.ndarray:
     """(4,) the cluster's margin per unit of capacity in each category (entry signal)."""
-    return margins_per_capacity(f, unit_margin)[1]
+    if earned is None:
+        earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
+    return _cluster_margin(earned, f.capacity[:, None] * f.mix)
 
 
-def shift_mix(f: FirmState, unit_margin: np.ndarray, p: Params) -> np.ndarray:
+def shift_mix(
+    f: FirmState, unit_margin: np.ndarray, p: Params, earned: np.ndarray | None = None
+) -> np.ndarray:
     """Move ``mix_speed`` of capacity toward the best allowed category when the margin
-    gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m."""
-    own, market = margins_per_capacity(f, unit_margin)
+    gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m.
+    ``earned`` as in :func:`margins_per_capacity`."""
+    own, market = margins_per_capacity(f, unit_margin, earned)
     present = f.mix > PRESENT
     expected = np.where(present, own, market[None, :])
     expected = np.where(allowed_categories(f.knowledge, f.digital, p, f.mix), expected, -np.inf)
-    best = expected.argmax(1)
+    best = row_argmax(expected)
     rows = np.arange(f.n)
     current = per_firm(f.mix, own)
     moved = p.mix_speed * (1.0 - f.mix[rows, best])
-    gain = (expected[rows, best] - current) * moved * f.capacity
+    best_expected = expected[rows, best]
+    gain = (best_expected - current) * moved * f.capacity
     cost = p.adjustment_cost * moved * f.capacity
-    go = np.isfinite(expected[rows, best]) & (SHIFT_HORIZON * gain > cost) & (moved > 1e-9)
-    lam = np.where(go, p.mix_speed, 0.0)
-    f.mix *= 1.0 - lam[:, None]
-    f.mix[rows, best] += lam
-    f.mix /= f.mix.sum(1, keepdims=True)
+    go = np.isfinite(best_expected) & (SHIFT_HORIZON * gain > cost) & (moved > 1e-9)
+    shift = np.flatnonzero(go)  # the other rows keep their mix (up to the normalisation)
+    f.mix[shift] *= 1.0 - p.mix_speed
+    f.mix[shift, best[shift]] += p.mix_speed
+    f.mix /= row_sum(f.mix)[:, None]
     return np.where(go, cost, 0.0)

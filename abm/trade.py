@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, per_category, per_firm
+from abm.categories import DS, by_category, per_category, per_firm
 from abm.demand import cluster_share
 from abm.markets import Market, attraction
 from abm.network import Ties
@@ -31,11 +31,17 @@ def potential_export_profit(
     margin (``abm.demand``), so it expects what a seller like it gets, without taking it
     from the others."""
     seller = m.seller[d]
-    u = m.attraction[d] if m.attraction is not None else attraction(m.eff[d], m.cap, seller, m.beta)
-    total = per_category(u * seller[:, None])
+    if m.attraction is not None:
+        u, total = m.attraction[d], m.attraction_total[d]
+    else:
+        u = attraction(m.eff[d], m.cap, seller, m.beta)
+        total = per_category(u * seller[:, None])
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
-    q = u * per_unit
-    if m.kappa is not None and (total <= 0).any():  # a first seller of a category there
+    first = m.kappa is not None and bool((total <= 0).any())  # a first seller somewhere
+    if not first and not per_unit.any():  # nothing to win there
+        return np.zeros(f.n) - fixed
+    q = by_category(np.multiply, u, per_unit)
+    if first:
         q = np.where(total > 0, q, first_seller_sales(m, d))
     q = np.minimum(m.cap, q)
     return per_firm(m.unit_margin[d], q) - fixed
@@ -74,9 +80,8 @@ def update_exporters(
     serving = f.exports_to[:, j]
     enter = ~serving & (expected > 0.0) & draw
     leave = serving & (realised < 0.0) & draw
-    f.exports_to[enter, j] = True
-    f.exports_to[leave, j] = False
-    return int(enter.sum()), int(leave.sum())
+    f.exports_to[:, j] = (serving & ~leave) | enter
+    return np.count_nonzero(enter), np.count_nonzero(leave)
 
 
 def adopt_platform(

@@ -5,13 +5,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from abm.categories import by_category, outer_by_category, row_argmax, row_sum
 from abm.demand import (
     calibrate_kappa,
     category_expenditure,
     cluster_share,
     expenditure_shares,
 )
-from abm.markets import attraction, capped_proportional, effective_price, update_scarcity
+from abm.markets import (
+    attraction,
+    capped_proportional,
+    column_median,
+    effective_price,
+    update_scarcity,
+)
 
 positive = st.floats(0.01, 100.0)
 
@@ -49,6 +56,50 @@ def test_zero_weight_or_capacity_gets_nothing():
     cap = np.array([[5.0], [5.0], [0.0]])
     q = capped_proportional(np.array([3.0]), weight, cap)
     assert q[1, 0] == 0 and q[2, 0] == 0 and q[0, 0] == 3.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda n: arrays(float, (n, 3), elements=positive)))
+def test_column_median_is_numpys_median(a):
+    np.testing.assert_array_equal(column_median(a), np.median(a, axis=0))
+    a[0, 1] = np.nan
+    np.testing.assert_array_equal(column_median(a), np.median(a, axis=0))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda k: arrays(float, (7, k), elements=st.floats(-1e6, 1e6, allow_subnormal=False))
+    )
+)
+def test_row_sum_is_numpys_row_sum(a):
+    np.testing.assert_array_equal(row_sum(a), a.sum(1))
+    np.testing.assert_array_equal(np.signbit(row_sum(-0.0 * np.abs(a))), np.zeros(len(a), bool))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 200).flatmap(
+        lambda n: arrays(float, (n, 4), elements=st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 2.0]))
+    )
+)
+def test_row_argmax_is_numpys_argmax(a):
+    np.testing.assert_array_equal(row_argmax(a), a.argmax(1))
+    a[0, -1] = np.nan
+    np.testing.assert_array_equal(row_argmax(a), a.argmax(1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1))
+def test_by_category_is_numpys_broadcast(n, seed):
+    rng = np.random.default_rng(seed)
+    a, v = rng.lognormal(0, 3, (n, 4)), rng.lognormal(0, 3, 4)
+    np.testing.assert_array_equal(by_category(np.divide, a, v), a / v)
+    np.testing.assert_array_equal(by_category(np.divide, a, v, first=True), v / a)
+    np.testing.assert_array_equal(outer_by_category(a[:, 0], v), a[:, 0][:, None] * v)
+    b = a.copy()
+    by_category(np.add, b, v, out=b)
+    np.testing.assert_array_equal(b, a + v)
 
 
 def test_cheaper_and_cleaner_firms_attract_more():

@@ -208,3 +208,18 @@ def test_incremental_tie_insertion_matches_a_full_rebuild():
     idx = ties.find(ties.v[:10], ties.u[:10])
     np.testing.assert_array_equal(idx, np.arange(10))
     assert ties.find(np.array([0]), np.array([0]))[0] == -1
+
+
+def test_insert_sorted_is_numpys_insert():
+    from abm.network import _insert_sorted
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n, k = rng.integers(0, 50), rng.integers(0, 10)
+        a, b = rng.integers(0, 100, n), rng.random(n)
+        at = np.sort(rng.integers(0, n + 1, k))
+        va, vb = rng.integers(0, 100, k), rng.random(k)
+        x, y = _insert_sorted((a, b), at, (va, vb))
+        np.testing.assert_array_equal(x, np.insert(a, at, va))
+        np.testing.assert_array_equal(y, np.insert(b, at, vb))
+        assert x.dtype == a.dtype
