@@ -155,6 +155,9 @@ def check_listen(host: str, port: int) -> tuple[int | None, str]:
 
 
 def cmd_app(args) -> int:
+    from abm.extras import require
+
+    require("app")  # before anything else: one line naming the extra when it is missing
     try:
         host, port = host_name(args.host), port_number(args.port)
     except ValueError as exc:

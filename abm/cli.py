@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     import pandas as pd
 
+    from abm.extras import MissingExtra
     from abm.model import TradeClusterModel
 
 #: Subcommands that live in their own modules: name -> module with ``register(subparsers)``.
@@ -481,6 +482,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _missing_extra(exc: ImportError) -> MissingExtra | None:
+    """``exc`` as a :class:`~abm.extras.MissingExtra` if an extra's module is missing."""
+    from abm.extras import MissingExtra, from_error
+
+    if isinstance(exc, MissingExtra):
+        return exc
+    if isinstance(exc, ModuleNotFoundError):
+        return from_error(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``abm`` console script."""
     parser = build_parser()
@@ -489,6 +501,14 @@ def main(argv: list[str] | None = None) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
+    except ImportError as exc:  # an optional feature without its extra: one line naming it
+        missing = _missing_extra(exc)
+        if missing is None:
+            raise
+        sub = getattr(args, f"{args.command}_command", None)  # e.g. 'abm experiment run'
+        where = f"abm {args.command} {sub}" if sub else f"abm {args.command}"
+        print(f"{where}: {missing.reason}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. 'abm params | head -1': stop quietly, like other tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

@@ -61,7 +61,9 @@ except ImportError:  # pragma: no cover - the test extra installs it
 def _workbench():
     """The ``ema_workbench`` module, or an ImportError that says how to install it."""
     if _ema_workbench is None:  # pragma: no cover
-        raise ImportError("abm.ema needs the EMA Workbench: pip install 'abm-trade-clusters[ema]'")
+        from abm.extras import MissingExtra
+
+        raise MissingExtra("ema", ["ema_workbench"], "abm.ema")
     return _ema_workbench
 
 

@@ -18,11 +18,15 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.ticker import MaxNLocator, ScalarFormatter
+
+from abm.extras import needs
+
+with needs("experiments", "abm.analysis"):  # one line naming the extra without matplotlib
+    from matplotlib import colormaps
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from abm.analysis.labels import (
     Quantity,

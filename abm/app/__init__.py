@@ -16,8 +16,12 @@ import logging
 import threading
 import time
 
-import solara
-import solara.lab
+from abm.extras import needs
+
+with needs("app", "abm.app"):  # one line naming the extra when it is not installed
+    import matplotlib  # noqa: F401 - the figures of the views
+    import solara
+    import solara.lab
 
 from abm.app.controls import (
     CONTROLS,

@@ -30,6 +30,9 @@ def _err(text: str) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Load and check the targets (nothing is written if they are malformed), calibrate."""
+    from abm.extras import require
+
+    require("calibration")  # pyabc and the figures' matplotlib, before anything is read
     from abm.calibration.calibrate import calibrate, default_population
     from abm.calibration.targets import load_targets
 

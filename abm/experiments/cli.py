@@ -48,6 +48,9 @@ def _err(text: str) -> None:
 
 
 def cmd_run(args) -> int:
+    from abm.extras import require
+
+    require("experiments")  # before the file is read or anything is written
     from abm.experiments.runner import run_experiment
     from abm.experiments.spec import MAX_RUNS, describe
 
@@ -144,6 +147,9 @@ def _report_outcome(summary, out: Path) -> int:
 
 
 def cmd_report(args) -> int:
+    from abm.extras import require
+
+    require("experiments")
     from abm.experiments.report import write_report
     from abm.experiments.runner import describe_left_out, left_out
 

@@ -295,12 +295,10 @@ class _Dask:
         connect_timeout: float,
         worker_timeout: float,
     ) -> None:
-        try:
+        from abm.extras import needs
+
+        with needs("experiments", "--executor dask"):
             from distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover
-            raise ExperimentError(
-                "--executor dask needs dask.distributed: pip install 'dask[distributed]'"
-            ) from exc
         self.cluster = None
         self.client = None
         if scheduler is not None:

@@ -99,9 +99,12 @@ class Sampler:
 
     def sample(self) -> np.ndarray:
         """The sample matrix, one row per point (SALib's order)."""
+        from abm.extras import needs
+
         problem = self.problem()
         if self.method == "sobol":
-            from SALib.sample import sobol
+            with needs("experiments", "SALib designs"):
+                from SALib.sample import sobol
 
             return sobol.sample(
                 problem,
@@ -110,7 +113,8 @@ class Sampler:
                 scramble=self.scramble,
                 seed=self.seed,
             )
-        from SALib.sample import morris
+        with needs("experiments", "SALib designs"):
+            from SALib.sample import morris
 
         return morris.sample(
             problem,
