@@ -472,6 +472,10 @@ def facts(args: argparse.Namespace) -> int:
     years = tuple(args.years)
     files, without = _run_files(args.path)
     if args.figures is not None:
+        from abm.extras import MissingExtra, missing
+
+        if "matplotlib" in missing("experiments"):  # checked before the folder is made
+            raise MissingExtra("experiments", ["matplotlib"], "abm facts")
         if args.figures.exists() and not args.figures.is_dir():
             raise ValueError(f"--figures {args.figures}: not a directory; allowed: a folder")
         try:

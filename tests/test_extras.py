@@ -84,6 +84,7 @@ def test_abm_run_params_and_facts_without_extras(core_env, tmp_path):
         "abm facts: needs the experiments extra (missing: matplotlib): "
         + install_hint("experiments")
     ]
+    assert not (tmp_path / "figs").exists()  # nothing made before the check
     listed = run([str(ABM), "--help"], core_env, tmp_path)
     assert listed.returncode == 0
     assert "app" in listed.stdout and "experiment" in listed.stdout

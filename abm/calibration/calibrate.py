@@ -240,13 +240,10 @@ def calibrate(
     -------
     CalibrationResult
     """
-    try:
+    from abm.extras import needs
+
+    with needs("calibration", "abm calibrate"):
         import pyabc
-    except ImportError:
-        raise TargetsError(
-            "abm calibrate needs pyabc: install the calibration extra "
-            "(.venv/bin/pip install -e '.[calibration]')"
-        ) from None
 
     say = log or (lambda text: None)
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 2:
