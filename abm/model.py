@@ -108,7 +108,7 @@ class TradeClusterModel(mesa.Model):
         )
         self.n_firms = len(cluster)
         if self.n_firms != p.n_firms:  # a graph file sets the number of firms
-            self.params = p = Params({**p, "n_firms": self.n_firms})
+            self.params = p = Params.of({**p, "n_firms": self.n_firms})
         self.n_clusters = int(cluster.max()) + 1
         self.ties = Ties(self.n_firms, u, v)
         self.members = Groups(cluster, self.n_clusters)

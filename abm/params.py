@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from abm.param_fields import ParamFields
+
 TOPOLOGIES = ("sbm", "small_world", "scale_free")
 
 
@@ -1092,6 +1094,8 @@ _PARAMS = [
 ]
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
+#: Parameter names in registry order (the order of :class:`Params`' fields).
+FIELD_NAMES: tuple[str, ...] = tuple(PARAMETERS)
 
 
 def plausible_ranges() -> dict[str, tuple[float, float]]:
@@ -1103,37 +1107,60 @@ def plausible_ranges() -> dict[str, tuple[float, float]]:
     return {p.name: p.plausible for p in PARAMETERS.values() if p.plausible is not None}
 
 
-class Params(Mapping[str, Any]):
-    """A validated, read-only parameter set with attribute access (``params.carbon_price``)."""
+class Params(ParamFields, Mapping[str, Any]):
+    """A validated, frozen parameter set: typed attributes (``params.carbon_price``, seen by
+    type checkers through :class:`abm.param_fields.ParamFields`) and read-only mapping access
+    (``params["carbon_price"]``, ``{**params}``). Build one with :func:`resolve`, or
+    :meth:`of` from a complete mapping of validated values."""
 
-    __slots__ = ("_values",)
+    __slots__ = ()
 
-    def __init__(self, values: Mapping[str, Any]):
-        object.__setattr__(self, "_values", dict(values))
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Params is read-only; build a new model with other parameters")
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Params:
+        """The parameter set holding ``values`` (every parameter, already validated)."""
+        return cls(**values)
 
     def __getitem__(self, key: str) -> Any:
-        return self._values[key]
+        if key not in PARAMETERS:
+            raise KeyError(key)
+        return getattr(self, key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
+        return iter(FIELD_NAMES)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(FIELD_NAMES)
 
-    def __repr__(self) -> str:
-        return f"Params({self._values!r})"
 
-    def __reduce__(self):
-        return (Params, (self._values,))
+def fields_source() -> str:
+    """The source of :mod:`abm.param_fields`: one typed field per registry parameter."""
+    lines = [
+        '"""Typed fields of :class:`abm.params.Params`, one per registry parameter, so type',
+        "checkers see ``params.carbon_price`` as a float.",
+        "",
+        "Generated from the registry in ``abm/params.py``; do not edit by hand. Regenerate with",
+        "``python -c 'from abm.params import write_fields; write_fields()'``; a test checks that",
+        'it matches the registry."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from dataclasses import dataclass",
+        "",
+        "",
+        "@dataclass(frozen=True, slots=True)",
+        "class ParamFields:",
+        '    """Every model parameter as a typed, read-only attribute."""',
+        "",
+    ]
+    lines += [f"    {q.name}: {q.kind.__name__}" for q in PARAMETERS.values()]
+    return "\n".join(lines) + "\n"
+
+
+def write_fields() -> None:
+    """Rewrite ``abm/param_fields.py`` from the registry."""
+    from pathlib import Path
+
+    Path(__file__).with_name("param_fields.py").write_text(fields_source(), encoding="utf-8")
 
 
 def did_you_mean(name: str, allowed: Iterable[str]) -> str:
@@ -1168,7 +1195,7 @@ def resolve(scenario: str = "baseline", **overrides: Any) -> Params:
     values = {name: p.default for name, p in PARAMETERS.items()}
     values.update(scenario_values(scenario))
     values.update(validate(overrides))
-    return Params(values)
+    return Params.of(values)
 
 
 def plausible_text(p: Param) -> str:

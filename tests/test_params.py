@@ -131,3 +131,27 @@ def test_the_parameter_table_has_a_plausible_range_column_with_its_source():
     assert cells["n_firms"][4] == "-"
     assert plausible_text(PARAMETERS["n_firms"]) == ""
     assert plausible_text(PARAMETERS["income_growth_EU"]).startswith("[0.005, 0.02] (IMF")
+
+
+def test_params_are_a_frozen_typed_dataclass_generated_from_the_registry():
+    import dataclasses
+    import pickle
+    from pathlib import Path
+
+    import abm.param_fields
+    from abm.params import PARAMETERS, Params, fields_source, resolve
+
+    # the typed fields are the registry's, in its order, with its types
+    assert Path(abm.param_fields.__file__).read_text(encoding="utf-8") == fields_source()
+    fields = dataclasses.fields(Params)
+    assert [f.name for f in fields] == list(PARAMETERS)
+    assert all(f.type == PARAMETERS[f.name].kind.__name__ for f in fields)
+    p = resolve("policy", n_firms=42)
+    assert p.n_firms == 42 and p["carbon_price"] == p.carbon_price == 30.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.carbon_price = 1.0  # type: ignore[misc]
+    with pytest.raises(KeyError):
+        p["no_such_parameter"]
+    assert dict(p) == {name: getattr(p, name) for name in PARAMETERS}
+    assert Params.of({**p, "n_firms": 7}).n_firms == 7
+    assert pickle.loads(pickle.dumps(p)) == p
