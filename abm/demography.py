@@ -31,7 +31,10 @@ def grow(
     """
     f.net_worth += f.profit
     cap = f.capacity[:, None] * f.mix * (1.0 - p.depreciation)
-    wanted = by_category(np.multiply, f.demand, growth) if np.ndim(growth) else f.demand * growth
+    if np.ndim(growth):
+        wanted = by_category(np.multiply, f.demand, np.asarray(growth))
+    else:
+        wanted = f.demand * growth
     wanted /= p.target_utilisation
     add = np.maximum(wanted - cap, 0.0, out=wanted)
     add *= allowed  # 0 where not allowed (add >= 0: the same as np.where, faster)

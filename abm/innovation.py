@@ -93,9 +93,9 @@ def green_value_terms(
     two (n, K) terms of :func:`green_gain_value`: the carbon payments and CBAM it saves,
     and the margin consumers' green preference wins. ``margin_sales`` is this year's unit
     margin x sales (D, n, K), when the caller has it."""
-    border = 0.0  # CBAM per t embedded in this year's sales; 0 where no destination has one
-    for d in np.flatnonzero(m.cbam_rate.any(1)):
-        border = border + by_category(np.multiply, f.q[d], m.cbam_rate[d])
+    border: np.ndarray | float = 0.0  # CBAM per t embedded in sales; 0 where none charges
+    for charged in np.flatnonzero(m.cbam_rate.any(1)):
+        border = border + by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
     saved = m.carbon_price * f.output + border
     p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
     coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut

@@ -11,7 +11,7 @@ clear first, the domestic market takes the capacity left.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def prices(
     weight = per_category(cap)
     ok = weight > 0
     if np.ndim(scarcity):
-        scale = outer_by_category(scarcity, 1.0 + MARKUP)
+        scale = outer_by_category(np.asarray(scarcity), 1.0 + MARKUP)
     else:
         scale = (1.0 + MARKUP) * scarcity
     out = np.empty(np.broadcast_shapes(cost.shape, scale.shape))
@@ -286,6 +286,11 @@ class Fringe:
         )
 
 
+def _unset() -> np.ndarray:
+    """An empty array: a market quantity not computed yet this year."""
+    return np.empty(0)
+
+
 @dataclass
 class Market:
     """One year's costs, prices and clearing of every destination-category market.
@@ -308,19 +313,29 @@ class Market:
     cbam_rate: np.ndarray  # (D, K) USD/t
     wtp: np.ndarray  # (D,) USD/t
     beta: float
-    unit_margin: np.ndarray | None = None  # (D, n, K) price minus delivered unit cost
-    share: np.ndarray | None = None  # (D, K) cluster's expenditure share
-    index: np.ndarray | None = None  # (D, K) category price index
-    expenditure: np.ndarray | None = None  # (D, K) USD m
-    demand: np.ndarray | None = None  # (D, K) demand for the cluster, USD m at base cost
-    unmet: np.ndarray | None = None  # (K,) demand no cluster firm could serve
-    utilisation: np.ndarray | None = None  # (K,) demand for the cluster over its capacity
-    directed: np.ndarray | None = None  # (n,) demand directed at each firm, served or not
+    unit_margin: np.ndarray = field(
+        default_factory=_unset
+    )  # (D, n, K) price minus delivered unit cost
+    share: np.ndarray = field(default_factory=_unset)  # (D, K) cluster's expenditure share
+    index: np.ndarray = field(default_factory=_unset)  # (D, K) category price index
+    expenditure: np.ndarray = field(default_factory=_unset)  # (D, K) USD m
+    demand: np.ndarray = field(
+        default_factory=_unset
+    )  # (D, K) demand for the cluster, USD m at base cost
+    unmet: np.ndarray = field(default_factory=_unset)  # (K,) demand no cluster firm could serve
+    utilisation: np.ndarray = field(
+        default_factory=_unset
+    )  # (K,) demand for the cluster over its capacity
+    directed: np.ndarray = field(
+        default_factory=_unset
+    )  # (n,) demand directed at each firm, served or not
     attraction: list | None = None  # per destination (n, K), non-sellers' would-be included
     kappa: np.ndarray | None = None  # (D, K) the cluster's weight against the fringe
     sigma: float = 4.0  # trade elasticity
-    attraction_total: np.ndarray | None = None  # (D, K) sellers' total attraction
-    p_mean: np.ndarray | None = None  # (D, K) sellers' capacity-weighted mean effective price
+    attraction_total: np.ndarray = field(default_factory=_unset)  # (D, K) sellers' total attraction
+    p_mean: np.ndarray = field(
+        default_factory=_unset
+    )  # (D, K) sellers' capacity-weighted mean effective price
 
     @classmethod
     def build(
@@ -389,6 +404,8 @@ class Market:
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
         """Category expenditure in each destination and the cluster's part of it."""
+        if demand.kappa is None:
+            raise RuntimeError("the demand system is not calibrated yet (see calibrate)")
         self.kappa, self.sigma = demand.kappa, demand.sigma
         self.share, self.index = cluster_share(
             demand.kappa, self.margin, self.p_cluster, self.p_fringe, demand.sigma
@@ -411,6 +428,7 @@ class Market:
         for d in (*range(1, N_DEST), 0):
             u = attraction(self.eff[d], self.cap, self.seller[d], beta, self.p_mean[d])
             self.attraction[d] = u
+            rows: slice | np.ndarray
             if d == 0:  # every firm sells at home
                 rows, w, left = slice(None), u, rest
             else:  # abroad only the exporters: work on their rows (the others get 0)
@@ -433,7 +451,7 @@ class Market:
             w *= left > 0
             left = left * (w > 0)
             sold_d = _water_fill(
-                self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else rows, f.n
+                self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else np.asarray(rows), f.n
             ).T
             q[d][rows] = sold_d
             rest[rows] -= sold_d

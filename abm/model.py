@@ -137,7 +137,7 @@ class TradeClusterModel(mesa.Model):
         self.scale = 1.0
         self.wage = 1.0
         self.set_policy()
-        actual = self.government.policy
+        actual = self.government.current_policy
         # markets are calibrated in a world without carbon prices or CBAM (the reference),
         # so this year's policy then acts on competitiveness like any later change
         self.government.policy = reference_policy(actual)
@@ -176,7 +176,7 @@ class TradeClusterModel(mesa.Model):
         self.clear_markets()
         self.account()
         self._wanted_prev = self.market.demand.sum(0)
-        self.start_covered_share = None
+        self.start_covered_share: float | None = None
         self.collect()
 
     def _mean_productivity(self) -> float:
@@ -249,7 +249,7 @@ class TradeClusterModel(mesa.Model):
         costs with the domestic carbon price and the running cost of abatement;
         export costs add trade cost (lower on a platform) and the CBAM charge of each
         destination; prices are mark-ups with this year's scarcity factor."""
-        f, p, pol = self.firms, self.params, self.government.policy
+        f, p, pol = self.firms, self.params, self.government.current_policy
         self.wage = wage(
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
         )
@@ -267,7 +267,7 @@ class TradeClusterModel(mesa.Model):
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )
         t = self.year - p.start_year
-        self._sales_margin = self._earned_sum = self._green_terms = None  # once sales are known
+        self._reset_year_sums()  # once sales are known
         self.market = Market.build(
             f,
             self.unit_cost,
@@ -288,9 +288,15 @@ class TradeClusterModel(mesa.Model):
         m.demand_for_cluster(self.demand, t, p)
         q, f.demand[:] = m.allocate(f, p.price_sensitivity)
         f.set_sales(q)
-        self._sales_margin = self._earned_sum = self._green_terms = None
+        self._reset_year_sums()
         if self.steps:  # the start year only records its markets
             self._update_markups()
+
+    def _reset_year_sums(self) -> None:
+        """Forget the sums of this year's sales computed once a year (sales changed)."""
+        self._sales_margin: np.ndarray | None = None
+        self._earned_sum: np.ndarray | None = None
+        self._green_terms: tuple[np.ndarray, np.ndarray] | None = None
 
     def _margin_on_sales(self) -> np.ndarray:
         """(D, n, K) unit margin x this year's sales, computed once a year."""

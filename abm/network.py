@@ -237,7 +237,8 @@ class Ties:
     ) -> None:
         self.n, self.u, self.v = n, u, v
         self.weight = np.ones(len(u)) if weight is None else weight
-        self._sums = None  # (weights, each firm's sum of tie weights), see _weight_sums
+        # (weights, each firm's sum of tie weights), see _weight_sums
+        self._sums: tuple[np.ndarray, np.ndarray] | None = None
         keys = self.u * self.n + self.v
         self._key_order = np.argsort(keys, kind="stable")
         self._keys = keys[self._key_order]  # sorted keys, for look-ups

@@ -51,6 +51,8 @@ def first_seller_sales(m: Market, d: int) -> np.ndarray:
     """(n, K) what each firm would sell in destination ``d`` as the cluster's only seller of
     a category there: the demand system's share for an extensive margin equal to its share
     of the category's capacity, at its own effective price."""
+    if m.kappa is None:
+        raise RuntimeError("the market's demand is not computed yet (see demand_for_cluster)")
     cap_k = np.maximum(per_category(m.cap), 1e-12)
     share, _ = cluster_share(
         np.broadcast_to(m.kappa[d], m.cap.shape),
@@ -81,7 +83,7 @@ def update_exporters(
     enter = ~serving & (expected > 0.0) & draw
     leave = serving & (realised < 0.0) & draw
     f.exports_to[:, j] = (serving & ~leave) | enter
-    return np.count_nonzero(enter), np.count_nonzero(leave)
+    return int(np.count_nonzero(enter)), int(np.count_nonzero(leave))
 
 
 def adopt_platform(
