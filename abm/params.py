@@ -8,11 +8,12 @@ allowed, so a typo in a notebook, an experiment file or ``abm run --set`` fails 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from abm.constraints import Choice, Constraint, Flag, Number, Text
 from abm.param_fields import ParamFields
 
 TOPOLOGIES = ("sbm", "small_world", "scale_free")
@@ -52,51 +53,25 @@ class Param:
         if not self.plausible_source:
             raise ValueError(f"{where}: plausible_source is empty; allowed: a short source")
 
+    @cached_property
+    def constraint(self) -> Constraint:
+        """The constraint every value of this parameter must meet (:mod:`abm.constraints`)."""
+        if self.kind is bool:
+            return Flag()
+        if self.kind is str:
+            if self.choices is None:
+                return Text()
+            files = "a path to a GraphML / edge-list file" if self.name == "topology" else None
+            return Choice(self.choices, files=files)
+        return Number(self.low, self.high, integer=self.kind is int)
+
     def allowed(self) -> str:
         """Describe the allowed values in words, for error messages and docs."""
-        if self.choices is not None:
-            extra = " or a path to a GraphML / edge-list file" if self.name == "topology" else ""
-            return "one of " + ", ".join(repr(c) for c in self.choices) + extra
-        if self.kind is bool:
-            return "true or false"
-        kind = "an integer" if self.kind is int else "a number"
-        return f"{kind} in [{self.low:g}, {self.high:g}]"
+        return self.constraint.allowed()
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ``ValueError``."""
-        bad = f"parameter {self.name!r}: invalid value {value!r}; allowed: {self.allowed()}"
-        if self.kind is bool:
-            if isinstance(value, bool):
-                return value
-            raise ValueError(bad)
-        if self.kind is str:
-            if not isinstance(value, str):
-                raise ValueError(bad)
-            if self.choices is not None and value not in self.choices:
-                if self.name == "topology" and os.path.isfile(value):
-                    return value
-                raise ValueError(bad)
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            try:  # numpy scalars
-                import numpy as np
-
-                if isinstance(value, np.integer | np.floating) and not isinstance(value, bool):
-                    value = value.item()
-                else:
-                    raise ValueError(bad)
-            except ImportError:  # pragma: no cover
-                raise ValueError(bad) from None
-        if self.kind is int:
-            if isinstance(value, float):
-                if not value.is_integer():
-                    raise ValueError(bad)
-                value = int(value)
-        else:
-            value = float(value)
-        if value != value or not (self.low <= value <= self.high):  # NaN or out of bounds
-            raise ValueError(bad)
-        return value
+        return self.constraint.check(value, f"parameter {self.name!r}")
 
 
 def _p(

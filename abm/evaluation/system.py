@@ -18,6 +18,8 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from abm.constraints import Constraint, ConstraintError, ListOf, Number, Table, Text
+
 from .ahp import CR_THRESHOLD, AHPResult, ahp, global_weights
 from .grey import GreyClass, GreyClasses, WhiteningFunction
 from .thresholds import validate_thresholds
@@ -142,20 +144,19 @@ class _Fields:
         name = f"{self.where}.{key}" if key and self.where else (key or self.where)
         return ValueError(f"{self.origin}: field '{name}'{self.context}: {message}")
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    def get(self, key: str, constraint: Constraint, default: Any = ...) -> Any:
+        """The value of ``key`` checked by ``constraint``; ``default`` (unchecked) if absent."""
         if key not in self.table:
             if default is ...:
                 raise self.error(key, "missing")
             return default
-        value = self.table[key]
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise self.error(key, f"expected {_kind_name(kind)}, got {value!r}")
-        if not isinstance(value, kind):
-            raise self.error(key, f"expected {_kind_name(kind)}, got {value!r}")
-        return value
+        try:
+            return constraint.check(self.table[key], key)
+        except ConstraintError as exc:
+            raise self.error(key, f"expected {exc.allowed}, got {exc.value!r}") from None
 
     def number(self, key: str, default: Any = ...) -> float:
-        return float(self.get(key, (int, float), default))
+        return self.get(key, _NUMBER, default)
 
     @overload
     def numbers(self, key: str) -> tuple[float, ...]: ...
@@ -164,40 +165,40 @@ class _Fields:
     @overload
     def numbers(self, key: str, default: None) -> tuple[float, ...] | None: ...
     def numbers(self, key: str, default: Any = ...) -> tuple[float, ...] | None:
-        values = self.get(key, list, default)
-        if values is None:
-            return None
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            raise self.error(key, f"expected a list of numbers, got {values!r}")
-        return tuple(float(v) for v in values)
+        values = self.get(key, _NUMBERS, default)
+        return None if values is None else tuple(values)
 
     @overload
     def strings(self, key: str) -> tuple[str, ...]: ...
     @overload
     def strings(self, key: str, default: None) -> tuple[str, ...] | None: ...
     def strings(self, key: str, default: Any = ...) -> tuple[str, ...] | None:
-        values = self.get(key, list, default)
-        if values is None:
-            return None
-        if not values or not all(isinstance(v, str) for v in values):
-            raise self.error(key, f"expected a non-empty list of names, got {values!r}")
-        return tuple(values)
+        values = self.get(key, _NAMES, default)
+        return None if values is None else tuple(values)
 
     def only(self, *allowed: str) -> None:
-        unknown = sorted(set(self.table) - set(allowed))
-        if unknown:
-            raise self.error(unknown[0], f"unknown field; expected one of {sorted(allowed)}")
+        try:
+            Table(allowed).check(dict(self.table), self.where)
+        except ConstraintError as exc:
+            unknown = sorted(set(exc.unknown))
+            message = f"unknown field; expected one of {sorted(allowed)}"
+            raise self.error(unknown[0], message) from None
 
     def sub(self, key: str, default: Any = ...) -> _Fields:
-        return _Fields(self.origin, self.get(key, dict, default), f"{self.where}.{key}".strip("."))
+        return _Fields(
+            self.origin, self.get(key, _TABLE, default), f"{self.where}.{key}".strip(".")
+        )
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if float in kinds:
-        kinds = tuple(k for k in kinds if k is not int)
-    names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+# The constraints of an indicator file's fields; a refused value reads "expected <words>,
+# got <value>".
+_TEXT = Text()
+_INTEGER = Number(integer=True, strict=True)
+_NUMBER = Number(strict=True)
+_NUMBERS = ListOf(_NUMBER, words="a list of numbers")
+_NAMES = ListOf(_TEXT, min_len=1, words="a non-empty list of names")
+_LIST = ListOf()
+_TABLE = Table()
 
 
 def _known_reporter(fields: _Fields, key: str, name: str) -> None:
@@ -214,7 +215,7 @@ def _known_reporter(fields: _Fields, key: str, name: str) -> None:
 
 
 def _source(fields: _Fields) -> Source:
-    reporter = fields.get("reporter", str, None)
+    reporter = fields.get("reporter", _TEXT, None)
     reporters = fields.strings("reporters", None)
     if reporter is not None and reporters is None:
         names: tuple[str, ...] = (reporter,)
@@ -222,10 +223,10 @@ def _source(fields: _Fields) -> Source:
         names = reporters
     else:
         raise fields.error("reporter", "give exactly one of 'reporter' or 'reporters'")
-    transform = fields.get("transform", str, "level")
+    transform = fields.get("transform", _TEXT, "level")
     if transform not in _TRANSFORMS:
         raise fields.error("transform", f"must be one of {_TRANSFORMS}, got {transform!r}")
-    per = fields.get("per", str, None)
+    per = fields.get("per", _TEXT, None)
     for name in names:
         _known_reporter(fields, "reporter" if reporter is not None else "reporters", name)
     if per is not None:
@@ -234,16 +235,16 @@ def _source(fields: _Fields) -> Source:
 
 
 def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str]) -> Indicator:
-    name = fields.get("name", str)
-    side = fields.get("side", str)
+    name = fields.get("name", _TEXT)
+    side = fields.get("side", _TEXT)
     if side not in sides:
         raise fields.error("side", f"unknown side {side!r}; sides are {sorted(sides)}")
-    dimension = fields.get("dimension", str)
+    dimension = fields.get("dimension", _TEXT)
     if dimension not in dims:
         raise fields.error(
             "dimension", f"unknown dimension {dimension!r}; dimensions are {sorted(dims)}"
         )
-    kind = fields.get("kind", str, "quantitative")
+    kind = fields.get("kind", _TEXT, "quantitative")
     base = ("name", "label", "side", "dimension", "kind", "unit")
     if kind == "quantitative":
         fields.only(
@@ -253,13 +254,13 @@ def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str
         fields.only(*base, "ratings", "evidence", "panel")
     common = dict(
         name=name,
-        label=fields.get("label", str, name),
+        label=fields.get("label", _TEXT, name),
         side=side,
         dimension=dimension,
-        unit=fields.get("unit", str, ""),
+        unit=fields.get("unit", _TEXT, ""),
     )
     if kind == "quantitative":
-        direction = fields.get("direction", str)
+        direction = fields.get("direction", _TEXT)
         if direction not in ("higher", "lower"):
             raise fields.error("direction", f"must be 'higher' or 'lower', got {direction!r}")
         thresholds = fields.numbers("thresholds")
@@ -278,7 +279,7 @@ def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str
         )
     if kind == "qualitative":
         ratings = fields.numbers("ratings", None)
-        items = fields.get("evidence", list, [] if ratings is not None else ...)
+        items = fields.get("evidence", _LIST, [] if ratings is not None else ...)
         evidence = []
         for k, item in enumerate(items):
             if not isinstance(item, dict):
@@ -312,7 +313,7 @@ def _grey(fields: _Fields) -> GreyClasses:
     if len(scale) != 2:
         raise fields.error("scale", f"expected [lowest, highest] rating, got {list(scale)}")
     classes = []
-    for k, item in enumerate(fields.get("classes", list)):
+    for k, item in enumerate(fields.get("classes", _LIST)):
         if not isinstance(item, dict):
             raise fields.error(f"classes[{k}]", "expected a table")
         sub = _Fields(fields.origin, item, f"{fields.where}.classes[{k}]")
@@ -324,7 +325,7 @@ def _grey(fields: _Fields) -> GreyClasses:
             function = WhiteningFunction(*points)
         except ValueError as exc:
             raise sub.error("points", str(exc)) from None
-        classes.append(GreyClass(sub.get("name", str), sub.number("value"), function))
+        classes.append(GreyClass(sub.get("name", _TEXT), sub.number("value"), function))
     try:
         return GreyClasses(classes=tuple(classes), scale=(scale[0], scale[1]))
     except ValueError as exc:
@@ -335,7 +336,7 @@ def _comparison(fields: _Fields, expected: Sequence[str]) -> tuple[tuple[str, ..
     items = fields.strings("items")
     if sorted(items) != sorted(expected) or len(set(items)) != len(items):
         raise fields.error("items", f"must list exactly {sorted(expected)}, got {list(items)}")
-    matrix = fields.get("matrix", list)
+    matrix = fields.get("matrix", _LIST)
     try:
         result = ahp(matrix, check=False)
     except ValueError as exc:
@@ -355,7 +356,7 @@ def _smoothing_years(root: _Fields) -> int:
     """``[index] smoothing_years``: the years of the moving average, at least 1."""
     index = root.sub("index")
     index.only("smoothing_years")
-    years = index.get("smoothing_years", int)
+    years = index.get("smoothing_years", _INTEGER)
     if years < 1:
         raise index.error("smoothing_years", f"must be >= 1, got {years}")
     return years
@@ -363,7 +364,7 @@ def _smoothing_years(root: _Fields) -> int:
 
 def _sides(root: _Fields) -> dict[str, Any]:
     """``[sides]``: the labels of exactly the sides 'input' and 'output'."""
-    sides = dict(root.get("sides", dict))
+    sides = dict(root.get("sides", _TABLE))
     if sorted(sides) != ["input", "output"]:
         raise root.error("sides", f"must define 'input' and 'output', got {sorted(sides)}")
     return sides
@@ -371,7 +372,7 @@ def _sides(root: _Fields) -> dict[str, Any]:
 
 def _dimensions(root: _Fields) -> dict[str, Any]:
     """``[dimensions]``: the labels of at least one dimension."""
-    dims = dict(root.get("dimensions", dict))
+    dims = dict(root.get("dimensions", _TABLE))
     if not dims:
         raise root.error("dimensions", "define at least one dimension")
     return dims
@@ -383,7 +384,7 @@ def _indicators(
     """``[[indicators]]``: at least one, with distinct names that are not reserved and fixed
     ratings on the grey scale."""
     indicators: list[Indicator] = []
-    for k, item in enumerate(root.get("indicators", list)):
+    for k, item in enumerate(root.get("indicators", _LIST)):
         if not isinstance(item, dict):
             raise root.error(f"indicators[{k}]", "expected a table")
         context = f" ({item['name']})" if isinstance(item.get("name"), str) else ""

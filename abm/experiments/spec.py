@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from abm.constraints import Choice, Constraint, ConstraintError, Flag, Number, Table, Text
 from abm.params import PARAMETERS, did_you_mean
 from abm.reporters import MODEL_REPORTERS
 from abm.scenarios import MODES, SCENARIOS, scenario_values
@@ -69,6 +70,23 @@ MAX_RUNS = 100_000
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 #: Designs up to this many points have every point checked at load; larger ones a sample.
 _CHECK_ALL_POINTS = 5000
+
+# The constraints of an experiment file's fields (parameters have their own: Param.constraint).
+_COUNT = Number(1, integer=True, strict=True)
+_TWO_OR_MORE = Number(2, integer=True, strict=True)
+_STEPS = Number(1, MAX_STEPS, integer=True, strict=True)
+_SEED = Number(0, integer=True, strict=True)
+_FLAG = Flag()
+_TEXT = Text()
+_NAME = Text(
+    NAME_PATTERN,
+    "a file name of 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'",
+)
+_METHOD = Choice(SAMPLER_METHODS, words=", ".join(repr(m) for m in SAMPLER_METHODS))
+_TABLE = Table()
+_TOP = Table(TOP_KEYS)
+_SAMPLER = Table(SAMPLER_KEYS)
+_FACTORIAL = Table(FACTORIAL_KEYS)
 
 
 class ExperimentError(ValueError):
@@ -347,13 +365,13 @@ class Experiment:
         where = f"{self.source or self.name} (override)"
         changes: dict[str, Any] = {}
         if replicates is not None:
-            changes["replicates"] = _positive_int(replicates, "replicates", where)
+            changes["replicates"] = _check(_COUNT, replicates, "replicates", where)
         if steps is not None:
-            changes["steps"] = _positive_int(steps, "steps", where, maximum=MAX_STEPS)
+            changes["steps"] = _check(_STEPS, steps, "steps", where)
         if base_seed is not None:
-            changes["base_seed"] = _seed(base_seed, "base_seed", where)
+            changes["base_seed"] = _check(_SEED, base_seed, "base_seed", where)
         if firm_data is not None:
-            changes["firm_data"] = _bool(firm_data, "firm_data", where)
+            changes["firm_data"] = _check(_FLAG, firm_data, "firm_data", where)
         if fixed:
             new_fixed = dict(self.fixed)
             new_fixed.update(_check_fixed(dict(fixed), where, "--set"))
@@ -368,7 +386,7 @@ class Experiment:
         if sample_size is not None:
             if self.sampler is None:
                 raise ExperimentError(f"{where}: sample size: the experiment has no [sampler]")
-            n = _positive_int(sample_size, "sampler.n", where)
+            n = _check(_COUNT, sample_size, "sampler.n", where)
             changes["sampler"] = replace(self.sampler, n=_sampler_n(self.sampler.method, n, where))
         return replace(self, **changes)
 
@@ -395,66 +413,12 @@ class Experiment:
 
 
 # ---------------------------------------------------------------------- validation helpers
-def _positive_int(
-    value, name: str, where: str, minimum: int = 1, maximum: int | None = None
-) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        allowed = (
-            f"an integer >= {minimum}"
-            if maximum is None
-            else f"an integer in [{minimum}, {maximum}]"
-        )
-        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: {allowed}")
-    return value
-
-
-def _name(value, where: str) -> str:
-    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
-        raise ExperimentError(
-            f"{where}: name: invalid value {value!r}; allowed: a file name of 1-64 letters, "
-            "digits, '.', '_' or '-', not starting with '.' or '-'"
-        )
-    return value
-
-
-def _seed(value, name: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: an integer >= 0")
-    return value
-
-
-def _bool(value, name: str, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: true or false")
-    return value
-
-
-def _str(value, name: str, where: str) -> str:
-    if not isinstance(value, str):
-        raise ExperimentError(f"{where}: {name}: invalid value {value!r}; allowed: a string")
-    return value
-
-
-def _table(value, name: str, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise ExperimentError(
-            f"{where}: {name}: expected a table ([{name}]), got {type(value).__name__}"
-        )
-    return value
-
-
-def _check_keys(table: dict, allowed, where: str, prefix: str = "") -> None:
-    for key in table:
-        if key not in allowed:
-            raise ExperimentError(
-                f"{where}: {prefix}unknown key {key!r}{did_you_mean(key, allowed)}; "
-                f"allowed: {', '.join(allowed)}"
-            )
+def _check(constraint: Constraint, value, field_name: str, where: str):
+    """``constraint.check(value, field_name)``; its error as an ExperimentError after ``where``."""
+    try:
+        return constraint.check(value, field_name)
+    except ConstraintError as exc:
+        raise ExperimentError(f"{where}: {exc}") from None
 
 
 def _param(name: str, where: str, table: str):
@@ -551,18 +515,13 @@ def _check_grid(table: dict, where: str) -> dict[str, list]:
 
 
 def _check_sampler(table: dict, base_seed: int, where: str) -> Sampler:
-    _check_keys(table, SAMPLER_KEYS, where, "[sampler] ")
-    method = table.get("method")
-    if method not in SAMPLER_METHODS:
-        raise ExperimentError(
-            f"{where}: [sampler] method: invalid value {method!r}; allowed: "
-            + ", ".join(repr(m) for m in SAMPLER_METHODS)
-        )
+    _check(_SAMPLER, table, "sampler", where)
+    method = _check(_METHOD, table.get("method"), "[sampler] method", where)
     if "n" not in table:
         raise ExperimentError(f"{where}: [sampler] n: missing; give the base sample size")
-    n = _sampler_n(method, _positive_int(table["n"], "[sampler] n", where), where)
-    seed = _seed(table.get("seed", base_seed), "[sampler] seed", where)
-    ranges_in = _table(table.get("ranges", {}), "sampler.ranges", where)
+    n = _sampler_n(method, _check(_COUNT, table["n"], "[sampler] n", where), where)
+    seed = _check(_SEED, table.get("seed", base_seed), "[sampler] seed", where)
+    ranges_in = _check(_TABLE, table.get("ranges", {}), "sampler.ranges", where)
     if not ranges_in:
         raise ExperimentError(
             f"{where}: [sampler.ranges] is empty; give name = [low, high] for each parameter"
@@ -585,16 +544,18 @@ def _check_sampler(table: dict, base_seed: int, where: str) -> Sampler:
         ranges[name] = (float(lo), float(hi))
     if method == "sobol" and len(ranges) < 2:
         raise ExperimentError(f"{where}: [sampler.ranges]: sobol needs at least 2 parameters")
-    second = _bool(table.get("calc_second_order", False), "[sampler] calc_second_order", where)
-    scramble = _bool(table.get("scramble", True), "[sampler] scramble", where)
-    levels = _positive_int(table.get("num_levels", 4), "[sampler] num_levels", where, 2)
+    second = _check(
+        _FLAG, table.get("calc_second_order", False), "[sampler] calc_second_order", where
+    )
+    scramble = _check(_FLAG, table.get("scramble", True), "[sampler] scramble", where)
+    levels = _check(_TWO_OR_MORE, table.get("num_levels", 4), "[sampler] num_levels", where)
     if levels % 2:
         raise ExperimentError(
             f"{where}: [sampler] num_levels: invalid value {levels}; allowed: an even integer"
         )
     optimal = table.get("optimal_trajectories")
     if optimal is not None:
-        optimal = _positive_int(optimal, "[sampler] optimal_trajectories", where, 2)
+        optimal = _check(_TWO_OR_MORE, optimal, "[sampler] optimal_trajectories", where)
         if optimal >= n:
             raise ExperimentError(
                 f"{where}: [sampler] optimal_trajectories: {optimal} must be below n = {n}"
@@ -614,23 +575,25 @@ def parse_experiment(
     before it is built.
     """
     data = dict(data)
-    _check_keys(data, TOP_KEYS, where)
-    name = _name(data.get("name", name or "experiment"), where)
-    description = _str(data.get("description", ""), "description", where)
+    _check(_TOP, data, "", where)
+    name = _check(_NAME, data.get("name", name or "experiment"), "name", where)
+    description = _check(_TEXT, data.get("description", ""), "description", where)
     preset = _check_preset(data, where)
-    steps = _positive_int(data.get("steps", 40), "steps", where, maximum=MAX_STEPS)
-    replicates = _positive_int(data.get("replicates", 1), "replicates", where)
-    base_seed = _seed(data.get("base_seed", 0), "base_seed", where)
-    firm_data = _bool(data.get("firm_data", False), "firm_data", where)
-    common = _bool(data.get("common_random_numbers", False), "common_random_numbers", where)
+    steps = _check(_STEPS, data.get("steps", 40), "steps", where)
+    replicates = _check(_COUNT, data.get("replicates", 1), "replicates", where)
+    base_seed = _check(_SEED, data.get("base_seed", 0), "base_seed", where)
+    firm_data = _check(_FLAG, data.get("firm_data", False), "firm_data", where)
+    common = _check(_FLAG, data.get("common_random_numbers", False), "common_random_numbers", where)
     reporters = _check_reporters(data.get("reporters"), where)
-    fixed = _check_fixed(_table(data.get("fixed", {}), "fixed", where), where)
+    fixed = _check_fixed(_check(_TABLE, data.get("fixed", {}), "fixed", where), where)
     modes: tuple[str, ...] = ()
     if "factorial" in data:
-        modes = _check_factorial(_table(data["factorial"], "factorial", where), fixed, where)
+        modes = _check_factorial(
+            _check(_TABLE, data["factorial"], "factorial", where), fixed, where
+        )
     grid: dict[str, list] = {}
     if "grid" in data:
-        grid = _check_design_grid(_table(data["grid"], "grid", where), fixed, modes, where)
+        grid = _check_design_grid(_check(_TABLE, data["grid"], "grid", where), fixed, modes, where)
     sampler = None
     if "sampler" in data:
         if grid or modes:
@@ -639,7 +602,7 @@ def parse_experiment(
                 "use one design per file"
             )
         sampler = _check_design_sampler(
-            _table(data["sampler"], "sampler", where), fixed, base_seed, where
+            _check(_TABLE, data["sampler"], "sampler", where), fixed, base_seed, where
         )
 
     exp = Experiment(
@@ -670,7 +633,7 @@ def _check_preset(data: dict, where: str) -> str:
             f"{where}: scenario: also given as preset; keep one (preset, the new name)"
         )
     key = "scenario" if "scenario" in data else "preset"
-    return _check_scenario(_str(data.get(key, "baseline"), key, where), where, key)
+    return _check_scenario(_check(_TEXT, data.get(key, "baseline"), key, where), where, key)
 
 
 def _check_reporters(reporters: Any, where: str) -> tuple[str, ...] | None:
@@ -695,7 +658,7 @@ def _check_reporters(reporters: Any, where: str) -> tuple[str, ...] | None:
 def _check_factorial(fact: dict, fixed: dict, where: str) -> tuple[str, ...]:
     """The modes of ``[factorial]``: known, distinct, setting different parameters and none
     of those in ``[fixed]``."""
-    _check_keys(fact, FACTORIAL_KEYS, where, "[factorial] ")
+    _check(_FACTORIAL, fact, "factorial", where)
     raw = fact.get("modes")
     if not isinstance(raw, list) or not raw:
         raise ExperimentError(
