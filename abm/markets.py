@@ -223,7 +223,8 @@ def update_scarcity(
     idle one cuts it, and one turning customers away rations by price faster; kept in
     [0.8, 2]."""
     change = speed * (utilisation - target) + shortage_speed * np.maximum(utilisation - 1.0, 0.0)
-    return np.clip(scarcity * np.exp(change), 0.8, 2.0)
+    # above a log change of 5 every factor (>= 0.8) is clipped to 2 anyway: no overflow
+    return np.clip(scarcity * np.exp(np.minimum(change, 5.0)), 0.8, 2.0)
 
 
 #: Share of each category's goods under the EU and UK emission trading systems, which other
