@@ -189,15 +189,17 @@ def _session_members(sid: int) -> list[int]:
 
 
 def _sweep_in_its_session(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
-    """A CLI sweep on a 2-worker pool in its own session, once its first run is recorded."""
+    """A CLI sweep on a 2-worker pool in its own session, once its first run is recorded; the
+    sweep's runs last long enough (about half a second each) that it is still running when
+    the test signals it."""
     path = write(
         tmp_path,
         """
         name = "long"
-        steps = 15
+        steps = 40
         replicates = 20
         [fixed]
-        n_firms = 60
+        n_firms = 300
         """,
     )
     out = tmp_path / "out"
