@@ -188,6 +188,12 @@ def _session_members(sid: int) -> list[int]:
     return pids
 
 
+def _default_sigint() -> None:
+    """Let Ctrl-C reach the sweep as in a terminal, also when the tests themselves run as a
+    background job (whose shell ignores SIGINT, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _sweep_in_its_session(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
     """A CLI sweep on a 2-worker pool in its own session, once its first run is recorded; the
     sweep's runs last long enough (about half a second each) that it is still running when
@@ -209,6 +215,7 @@ def _sweep_in_its_session(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     manifest = out / "manifest.jsonl"
     deadline = time.monotonic() + 120
