@@ -10,18 +10,9 @@ import sys
 from pathlib import Path
 
 from abm.cli import seed_value
+from abm.experiments.cli import add_executor_arguments, positive_int
 
 DEFAULT_TARGETS = "experiments/targets.toml"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}; allowed: an integer >= 1")
-    return value
 
 
 def _err(text: str) -> None:
@@ -131,30 +122,20 @@ def register(subparsers) -> None:
         "again after an interruption does not redo them.",
     )
     cal.add_argument("targets", help="targets file (TOML), e.g. experiments/targets.toml")
-    cal.add_argument("--budget", type=_positive, required=True, help="parameter points to evaluate")
     cal.add_argument(
-        "--seeds", type=_positive, help="simulations per point (default: the file's seeds)"
+        "--budget", type=positive_int, required=True, help="parameter points to evaluate"
+    )
+    cal.add_argument(
+        "--seeds", type=positive_int, help="simulations per point (default: the file's seeds)"
     )
     cal.add_argument(
         "--seed", type=seed_value, help="seed of the ABC-SMC draws (default: the file's base_seed)"
     )
     cal.add_argument(
-        "--population", type=_positive, help="particles per generation (default: budget / 4)"
+        "--population", type=positive_int, help="particles per generation (default: budget / 4)"
     )
     cal.add_argument("--out", help="output directory (default results/calibration/<targets name>)")
-    cal.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
-    cal.add_argument(
-        "--executor",
-        choices=("process", "dask", "serial"),
-        default="process",
-        help="process pool (default), dask.distributed, or serial in this process",
-    )
-    cal.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running Dask scheduler (with --executor dask): tcp://HOST:PORT or its "
-        "scheduler file",
-    )
+    add_executor_arguments(cal)
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.set_defaults(func=cmd_calibrate)
 
@@ -169,9 +150,9 @@ def register(subparsers) -> None:
     )
     val.add_argument("--preset", help="preset (default: the targets file's)")
     val.add_argument("--params", help="TOML file of parameter values, e.g. OUT/best_params.toml")
-    val.add_argument("--seeds", type=_positive, default=10, help="seeds (default: 10)")
+    val.add_argument("--seeds", type=positive_int, default=10, help="seeds (default: 10)")
     val.add_argument(
-        "--workers", type=_positive, default=1, help="worker processes (default: 1, serial)"
+        "--workers", type=positive_int, default=1, help="worker processes (default: 1, serial)"
     )
     val.add_argument("--json", action="store_true", help="print the table as JSON")
     val.set_defaults(func=cmd_validate)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
     try:
         value = int(text)
     except ValueError:
@@ -18,6 +19,26 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"invalid value {text!r}; allowed: an integer >= 1")
     return value
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--executor`` and ``--scheduler``: where a command's runs go (the
+    sweeps of ``abm experiment run`` and the simulations of ``abm calibrate``)."""
+    parser.add_argument(
+        "--workers", type=positive_int, help="worker processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("process", "dask", "serial"),
+        default="process",
+        help="process pool (default), dask.distributed, or serial in this process",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler (with --executor dask): its address, e.g. "
+        "tcp://10.0.0.5:8786, or its scheduler file",
+    )
 
 
 def _seconds(text: str) -> float:
@@ -35,7 +56,7 @@ def _seconds(text: str) -> float:
 def _steps(text: str) -> int:
     from abm.experiments.spec import MAX_STEPS
 
-    value = _positive(text)
+    value = positive_int(text)
     if value > MAX_STEPS:
         raise argparse.ArgumentTypeError(
             f"invalid value {text!r}; allowed: an integer in [1, {MAX_STEPS}]"
@@ -194,23 +215,11 @@ def register(subparsers) -> None:
     )
     run.add_argument("file", help="experiment file (TOML)")
     run.add_argument("--out", help="output directory (default results/<experiment name>)")
-    run.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
-    run.add_argument(
-        "--executor",
-        choices=("process", "dask", "serial"),
-        default="process",
-        help="process pool (default), dask.distributed, or serial in this process",
-    )
-    run.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running Dask scheduler (with --executor dask): its address, e.g. "
-        "tcp://10.0.0.5:8786, or its scheduler file",
-    )
-    run.add_argument("--replicates", type=_positive, help="override the number of replicates")
+    add_executor_arguments(run)
+    run.add_argument("--replicates", type=positive_int, help="override the number of replicates")
     run.add_argument("--steps", type=_steps, help="override the number of years (at most 1000)")
     run.add_argument("--base-seed", type=int, help="override the base seed")
-    run.add_argument("--sample-size", type=_positive, help="override the sampler's n")
+    run.add_argument("--sample-size", type=positive_int, help="override the sampler's n")
     run.add_argument(
         "--set",
         action="append",
