@@ -216,8 +216,7 @@ class TradeClusterModel(mesa.Model):
         for j in range(N_DEST - 1):
             expected = trade.potential_export_profit(f, m, j + 1, p, fixed)
             realised = per_firm(m.unit_margin[j + 1], f.q[j + 1]) - fixed
-            serving = f.exports_to[:, j]
-            f.exports_to[:, j] = np.where(serving, realised >= 0.0, expected > 0.0)
+            trade.update_exporters(f, j, expected, realised, p, None)
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:

@@ -72,13 +72,14 @@ def update_exporters(
     expected: np.ndarray,
     realised: np.ndarray,
     p: Params,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None,
 ) -> tuple[int, int]:
     """Export destination ``j`` (0 = EU, 1 = UK, 2 = rest of world): non-sellers enter when
     expected export profit is positive after the fixed cost; sellers leave when realised
     export profit is negative. Each firm reviews with probability ``export_review_rate`` a
-    year (inertia). Returns (entries, exits)."""
-    draw = rng.random(f.n) < p.export_review_rate
+    year (inertia); with ``rng=None`` every firm reviews (the start settles this way).
+    Returns (entries, exits)."""
+    draw = True if rng is None else rng.random(f.n) < p.export_review_rate
     serving = f.exports_to[:, j]
     enter = ~serving & (expected > 0.0) & draw
     leave = serving & (realised < 0.0) & draw
