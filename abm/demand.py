@@ -1,7 +1,9 @@
 """Demand by destination: category expenditure that responds to income and relative prices.
 
 Each destination ``d`` spends ``E_d(t) = E_d0 x Y_d(t)`` on the four categories, where
-``Y_d(t) = (1 + g_d)^t`` is its real income index (exogenous growth). The expenditure share
+``Y_d(t) = Y_d(t-1) x (1 + g_d + s x e_dt)`` is its real income index: trend growth ``g_d``
+and independent yearly shocks ``e_dt ~ N(0, 1)`` of standard deviation ``s``
+(``income_growth_volatility``; with ``s = 0``, ``Y_d(t) = (1 + g_d)^t``). The expenditure share
 of category ``c`` follows a non-homothetic CES in share form (after Comin, Lashkari &
 Mestieri 2021):
 
@@ -27,7 +29,7 @@ stated market shares.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -114,9 +116,11 @@ class DemandSystem:
     income_elasticity: np.ndarray  # (K,)
     elasticity: np.ndarray  # (D,) between categories
     sigma: float  # trade elasticity
+    volatility: float = 0.0  # s.d. of yearly income growth around the trend
     base: np.ndarray | None = None  # (D,) start-year expenditure, USD m
     kappa: np.ndarray | None = None  # (D, K) cluster weight against the fringe
     index0: np.ndarray | None = None  # (D, K) start-year category price index
+    path: list[np.ndarray] = field(default_factory=list)  # income index of years 0, 1, ...
 
     @classmethod
     def from_params(cls, p: Params) -> DemandSystem:
@@ -129,6 +133,7 @@ class DemandSystem:
             income_elasticity=np.array([p[f"income_elasticity_{c}"] for c in CATEGORIES]),
             elasticity=np.array([p[f"category_elasticity_{d}"] for d in DESTINATIONS]),
             sigma=p.trade_elasticity,
+            volatility=p.income_growth_volatility,
         )
 
     def start_split(self, p: Params) -> np.ndarray:
@@ -166,11 +171,27 @@ class DemandSystem:
         self.kappa = kappa
         _, self.index0 = cluster_share(self.kappa, margin, p_cluster, p_fringe, self.sigma)
 
+    def advance(self, rng: np.random.Generator) -> None:
+        """Draw the next year's income index of every destination (no draw without shocks)."""
+        if not self.path:
+            self.path.append(np.ones_like(self.income_growth))
+        growth = 1.0 + self.income_growth
+        if self.volatility > 0:
+            growth = growth + self.volatility * rng.standard_normal(len(growth))
+        self.path.append(self.path[-1] * np.maximum(growth, 0.0))
+
+    def income(self, t: int) -> np.ndarray:
+        """(D,) real income index of year ``t`` (start year = 1): the drawn path where
+        :meth:`advance` has reached year ``t``, the trend beyond it."""
+        if t < len(self.path):
+            return self.path[t]
+        return (1.0 + self.income_growth) ** t
+
     def expenditure(self, t: int, index: np.ndarray) -> np.ndarray:
         """(D, K) expenditure in year ``t`` at category price indices ``index``."""
         if self.base is None:
             raise RuntimeError("the demand system is not calibrated yet (see calibrate)")
-        income = (1.0 + self.income_growth) ** t
+        income = self.income(t)
         return category_expenditure(
             self.base,
             self.weights,

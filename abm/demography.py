@@ -29,7 +29,7 @@ def grow(
     by at most ``mix_speed`` (the largest change of a category's share in a year); with
     ``mix_speed = 0`` investment keeps the mix.
     """
-    f.net_worth += f.profit
+    f.net_worth += np.where(f.profit > 0, p.retained_share * f.profit, f.profit)
     cap = f.capacity[:, None] * f.mix * (1.0 - p.depreciation)
     if np.ndim(growth):
         wanted = by_category(np.multiply, f.demand, np.asarray(growth))
@@ -112,6 +112,7 @@ def renew(
     f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]
     f.debt[rows] = np.maximum(p.capital_cost - p.initial_net_worth, 0.0) * f.capacity[rows]
     f.markup[rows] = 1.0
+    f.appeal[rows] = 0.0
     f.age[rows] = 0
     f.loss_years[rows] = 0
     f.partner_firm[rows] = -1

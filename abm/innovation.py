@@ -25,6 +25,13 @@ from abm.network import Groups, Ties
 from abm.params import Params
 from abm.state import FirmState, InstituteState
 
+#: Shape of the Beta(a, a) draw of a process innovation's outcome on [-width, width]
+#: (Dosi, Fagiolo & Roventini 2010, Table 1: a = 3).
+PROCESS_DRAW_SHAPE = 3.0
+#: Mean of max(2B - 1, 0) for B ~ Beta(3, 3): a success's expected kept gain per unit of
+#: ``process_draw_width`` (a worse draw is not used).
+PROCESS_KEPT_GAIN = 5.0 / 32.0
+
 #: Share of the gap to its preferred R&D split a firm closes in a year.
 GREEN_SHARE_ADJUSTMENT = 0.2
 
@@ -54,8 +61,12 @@ def do_rd(
 ) -> np.ndarray:
     """Draw this year's green and process R&D outcomes and apply them; return successes.
 
-    Partnered firms pool research (``collaboration_bonus``); a firm partnered with an
-    institute draws its green level toward the institute's frontier. Knowledge depreciates
+    Process R&D is the K+S two-step draw (Dosi, Fagiolo & Roventini 2010): success with
+    probability ``1 - exp(-zeta x intensity)``, then a productivity outcome ``1 + d`` with
+    ``d`` on ``[-process_draw_width, process_draw_width]`` from a Beta(3, 3), kept only when
+    it beats the firm's current technology. Partnered firms pool research
+    (``collaboration_bonus``); a firm partnered with an institute draws its green level toward
+    the institute's frontier. Knowledge depreciates
     at ``knowledge_depreciation`` and grows by ``knowledge_step`` per process success (half
     that per green success), so a firm keeps the capabilities it keeps using. Given this
     year's market ``m``, a firm puts a green result into use only when its value (see
@@ -79,7 +90,9 @@ def do_rd(
     if m is not None:  # a firm puts a green result into use only when it pays (K+S)
         use = g_ok & (green_gain_value(f, gain, m, p, terms) > 0.0)
     f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
-    f.productivity *= 1.0 + p.process_step * p_ok
+    # the second step (K+S): the outcome around the firm's technology, kept when better
+    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
+    f.productivity *= 1.0 + p.process_draw_width * np.maximum(draw, 0.0) * p_ok
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
@@ -146,7 +159,7 @@ def choose_green_share(
     labour = by_category(
         np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
     )
-    v_proc = p.process_step * per_firm(labour, f.output)
+    v_proc = PROCESS_KEPT_GAIN * p.process_draw_width * per_firm(labour, f.output)
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
     f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)

@@ -3,7 +3,8 @@
 Each destination-category market's demand for the cluster's goods (``abm.demand``) is shared
 among the firms selling there in proportion to a logit attraction on their relative
 effective price (price plus consumers' willingness to pay for lower emissions), weighted by
-the capacity a firm has in the category. No firm sells more than its capacity: demand a
+the capacity a firm has in the category and by its demand appeal (a persistent AR(1) taste
+shock, :func:`drift_appeal`). No firm sells more than its capacity: demand a
 capped firm cannot serve goes to the others in proportion to their attraction
 (:func:`capped_proportional`), and what no firm can serve is unmet. Export destinations
 clear first, the domestic market takes the capacity left.
@@ -189,9 +190,10 @@ def attraction(
 ) -> np.ndarray:
     """Logit attraction of each firm in each category of one market.
 
-    ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``p_mean`` is the
-    capacity-weighted mean effective price of the sellers (computed when not given, as
-    ``Market.p_mean`` holds it). Every firm gets a value: a non-seller's is the attraction
+    ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``cap`` is the
+    firm's weight (capacity times demand appeal, ``Market.weight``) and ``p_mean`` the
+    capacity-weighted mean effective price of the sellers (computed from ``cap`` when not
+    given; ``Market.p_mean`` holds it). Every firm gets a value: a non-seller's is the attraction
     it would have if it sold there, which export decisions use; clearing multiplies by the
     seller mask.
     """
@@ -208,6 +210,14 @@ def attraction(
     np.exp(u, out=u)
     u *= cap
     return u
+
+
+def drift_appeal(appeal: np.ndarray, p: Params, rng: np.random.Generator) -> np.ndarray:
+    """Next year's log demand appeal of each firm: an AR(1),
+    ``a' = appeal_persistence x a + appeal_volatility x N(0, 1)`` (Foster, Haltiwanger &
+    Syverson 2008): customers' taste for a firm's varieties drifts, so its sales grow or
+    shrink beyond what its price explains."""
+    return p.appeal_persistence * appeal + p.appeal_volatility * rng.standard_normal(len(appeal))
 
 
 def update_scarcity(
@@ -337,6 +347,9 @@ class Market:
     p_mean: np.ndarray = field(
         default_factory=_unset
     )  # (D, K) sellers' capacity-weighted mean effective price
+    weight: np.ndarray = field(
+        default_factory=_unset
+    )  # (n, K) capacity x demand appeal: a firm's weight in the logit attraction
 
     @classmethod
     def build(
@@ -401,6 +414,7 @@ class Market:
             p.price_sensitivity,
             unit_margin,
             p_mean=s_eff / np.maximum(tot, 1e-12),
+            weight=cap * np.exp(f.appeal)[:, None] if f.appeal.any() else cap,
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
@@ -427,7 +441,7 @@ class Market:
         self.attraction = [None] * N_DEST
         self.attraction_total = np.zeros_like(self.demand)
         for d in (*range(1, N_DEST), 0):
-            u = attraction(self.eff[d], self.cap, self.seller[d], beta, self.p_mean[d])
+            u = attraction(self.eff[d], self.weight, self.seller[d], beta, self.p_mean[d])
             self.attraction[d] = u
             rows: slice | np.ndarray
             if d == 0:  # every firm sells at home

@@ -24,7 +24,15 @@ from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
 from abm.demography import exiting, grow, renew
 from abm.evaluation import InnovationIndex
-from abm.markets import Fringe, Market, mean_green, unit_costs, update_scarcity, wage
+from abm.markets import (
+    Fringe,
+    Market,
+    drift_appeal,
+    mean_green,
+    unit_costs,
+    update_scarcity,
+    wage,
+)
 from abm.network import Groups, Ties, build_graph, firm_graph
 from abm.params import PARAMETERS, Params, resolve
 from abm.policy import reference_policy
@@ -91,12 +99,14 @@ class TradeClusterModel(mesa.Model):
     def _build(self) -> None:
         """Create the network, the agents and the markets, and record the start year.
 
-        The initial population, the network and the yearly draws come from three
-        independent streams spawned from the seed, so presets that keep the population
-        parameters start from the same firms, and the network's density changes ties only.
+        The initial population, the network, the yearly draws of the firms' decisions and
+        the yearly exogenous shocks (income, demand appeal) come from four independent
+        streams spawned from the seed, so presets that keep the population parameters start
+        from the same firms and meet the same shocks, and the network's density changes
+        ties only.
         """
         p = self.params
-        pop_rng, net_rng, self.draws = self.rng.spawn(3)
+        pop_rng, net_rng, self.draws, self.shocks = self.rng.spawn(4)
         self.year = p.start_year
         self.entries = 0
         self.exits = 0
@@ -223,6 +233,7 @@ class TradeClusterModel(mesa.Model):
         """Advance one year through the twelve stages of the ODD process overview."""
         self.year += 1
         self.set_policy()  # 1
+        self.draw_shocks()  # 1
         self.compute_costs()  # 2
         self.clear_markets()  # 3
         self.account()  # 4
@@ -242,6 +253,13 @@ class TradeClusterModel(mesa.Model):
         innovation.advance_institutes(
             self.institutes, self.firms, self.params, self.government.research_funding
         )
+
+    def draw_shocks(self) -> None:
+        """Stage 1 (continued): the year's shocks, each destination's income growth around
+        its trend and each firm's demand appeal, from their own stream (the same in every
+        preset for a seed)."""
+        self.demand.advance(self.shocks)
+        self.firms.appeal = drift_appeal(self.firms.appeal, self.params, self.shocks)
 
     def compute_costs(self) -> None:
         """Stage 2: the wage follows productivity and fixed costs the firms' mean size; unit
@@ -347,6 +365,7 @@ class TradeClusterModel(mesa.Model):
         fixed = trade.export_fixed_cost(f.digital, p, self.scale) * served
         platform = trade.platform_fee(p, gov.digital_infrastructure, self.scale) * f.digital
         capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
+        capital += p.overhead * self.scale
         intensity = innovation.rd_intensity(f.mix, f.rd_taste, p.rd_boost)
         f.rd_spend = intensity * f.revenue
         f.green_rd_spend = f.green_rd_share * f.rd_spend

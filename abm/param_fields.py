@@ -78,6 +78,9 @@ class ParamFields:
     market_share_domestic: float
     market_share_foreign: float
     trade_elasticity: float
+    appeal_persistence: float
+    appeal_volatility: float
+    income_growth_volatility: float
     cost_pass_through: float
     price_sensitivity: float
     target_utilisation: float
@@ -91,7 +94,7 @@ class ParamFields:
     green_rd_share: float
     rd_effectiveness: float
     green_step: float
-    process_step: float
+    process_draw_width: float
     knowledge_step: float
     knowledge_elasticity: float
     knowledge_depreciation: float
@@ -124,6 +127,8 @@ class ParamFields:
     capital_cost: float
     leverage: float
     interest_rate: float
+    retained_share: float
+    overhead: float
     exit_years: int
     min_capacity: float
     entrant_size: float

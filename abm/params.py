@@ -545,6 +545,47 @@ _PARAMS = [
         plausible_source="Head & Mayer (2014), Simonovska & Waugh (2014): estimates about 2-8",
     ),
     _p(
+        "appeal_persistence",
+        0.9,
+        "Yearly persistence of a firm's demand appeal (AR(1) coefficient of its log): "
+        "customers' taste for its varieties beyond price, which moves its sales among the "
+        "cluster's sellers.",
+        "1",
+        0.0,
+        0.999,
+        source="Foster, Haltiwanger & Syverson (2008, 2016): plant-level demand shocks are "
+        "highly persistent, annual AR(1) about 0.9",
+        plausible=(0.8, 0.97),
+        plausible_source="Foster, Haltiwanger & Syverson (2008); Hottman, Redding & Weinstein "
+        "(2016)",
+    ),
+    _p(
+        "appeal_volatility",
+        0.1,
+        "Standard deviation of the yearly shock to a firm's log demand appeal.",
+        "1",
+        0.0,
+        2.0,
+        source="calibrated to the Laplace shape of firm growth rates (Bottazzi & Secchi 2006) "
+        "and their standard deviation",
+        plausible=(0.05, 0.3),
+        plausible_source="Hottman, Redding & Weinstein (2016): appeal explains most of the "
+        "variance of firm sales growth",
+    ),
+    _p(
+        "income_growth_volatility",
+        0.015,
+        "Standard deviation of each destination's yearly real income growth around its trend "
+        "(independent shocks).",
+        "1/yr",
+        0.0,
+        0.1,
+        source="IMF World Economic Outlook: standard deviation of annual real GDP growth "
+        "2000-2019 about 1.3-1.9 points (world, euro area, China)",
+        plausible=(0.0, 0.03),
+        plausible_source="IMF World Economic Outlook, 1980-2019 including recessions",
+    ),
+    _p(
         "cost_pass_through",
         0.5,
         "Share of a firm's own unit cost (vs the category average) passed into its price.",
@@ -666,12 +707,17 @@ _PARAMS = [
         1.0,
     ),
     _p(
-        "process_step",
-        0.03,
-        "Productivity gain from a successful process project.",
+        "process_draw_width",
+        0.15,
+        "Half-width of the support of a successful process project's productivity draw: the "
+        "new technology is x (1 + d), d on [-width, width] from a Beta(3, 3), kept only when "
+        "better (K+S two-step innovation); the mean kept gain is 5/32 x width.",
         "share",
         0.0,
         1.0,
+        source="Dosi, Fagiolo & Roventini (2010), Table 1: Beta(3, 3) on [-0.15, 0.15]",
+        plausible=(0.05, 0.3),
+        plausible_source="K+S / DSK papers use supports of about +-0.05 to +-0.3",
     ),
     _p(
         "knowledge_step",
@@ -940,6 +986,31 @@ _PARAMS = [
         0.5,
         source="PBoC one-year loan prime rate about 3.5-3.9 % (2022-2024)",
     ),
+    _p(
+        "retained_share",
+        0.5,
+        "Share of a positive profit kept as net worth, after corporate income tax and "
+        "dividends (losses are borne in full).",
+        "share",
+        0.0,
+        1.0,
+        source="PRC Enterprise Income Tax Law (2007), art. 4: 25 % tax; cash dividends about "
+        "30 % of net profit (CSRC 2013 guidance on listed firms' payouts): 0.75 x 0.7",
+        plausible=(0.3, 0.75),
+        plausible_source="tax 15-25 % (high-tech firms pay 15 %), payout 0-50 %",
+    ),
+    _p(
+        "overhead",
+        0.12,
+        "Yearly fixed cost of operating a firm in the start year (it grows with the firms' "
+        "mean size), whatever its output: the fixed cost of production that makes small, "
+        "low-productivity firms unprofitable (Melitz 2003).",
+        "USD m/yr",
+        0.0,
+        1000.0,
+        source="calibrated to entry and exit rates of 3-10 % a year (Bartelsman, Haltiwanger & "
+        "Scarpetta 2009)",
+    ),
     _p("exit_years", 3, "Years of negative net worth before a firm exits.", "years", 1, 50),
     _p(
         "min_capacity",
@@ -1007,11 +1078,13 @@ _PARAMS = [
     ),
     _p(
         "initial_net_worth",
-        0.4,
+        0.13,
         "Net worth of an initial firm or entrant per unit of capacity.",
         "USD m per USD m",
         0.0,
         10.0,
+        source="NBS: asset-liability ratio of Chinese industrial firms about 56 %, so equity "
+        "about 44 % of the capital a unit of capacity needs (capital_cost 0.3): 0.13",
     ),
     _p(
         "initial_digital_share",

@@ -36,6 +36,7 @@ class FirmState:
     partner_inst: np.ndarray  # index of the partner institute, -1 if none
     partner_years: np.ndarray  # years left in the current collaboration
     markup: np.ndarray  # mark-up factor set by the firm's own excess demand (1 = normal)
+    appeal: np.ndarray  # log demand appeal: customers' taste for its varieties (0 = average)
     # --- flows of the current year ---
     q: np.ndarray  # (destinations, n, 4) sales, USD m at base cost
     q_for: np.ndarray  # (n, 4) exports to all destinations, USD m at base cost
@@ -169,6 +170,7 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
         partner_inst=np.full(n, -1, np.int64),
         partner_years=np.zeros(n, np.int64),
         markup=np.ones(n),
+        appeal=np.zeros(n),
         **zeros_flows(n),
     )
 

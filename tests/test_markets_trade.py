@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from abm import SCENARIOS, TradeClusterModel
-from abm.categories import CATEGORIES, DS, EU, RIB, ROW, UK
+from abm.categories import CATEGORIES, DESTINATIONS, DS, EU, RIB, ROW, UK
 from tests.conftest import run_model
 
 SEEDS = range(1, 11)
@@ -71,8 +71,9 @@ def test_start_is_a_state_of_the_model():
     # the start satisfies the model's own rules: every firm works near the target utilisation
     # (mark-ups settled; the middle 90 % of firms within 0.1 of it), the capacity-weighted
     # mean mark-up factor is 1, and over 10 seeds (300 firms) the exporter share moves by
-    # less than 2 points on average over the first 3 years, and by at most 3 points in any
-    # seed (one firm is 0.33 points)
+    # less than 2 points on average over the first 3 years, and by at most 5 points in any
+    # seed (one firm is 0.33 points; about 9 % of firms are replaced by non-exporting
+    # entrants in 3 years, and demand shocks move firms across the export threshold)
     moves = []
     for seed in SEEDS:
         m = TradeClusterModel(rng=seed, n_firms=N, firm_data=False)
@@ -87,7 +88,7 @@ def test_start_is_a_state_of_the_model():
             m.step()
         moves.append(f.exporter.mean() - start)
     moves = np.array(moves)
-    assert abs(moves.mean()) < 0.02 and np.abs(moves).max() <= 0.03 + 1e-9, moves
+    assert abs(moves.mean()) < 0.02 and np.abs(moves).max() <= 0.05 + 1e-9, moves
 
 
 def test_reporters_by_destination_add_up():
@@ -113,10 +114,18 @@ def test_cbam_is_paid_only_on_covered_goods_sent_to_cbam_destinations():
 
 
 def test_expenditure_grows_with_income_in_every_destination():
-    m = run_model(steps=10, n_firms=100)
+    # spending follows each destination's income: its trend without shocks, the drawn path
+    # (trend growth plus yearly shocks of the stated s.d.) with them
+    growth = np.array([0.06, 0.013, 0.014, 0.03])
+    trend = {f"income_growth_{d}": g for d, g in zip(DESTINATIONS, growth, strict=True)}
+    m = run_model(steps=10, n_firms=100, income_growth_volatility=0.0, **trend)
     spent = m.market.expenditure.sum(1)
-    growth = np.array([m.params[f"income_growth_{d}"] for d in ("domestic", "EU", "UK", "ROW")])
     np.testing.assert_allclose(spent, m.demand.base * (1 + growth) ** 10, rtol=1e-9)
+    m = run_model(steps=30, n_firms=100, income_growth_volatility=0.02, **trend)
+    income = np.array(m.demand.path)
+    np.testing.assert_allclose(m.market.expenditure.sum(1), m.demand.base * income[30])
+    shocks = income[1:] / income[:-1] - 1.0 - growth
+    assert 0.01 < shocks.std() < 0.03 and abs(shocks.mean()) < 0.01
 
 
 @pytest.mark.slow

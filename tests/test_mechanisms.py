@@ -33,7 +33,9 @@ def test_net_worth_grows_by_the_year_profit():
     f, p = firms()
     f.profit = np.array([3.0, -2.0, 0.0, 1.5])
     grow(f, p, np.ones((f.n, 4), bool))
-    np.testing.assert_allclose(f.net_worth, 100.0 + np.array([3.0, -2.0, 0.0, 1.5]))
+    # a profit is kept after tax and dividends (retained_share), a loss is borne in full
+    kept = np.array([3.0 * p.retained_share, -2.0, 0.0, 1.5 * p.retained_share])
+    np.testing.assert_allclose(f.net_worth, 100.0 + kept)
 
 
 def test_a_profitable_firm_invests_toward_expected_demand_a_loss_maker_does_not():
@@ -54,9 +56,10 @@ def test_the_credit_limit_caps_capacity_at_leveraged_net_worth():
     f.profit = np.array([0.5])
     f.demand[:, 0] = 1000.0
     grow(f, p, np.ones((1, 4), bool))
-    limit = (1 + p.leverage) * 1.5 / p.capital_cost  # net worth after this year's profit
+    worth = 1.0 + p.retained_share * 0.5  # net worth after this year's retained profit
+    limit = (1 + p.leverage) * worth / p.capital_cost
     assert f.capacity[0] == pytest.approx(max(limit, 10.0 * (1 - p.depreciation)))
-    assert f.debt[0] == pytest.approx(max(p.capital_cost * f.capacity[0] - 1.5, 0.0))
+    assert f.debt[0] == pytest.approx(max(p.capital_cost * f.capacity[0] - worth, 0.0))
 
 
 def test_investment_goes_only_to_allowed_categories_and_moves_the_mix_by_mix_speed():
@@ -180,7 +183,8 @@ def test_net_worth_changes_by_profit_and_the_government_pays_what_firms_receive(
     m.step()
     f, gov = m.firms, m.government
     same = m.firm_ids == ids  # survivors (entrants start a new balance sheet)
-    np.testing.assert_allclose(f.net_worth[same] - before[same], f.profit[same], atol=1e-9)
+    kept = np.where(f.profit > 0, m.params.retained_share * f.profit, f.profit)
+    np.testing.assert_allclose(f.net_worth[same] - before[same], kept[same], atol=1e-9)
     assert gov.subsidies == pytest.approx(float(f.subsidy.sum()))
     assert gov.carbon_revenue == pytest.approx(float(f.carbon_paid.sum()))
     assert gov.budget == pytest.approx(gov.carbon_revenue - gov.subsidies - gov.spending)
