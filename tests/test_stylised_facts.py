@@ -73,9 +73,10 @@ def test_green_adoption_traces_an_s_curve():
     # at a paying carbon price (PAYING), adoption spreads by review and imitation (Bass).
     # S-curve: slow start, a fastest phase inside the window, slower after it. Per seed the
     # share starts below 0.1, ends above 0.5 and never falls by more than 0.03 in a year
-    # (entry and exit, about 3 % of firms a year, may move it a little); the 5-year rise is largest in a window that
-    # starts after year 5 and ends before the last year; and over the seeds the peak 5-year
-    # rise exceeds both the first 5 years' and the last 5 years' rise (paired rule above).
+    # (entry and exit, about 3 % of firms a year, may move it a little); the 5-year rise is
+    # largest in a window that starts after year 5 and ends before the last year; and over
+    # the seeds the peak 5-year rise exceeds both the first 5 years' and the last 5 years'
+    # rise (paired rule above).
     first, peak, last = [], [], []
     for s in SEEDS:
         g = frame(s, **PAYING).green_share.to_numpy()
