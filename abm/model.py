@@ -129,10 +129,11 @@ class TradeClusterModel(mesa.Model):
         graph = build_graph(self.n_firms, self.ties, cluster, self.institutes.cluster)
         self._grid = Network(graph, layout=None, random=self.random)
         self._pending_ties: list[np.ndarray] = []
-        self.firm_agents: list[ForeignTradeFirm] = list(
+        self._firm_agents: list[ForeignTradeFirm] = list(
             ForeignTradeFirm.create_agents(self, self.n_firms, row=np.arange(self.n_firms))
         )
-        self.firm_ids = np.array([a.unique_id for a in self.firm_agents], np.int64)
+        self.firm_ids = np.array([a.unique_id for a in self._firm_agents], np.int64)
+        self._entered: list[np.ndarray] = []  # rows whose entrant has no Mesa agent yet
         self.institute_agents: list[ResearchInstitute] = list(
             ResearchInstitute.create_agents(
                 self, self.institutes.n, index=np.arange(self.institutes.n)
@@ -473,14 +474,12 @@ class TradeClusterModel(mesa.Model):
         )
         rows = exiting(f, p)
         self.exits = self.entries = len(rows)
-        for r in rows.tolist():
-            self.firm_agents[r].remove()
         rates = structure.category_profit_rates(f, self.market.unit_margin, self._earned())
         renew(f, rows, rates, p, self.draws)
-        for r in rows.tolist():
-            agent = ForeignTradeFirm(self, r)
-            self.firm_agents[r] = agent
-            self.firm_ids[r] = agent.unique_id
+        if len(rows):  # entrants get their ids now, their Mesa agents when first looked at
+            self.firm_ids[rows] = np.arange(len(rows)) + self.agent_id_counter
+            self.agent_id_counter += len(rows)
+            self._entered.append(rows)
 
     def collect(self) -> None:
         """Stage 12: the year's innovation index is scored, then collectors record the year."""
@@ -493,6 +492,42 @@ class TradeClusterModel(mesa.Model):
         )
         self.datacollector.collect(self)
 
+    # ------------------------------------------------------------------ agents
+    def _seat_entrants(self) -> None:
+        """Give entrants since the last look their Mesa agents: the exiting firm's agent is
+        removed and the entrant's created in its network cell, with the id the entrant got
+        on entry (vectorised stages never need the agents, so a run that does not look at
+        them does not pay Mesa's per-agent cost of turnover)."""
+        if not getattr(self, "_entered", None):  # none yet (or not built yet)
+            return
+        rows = np.unique(np.concatenate(self._entered))  # a row may have turned over twice
+        self._entered.clear()
+        counter = self.agent_id_counter  # ids were given on entry: Mesa's counter stays
+        for r in rows.tolist():
+            self._firm_agents[r].remove()
+            agent = ForeignTradeFirm(self, r)
+            agent.unique_id = int(self.firm_ids[r])
+            self._firm_agents[r] = agent
+        self.agent_id_counter = counter
+
+    @property
+    def firm_agents(self) -> list[ForeignTradeFirm]:
+        """The firms' Mesa agents, row by row (views on ``model.firms``)."""
+        self._seat_entrants()
+        return self._firm_agents
+
+    @property
+    def agents(self):
+        """All Mesa agents (Mesa's ``Model.agents``), entrants seated."""
+        self._seat_entrants()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Mesa agents by type (Mesa's ``Model.agents_by_type``), entrants seated."""
+        self._seat_entrants()
+        return super().agents_by_type
+
     # ------------------------------------------------------------------ network
     @property
     def grid(self) -> Network:
@@ -501,6 +536,7 @@ class TradeClusterModel(mesa.Model):
         Ties opened by collaboration are added to it when it is read, so runs that never
         look at it do not pay Mesa's per-connection cost.
         """
+        self._seat_entrants()
         if self._pending_ties:
             pairs = np.concatenate(self._pending_ties, axis=1)
             self._pending_ties.clear()

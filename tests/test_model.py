@@ -121,3 +121,22 @@ def test_every_scenario_runs():
     for name in SCENARIOS:
         df = run_model(steps=3, n_firms=60, scenario=name).model_frame()
         assert len(df) == 4 and np.isfinite(df.upgrading_index).all()
+
+
+def test_entrants_agents_are_seated_when_looked_at_with_the_ids_they_entered_with():
+    # turnover does not create Mesa agents until agents are looked at; then every firm row
+    # has one agent whose id is the row's firm_id, exited firms' agents are gone, and
+    # looking at the agents during a run does not change the run's ids or outputs
+    looked = TradeClusterModel(rng=3, n_firms=300, firm_data=False)
+    unseen = TradeClusterModel(rng=3, n_firms=300, firm_data=False)
+    for _ in range(12):
+        looked.step()
+        unseen.step()
+        agents = looked.firm_agents
+        assert [a.unique_id for a in agents] == looked.firm_ids.tolist()
+    assert np.array_equal(looked.firm_ids, unseen.firm_ids)
+    assert looked.model_frame().equals(unseen.model_frame())
+    assert len(set(unseen.firm_ids.tolist()) - set(range(1, 301))) > 0  # firms turned over
+    firms = list(unseen.agents_by_type[ForeignTradeFirm])
+    assert sorted(a.unique_id for a in firms) == sorted(unseen.firm_ids.tolist())
+    assert all(a.model is unseen for a in firms)
