@@ -83,6 +83,8 @@ class TradeClusterModel(mesa.Model):
         Any parameter of ``abm.params.PARAMETERS``.
     """
 
+    agent_id_counter: int  # Mesa's next agent id (entrants take theirs on entry)
+
     def __init__(
         self, *, preset: str = "baseline", rng: Any = None, scenario: Any = None, **params: Any
     ):

@@ -9,7 +9,7 @@ least 8 of the 10 seeds. Runs use 300 firms and 40 years (or the year stated).
 import numpy as np
 import pytest
 
-from abm import TradeClusterModel
+from abm import SCENARIOS, TradeClusterModel
 
 SEEDS = range(10)
 N = 300
@@ -150,3 +150,15 @@ def test_platform_adopters_among_small_firms_export_more():
         small = f.capacity < np.quantile(f.capacity, 0.75)
         gaps.append(f.exporter[small & f.digital].mean() - f.exporter[small & ~f.digital].mean())
     assert_direction(np.array(gaps), +1)
+
+
+def test_no_scenario_ends_with_every_firm_at_the_same_green_level():
+    # green technology has no built-in ceiling that every firm reaches: in every preset the
+    # firms' green levels in 2060 still differ (s.d. above 0.02 in each of 3 seeds, 300
+    # firms; measured 0.045-0.106)
+    for name in SCENARIOS:
+        for seed in range(1, 4):
+            m = TradeClusterModel(rng=seed, n_firms=N, firm_data=False, preset=name)
+            for _ in range(40):
+                m.step()
+            assert m.firms.green.std() > 0.02, (name, seed, m.firms.green.std())
