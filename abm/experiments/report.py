@@ -265,6 +265,14 @@ def _write_summary_text(rep: _Report, wide: pd.DataFrame) -> None:
         f"{rep.frame['run_id'].nunique()} finished runs, {rep.frame['point'].nunique()} "
         f"points; values in {rep.year}: replicate mean [95% interval]",
     ]
+    unc = rep.exp.get("uncertainty")
+    if unc:
+        names = unc.get("names") or list(unc.get("ranges", {}))
+        origin = f"the posterior in {unc['posterior']}" if "posterior" in unc else "intervals"
+        head.append(
+            f"note: replicates also draw {', '.join(names)} from {origin}, the same draw at "
+            "every point: the intervals cover parameter uncertainty as well as seeds"
+        )
     head += [n if n.startswith(("note", "warning")) else f"warning: {n}" for n in rep.notes]
     for note, names in rep.figure_notes.items():
         where = ", ".join(names) if len(names) <= 3 else f"{names[0]} and {len(names) - 1} more"

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from abm.constraints import Choice, Constraint, ConstraintError, Flag, Number, Table, Text
+from abm.experiments.uncertainty import Uncertainty, UncertaintyError, parse_uncertainty
 from abm.params import PARAMETERS, did_you_mean
 from abm.reporters import MODEL_REPORTERS
 from abm.scenarios import MODES, SCENARIOS, scenario_values
@@ -46,6 +47,7 @@ TOP_KEYS = (
     "grid",
     "factorial",
     "sampler",
+    "uncertainty",
 )
 FACTORIAL_KEYS = ("modes",)
 SAMPLER_KEYS = (
@@ -185,6 +187,9 @@ class RunSpec:
     #: The point's swept values (parameter -> value; ``preset`` when the grid varies it).
     varied: dict[str, Any] = field(default_factory=dict)
     experiment: str = ""
+    #: The parameter set drawn for this replicate (``[uncertainty]``) and its posterior row.
+    drawn: dict[str, Any] = field(default_factory=dict)
+    draw: int | None = None
 
     def key(self) -> dict:
         """What determines the run's output (everything but its name)."""
@@ -236,6 +241,7 @@ class Experiment:
     sampler: Sampler | None = None
     description: str = ""
     source: str | None = None
+    uncertainty: Uncertainty | None = None
 
     # ------------------------------------------------------------------ design
     @property
@@ -329,8 +335,12 @@ class Experiment:
         return out
 
     def runs(self, points: list[Point] | None = None) -> list[RunSpec]:
-        """Every (point, replicate) run with its seed."""
+        """Every (point, replicate) run with its seed, and with the parameter set drawn for
+        the replicate when the experiment has ``[uncertainty]`` (the same at every point)."""
         points = self.points() if points is None else points
+        draws: list[tuple[int | None, dict[str, Any]]] = [(None, {})] * self.replicates
+        if self.uncertainty is not None:
+            draws = list(self.uncertainty.draws(self.replicates, self.base_seed))
         return [
             RunSpec(
                 run_id=run_id(p.index, r),
@@ -338,13 +348,15 @@ class Experiment:
                 replicate=r,
                 seed=seed_for(self.base_seed, p.index, r, self.common_random_numbers),
                 preset=p.preset,
-                params=dict(p.params),
+                params={**p.params, **draws[r][1]},
                 steps=self.steps,
                 reporters=self.reporters,
                 firm_data=self.firm_data,
                 factors=dict(p.factors),
                 varied=dict(p.varied),
                 experiment=self.name,
+                drawn=dict(draws[r][1]),
+                draw=draws[r][0],
             )
             for p in points
             for r in range(self.replicates)
@@ -382,6 +394,12 @@ class Experiment:
                     f"[{'sampler' if self.sampler else 'grid'}]; change it in the file"
                 )
             _check_mode_overlap(self.modes, new_fixed, where, "--set")
+            drawn = [k for k in fixed if self.uncertainty and k in self.uncertainty.names]
+            if drawn:
+                raise ExperimentError(
+                    f"{where}: --set {drawn[0]}: this parameter is drawn by the experiment's "
+                    "[uncertainty]; change it in the file"
+                )
             changes["fixed"] = new_fixed
         if sample_size is not None:
             if self.sampler is None:
@@ -409,6 +427,7 @@ class Experiment:
             "modes": list(self.modes),
             "varied": list(self.varied),
             "sampler": self.sampler.to_dict() if self.sampler else None,
+            "uncertainty": self.uncertainty.to_dict() if self.uncertainty else None,
         }
 
 
@@ -568,11 +587,13 @@ def parse_experiment(
     where: str,
     name: str | None = None,
     max_runs: int | None = MAX_RUNS,
+    base_dir: Path | None = None,
 ) -> Experiment:
     """Validate a parsed experiment table; ``where`` prefixes every error message.
 
     A design of more than ``max_runs`` runs is refused (``None``: no limit); it is counted
-    before it is built.
+    before it is built. A relative ``[uncertainty] posterior`` path is read from
+    ``base_dir`` (the experiment file's folder; the working folder when ``None``).
     """
     data = dict(data)
     _check(_TOP, data, "", where)
@@ -605,6 +626,19 @@ def parse_experiment(
             _check(_TABLE, data["sampler"], "sampler", where), fixed, base_seed, where
         )
 
+    uncertainty = None
+    if "uncertainty" in data:
+        taken = {k: "[fixed]" for k in fixed}
+        taken.update({k: "[grid]" for k in grid})
+        taken.update({k: "[sampler] ranges" for k in (sampler.ranges if sampler else {})})
+        taken.update({k: f"[factorial] mode {m!r}" for k, m in _mode_params(modes).items()})
+        try:
+            uncertainty = parse_uncertainty(
+                _check(_TABLE, data["uncertainty"], "uncertainty", where), where, base_dir, taken
+            )
+        except UncertaintyError as exc:
+            raise ExperimentError(str(exc)) from None
+
     exp = Experiment(
         name=name,
         preset=preset,
@@ -620,6 +654,7 @@ def parse_experiment(
         sampler=sampler,
         description=description,
         source=None,
+        uncertainty=uncertainty,
     )
     exp.check_size(max_runs, where)
     _check_points(exp, where)
@@ -765,7 +800,7 @@ def load_experiment(path: str | Path, max_runs: int | None = MAX_RUNS) -> Experi
         raise ExperimentError(f"{path}: malformed TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ExperimentError(f"{path}: not a UTF-8 text file: {exc}") from None
-    exp = parse_experiment(data, str(path), name=path.stem, max_runs=max_runs)
+    exp = parse_experiment(data, str(path), name=path.stem, max_runs=max_runs, base_dir=path.parent)
     return replace(exp, source=str(path))
 
 

@@ -49,7 +49,9 @@ def id_columns(spec: RunSpec) -> dict[str, Any]:
 
     ``run_id, point, replicate, seed, preset``, then ``mode_<name>`` per factorial mode and
     ``param_<name>`` per swept parameter (the value the run used; the reporter of the same
-    name, e.g. ``carbon_price``, keeps its own column).
+    name, e.g. ``carbon_price``, keeps its own column); with ``[uncertainty]``, ``draw``
+    (the posterior row, or the replicate for intervals) and ``param_<name>`` per drawn
+    parameter.
     """
     cols: dict[str, Any] = {
         "run_id": spec.run_id,
@@ -60,6 +62,9 @@ def id_columns(spec: RunSpec) -> dict[str, Any]:
     }
     cols.update({f"mode_{m}": bool(on) for m, on in spec.factors.items()})
     cols.update({f"param_{k}": v for k, v in spec.varied.items() if k != "preset"})
+    if spec.draw is not None:  # [uncertainty]: the drawn row and the values the run used
+        cols["draw"] = spec.draw
+        cols.update({f"param_{k}": v for k, v in spec.drawn.items()})
     return cols
 
 
