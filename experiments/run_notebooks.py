@@ -15,8 +15,9 @@ sweep took); images are kept. A notebook that fails is not written back: the err
 cell, and the script exits with status 1 after running the others.
 
 On the reference machine of the README (a virtual machine with 2 vCPUs), shared with other
-jobs, the four notebooks took about 18 minutes at full size: 01_quickstart a few seconds,
-02_factorial_modes about a minute (160 runs), 03_sensitivity 3-6 minutes (640 runs: its
+jobs, the five notebooks took about 20 minutes at full size: 01_quickstart a few seconds,
+02_factorial_modes about a minute (160 runs), 04_calibration about a minute and a half (a
+calibration of budget 200, then 120 runs), 03_sensitivity 3-6 minutes (640 runs: its
 full size is a quarter of experiments/sensitivity.toml, which would take about 25 minutes),
 05_scenario_discovery 11 minutes (2,000 runs). CI runs the notebooks at
 ``ABM_NOTEBOOK_SIZE=small`` (``tests/test_notebooks.py``) without writing them back.
