@@ -1,4 +1,4 @@
-"""Smoke run of the scale benchmark (tiny sizes, 2 steps) so it cannot rot. No timing checks."""
+"""Smoke runs of the benchmarks (tiny sizes) so they cannot rot. No timing checks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks" / "bench_scale.py"
+SWEEP = BENCH.with_name("bench_sweep.py")
 
 
 def test_bench_scale_quick(tmp_path):
@@ -44,3 +45,27 @@ def test_bench_scale_quick(tmp_path):
     assert data["reference"] == "boltzmann_nonspatial"
     assert data["ratio_per_firm_step_vs_boltzmann"] == pytest.approx(float(value1), rel=1e-3)
     assert all(row["peak_rss_mib"] > 0 for row in data["rows"])
+
+
+def test_bench_sweep_quick():
+    # serial, process pool, Dask started by the sweep and a running Dask cluster: a table
+    # row each, then one machine-readable efficiency per parallel executor
+    proc = subprocess.run(
+        [sys.executable, str(SWEEP), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("executor "))
+    rows = [line.split()[0] for line in lines[header + 1 : header + 5]]
+    assert rows == ["serial", "process", "dask", "dask_running_cluster"]
+    values = dict(line.split("=") for line in lines[-3:])
+    assert list(values) == [
+        "sweep_efficiency_2_workers_process",
+        "sweep_efficiency_2_workers_dask",
+        "sweep_efficiency_2_workers_dask_running_cluster",
+    ]
+    assert all(float(v) > 0 for v in values.values())
