@@ -239,6 +239,21 @@ def carbon_price(m) -> float:
     return float(m.government.carbon_price)
 
 
+def green_rd_subsidy_rate(m) -> float:
+    """Share of green R&D spending the government reimburses this year (its policy rate)."""
+    return float(m.government.green_rd_subsidy)
+
+
+def adoption_subsidy_rate(m) -> float:
+    """Share of green-technology adoption costs the government reimburses this year."""
+    return float(m.government.adoption_subsidy)
+
+
+def ties_per_firm(m) -> float:
+    """Firm-firm ties in the cluster network, per firm."""
+    return float(len(m.ties.u) / max(m.n_firms, 1))
+
+
 def research_funding(m) -> float:
     """Public research funding paid to institutes this year, USD m."""
     return float(m.institutes.funding.sum())
@@ -291,6 +306,9 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "entries": entries,
     "exits": exits,
     "carbon_price": carbon_price,
+    "green_rd_subsidy_rate": green_rd_subsidy_rate,
+    "adoption_subsidy_rate": adoption_subsidy_rate,
+    "ties_per_firm": ties_per_firm,
     "research_funding": research_funding,
     "digital_infrastructure": digital_infrastructure,
     "carbon_productivity": carbon_productivity,

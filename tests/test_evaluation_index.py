@@ -51,6 +51,9 @@ CONTRACT = {
     "research_funding",
     "digital_infrastructure",
     "carbon_price",
+    "green_rd_subsidy_rate",
+    "adoption_subsidy_rate",
+    "ties_per_firm",
     "carbon_productivity",
     "output",
 }
@@ -99,6 +102,9 @@ def synthetic_run(steps: int = 41, green: float = 1.0, seed: int = 0) -> pd.Data
             "research_funding": 1500.0 * 0.003 * green * t,
             "digital_infrastructure": 0.2 + 0.6 * green * t,
             "carbon_price": 10 + 80 * green * t,
+            "green_rd_subsidy_rate": 0.1 + 0.1 * green * t,
+            "adoption_subsidy_rate": 0.05 + 0.05 * green * t,
+            "ties_per_firm": 3.0 * (1 + 0.5 * green * t),
             "carbon_productivity": 1e6 / intensity,
             "output": 1500.0 * (1 + t),
         }
