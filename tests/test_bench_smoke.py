@@ -13,16 +13,22 @@ BENCH = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks" / "be
 SWEEP = BENCH.with_name("bench_sweep.py")
 
 
-def test_bench_scale_quick(tmp_path):
-    out_json = tmp_path / "bench.json"
+def run_bench(script: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run a benchmark script in a fresh interpreter; it must exit 0."""
     proc = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--json", str(out_json)],
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_bench_scale_quick(tmp_path):
+    out_json = tmp_path / "bench.json"
+    proc = run_bench(BENCH, "--quick", "--json", str(out_json))
     lines = proc.stdout.strip().splitlines()
 
     # the table: header and one row per measured configuration
@@ -50,14 +56,7 @@ def test_bench_scale_quick(tmp_path):
 def test_bench_sweep_quick():
     # serial, process pool, Dask started by the sweep and a running Dask cluster: a table
     # row each, then one machine-readable efficiency per parallel executor
-    proc = subprocess.run(
-        [sys.executable, str(SWEEP), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_bench(SWEEP, "--quick")
     lines = proc.stdout.strip().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("executor "))
     rows = [line.split()[0] for line in lines[header + 1 : header + 5]]
