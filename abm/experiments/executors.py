@@ -285,6 +285,16 @@ def probe_scheduler(label: str, address: str, host: str, port: int, timeout: flo
             raise ExperimentError(f"{where}: not a Dask scheduler ({answer})")
 
 
+def local_cluster(workers: int):
+    """A ``dask.distributed`` ``LocalCluster`` of ``workers`` single-threaded worker
+    processes, dashboard on a free local port: the cluster ``--executor dask`` starts."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
+    )
+
+
 class _Dask:
     """``dask.distributed``: a ``LocalCluster``, or a running scheduler (checked first)."""
 
@@ -298,7 +308,7 @@ class _Dask:
         from abm.extras import needs
 
         with needs("experiments", "--executor dask"):
-            from distributed import Client, LocalCluster
+            from distributed import Client
         self.cluster = None
         self.client = None
         if scheduler is not None:
@@ -321,12 +331,7 @@ class _Dask:
                 ) from None
         else:
             try:
-                self.cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address="127.0.0.1:0",
-                )
+                self.cluster = local_cluster(workers)
                 self.client = Client(self.cluster)
             except Exception as exc:
                 self.close()

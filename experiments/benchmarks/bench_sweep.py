@@ -76,11 +76,11 @@ def timed(exp, executor: str, workers: int, scheduler: str | None = None) -> tup
 def on_running_cluster(exp, warm_up) -> tuple[float, int]:
     """The sweep on a local Dask cluster that is already running, with workers that have
     already run a (tiny) sweep: as on a cluster kept for several sweeps."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
-    )
+    from abm.experiments.executors import local_cluster
+
+    cluster = local_cluster(2)
     client = Client(cluster)
     try:
         timed(warm_up, "dask", 2, cluster.scheduler_address)
