@@ -192,9 +192,9 @@ def attraction(
 
     ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``cap`` is the
     firm's weight (capacity times demand appeal, ``Market.weight``) and ``p_mean`` the
-    capacity-weighted mean effective price of the sellers (computed from ``cap`` when not
-    given; ``Market.p_mean`` holds it). Every firm gets a value: a non-seller's is the attraction
-    it would have if it sold there, which export decisions use; clearing multiplies by the
+    capacity-weighted mean effective price of the sellers (``Market.p_mean``; computed from
+    ``cap`` when not given). Every firm gets a value: a non-seller's is the attraction it
+    would have if it sold there, which export decisions use; clearing multiplies by the
     seller mask.
     """
     if p_mean is None:

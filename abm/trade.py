@@ -34,7 +34,7 @@ def potential_export_profit(
     if m.attraction is not None:
         u, total = m.attraction[d], m.attraction_total[d]
     else:
-        u = attraction(m.eff[d], m.weight, seller, m.beta)
+        u = attraction(m.eff[d], m.weight, seller, m.beta, m.p_mean[d])
         total = per_category(u * seller[:, None])
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
     first = m.kappa is not None and bool((total <= 0).any())  # a first seller somewhere
