@@ -122,6 +122,10 @@ class DemandSystem:
     index0: np.ndarray | None = None  # (D, K) start-year category price index
     path: list[np.ndarray] = field(default_factory=list)  # income index of years 0, 1, ...
 
+    def __post_init__(self) -> None:
+        if not self.path:  # the start year's income index is 1
+            self.path.append(np.ones_like(self.income_growth, dtype=float))
+
     @classmethod
     def from_params(cls, p: Params) -> DemandSystem:
         """The demand system of a parameter set (calibrated later to the population)."""
@@ -173,19 +177,14 @@ class DemandSystem:
 
     def advance(self, rng: np.random.Generator) -> None:
         """Draw the next year's income index of every destination (no draw without shocks)."""
-        if not self.path:
-            self.path.append(np.ones_like(self.income_growth))
         growth = 1.0 + self.income_growth
         if self.volatility > 0:
             growth = growth + self.volatility * rng.standard_normal(len(growth))
         self.path.append(self.path[-1] * np.maximum(growth, 0.0))
 
     def income(self, t: int) -> np.ndarray:
-        """(D,) real income index of year ``t`` (start year = 1): the drawn path where
-        :meth:`advance` has reached year ``t``, the trend beyond it."""
-        if t < len(self.path):
-            return self.path[t]
-        return (1.0 + self.income_growth) ** t
+        """(D,) real income index of year ``t`` (start year = 1), as :meth:`advance` drew it."""
+        return self.path[t]
 
     def expenditure(self, t: int, index: np.ndarray) -> np.ndarray:
         """(D, K) expenditure in year ``t`` at category price indices ``index``."""
