@@ -208,6 +208,12 @@ def green_rd_share(m) -> float:
     return float(m.firms.green_rd_spend.sum() / rd) if rd > 0 else 0.0
 
 
+def green_rd(m) -> float:
+    """Green R&D spending of all firms this year, USD m (R&D aimed at green technology, its
+    subsidised part included)."""
+    return float(m.firms.green_rd_spend.sum())
+
+
 def collaborations(m) -> int:
     """Active collaborations: firm-firm pairs plus firm-institute partnerships."""
     f = m.firms
@@ -300,6 +306,7 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "cbam_paid": cbam_paid,
     "rd_intensity": rd_intensity,
     "green_rd_share": green_rd_share,
+    "green_rd": green_rd,
     "collaborations": collaborations,
     "mean_knowledge": mean_knowledge,
     "n_firms": n_firms,

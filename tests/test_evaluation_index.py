@@ -48,6 +48,7 @@ CONTRACT = {
     "entries",
     "exits",
     "green_rd_share",
+    "green_rd",
     "research_funding",
     "digital_infrastructure",
     "carbon_price",
@@ -99,6 +100,7 @@ def synthetic_run(steps: int = 41, green: float = 1.0, seed: int = 0) -> pd.Data
             "entries": 5,
             "exits": 5,
             "green_rd_share": 0.1 + 0.4 * green * t,
+            "green_rd": 1500.0 * (1 + t) * 0.006 * (0.1 + 0.4 * green * t),
             "research_funding": 1500.0 * 0.003 * green * t,
             "digital_infrastructure": 0.2 + 0.6 * green * t,
             "carbon_price": 10 + 80 * green * t,
@@ -217,7 +219,7 @@ INCONSISTENT = (
         ("smoothing_years = 3", "smoothing_years = 0", "index.smoothing_years"),
         ('dimension = "basic_support"', 'dimension = "luck"', "indicators[0].dimension"),
         (
-            "thresholds = [0.005, 0.02, 0.08]",
+            "thresholds = [0.005, 0.025, 0.073]",
             "thresholds = [0.04, 0.01]",
             "indicators[0].thresholds",
         ),
@@ -234,6 +236,8 @@ INCONSISTENT = (
             "ahp.output.pollution_kontrol",
         ),
         ("[ahp.goal]", "[ahp.goal]\nweights = [0.5, 0.5]", "ahp.goal.weights"),
+        ("cumulative = true", 'cumulative = "yes"', "indicators[5].cumulative"),
+        ("scale = 1e6", "scale = -1e6", "indicators[5].scale"),
         ("[ahp.goal]", "[ahp.gaol]\n[ahp.goal]", "ahp.gaol"),
         (
             '{ reporter = "carbon_price", saturation = 100.0 }',
@@ -296,7 +300,7 @@ def test_unreadable_system_file(tmp_path):
 
 def test_user_thresholds_and_ratings_change_the_scores(tmp_path):
     frame = synthetic_run()
-    path = _broken(tmp_path, "thresholds = [0.005, 0.02, 0.08]", "thresholds = [0.1, 0.2]")
+    path = _broken(tmp_path, "thresholds = [0.005, 0.025, 0.073]", "thresholds = [0.1, 0.2]")
     custom = score_run(frame, IndicatorSystem.from_toml(path))
     assert np.all(custom["score_rd_intensity"] == 0)
     base = score_run(frame)
@@ -403,8 +407,53 @@ def test_step_may_be_the_index():
 
 
 def test_missing_reporters_are_named():
-    with pytest.raises(ValueError, match="green_rd_share"):
-        score_run(synthetic_run().drop(columns=["green_rd_share"]))
+    with pytest.raises(ValueError, match=r"\['green_rd'\]"):
+        score_run(synthetic_run().drop(columns=["green_rd"]))
+
+
+def test_green_rd_per_tonne_is_green_rd_over_emissions_run_to_date():
+    frame = synthetic_run(steps=5)
+    frame["green_rd"] = [2.0, 3.0, 1.0, 0.0, 4.0]  # USD m
+    frame["emissions"] = [1e6, 1e6, 5e5, 5e5, 2e6]  # t
+    scored = score_run(frame, include_values=True)
+    raw = 1e6 * np.cumsum(frame["green_rd"]) / np.cumsum(frame["emissions"])  # USD per t
+    np.testing.assert_allclose(scored["value_green_rd_per_tonne"], moving_average(raw, 3))
+
+
+def test_green_rd_per_tonne_does_not_fall_when_firms_become_green():
+    # firms abate from 10 % to 90 % of their base emissions and keep their green research
+    # per tonne still emitted, shifting the rest of their R&D to process innovation: the
+    # green share of R&D (the indicator this one replaced) falls by 8/9, this one does not
+    steps = 21
+    green = np.linspace(0.1, 0.9, steps)
+    frame = synthetic_run(steps=steps)
+    frame["emissions"] = 1e6 * (1 - green)  # t
+    frame["green_rd"] = 5.0 * (1 - green)  # USD m: 5 USD per t emitted, every year
+    frame["green_rd_share"] = frame["green_rd"] / (1500.0 * frame["rd_intensity"])
+    assert frame["green_rd_share"].iloc[-1] < frame["green_rd_share"].iloc[0] / 8
+    scored = score_run(frame, include_values=True)
+    np.testing.assert_allclose(scored["value_green_rd_per_tonne"], 5.0)
+    assert scored["score_green_rd_per_tonne"].diff().dropna().ge(-1e-9).all()
+
+
+def test_cumulative_sources_read_step_by_step_match_the_run(tmp_path):
+    # a cumulative source without `per` (a run-to-date total) and one with a transform:
+    # the tracker's running totals give score_run's numbers exactly
+    path = _broken(
+        tmp_path,
+        'reporter = "rd_intensity"\n|{ reporter = "carbon_price", saturation = 100.0 }',
+        'reporter = "subsidies"\ncumulative = true\nscale = 0.01\n'
+        '|{ reporter = "cbam_paid", cumulative = true, transform = "growth_from_first", '
+        "saturation = 10.0 }",
+    )
+    system = IndicatorSystem.from_toml(path)
+    frame = synthetic_run(seed=5)
+    scored = score_run(frame, system, include_values=True)
+    total = 0.01 * np.cumsum(frame["subsidies"])
+    np.testing.assert_allclose(scored["value_rd_intensity"], moving_average(total, 3))
+    tracker = InnovationIndex(system)
+    values = [tracker.update(row) for row in frame.to_dict("records")]
+    np.testing.assert_array_equal(values, scored["innovation_index"].to_numpy())
 
 
 def test_fall_in_emission_intensity_is_relative_to_the_first_step():

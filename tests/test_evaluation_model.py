@@ -1,5 +1,7 @@
 """The innovation index applied to model runs."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -30,6 +32,44 @@ def test_higher_carbon_price_and_green_preference_score_higher_on_output_side():
     diffs = np.array(diffs)
     assert (diffs > 0).all(), diffs
     assert diffs.mean() >= 3.0, diffs
+
+
+def test_green_rd_reporter_is_the_firms_green_rd_spending():
+    m = TradeClusterModel(rng=2, n_firms=100, firm_data=False)
+    for _ in range(3):
+        m.step()
+    frame = m.model_frame()
+    assert frame.green_rd.iloc[-1] == pytest.approx(float(m.firms.green_rd_spend.sum()))
+    # all firms' R&D spending x its green share: the reporters agree with each other
+    np.testing.assert_allclose(
+        frame.green_rd, frame.green_rd_share * frame.rd_intensity * frame.output, rtol=1e-9
+    )
+    assert frame.green_rd.iloc[-1] > 0
+
+
+@pytest.mark.parametrize("preset", ["baseline", "policy"])
+def test_green_rd_per_tonne_does_not_fall_when_firms_are_made_greener(preset):
+    # paired: after 10 years, one copy of the model has every firm's green level raised by
+    # 0.3; 1 to 3 years on, its green R&D per tonne emitted (run to date) is not lower,
+    # although firms then steer R&D away from green technology
+    for seed in (0, 1):
+        model = TradeClusterModel(preset=preset, rng=seed, n_firms=200, firm_data=False)
+        for _ in range(10):
+            model.step()
+        greener = copy.deepcopy(model)
+        greener.firms.green[:] = np.minimum(1.0, greener.firms.green + 0.3)
+        for _ in range(3):
+            model.step()
+            greener.step()
+            values = [
+                score_run(m.model_frame(), include_values=True)["value_green_rd_per_tonne"]
+                for m in (model, greener)
+            ]
+            assert values[1].iloc[-1] >= values[0].iloc[-1], (preset, seed)
+        assert greener.firms.green.mean() > model.firms.green.mean()
+        # the green share of R&D, which this indicator replaced, falls
+        shares = [m.model_frame()["green_rd_share"].iloc[-1] for m in (model, greener)]
+        assert shares[1] < shares[0], (preset, seed)
 
 
 def test_model_reporter_equals_score_run_on_the_collected_frame():

@@ -47,10 +47,20 @@ def _raw(
     system: IndicatorSystem,
     columns: Mapping[str, np.ndarray],
     first: Mapping[str, np.ndarray],
+    carried: dict[str, tuple[float, float]] | None = None,
 ) -> np.ndarray:
-    """Raw series of every source of the system, shape (T, m)."""
-    series = [source.compute(columns, first) for _, source in system.sources()]
+    """Raw series of every source of the system, shape (T, m). ``carried``: the run-to-date
+    totals of the cumulative sources through the step before ``columns`` (read step by step),
+    updated to the last step of ``columns``; None when ``columns`` start at the run's start."""
     steps = len(next(iter(columns.values())))
+    series = []
+    for key, source in system.sources():
+        before = (0.0, 0.0)
+        if source.cumulative and carried is not None:
+            before = carried.get(key, before)
+            x, divisor = source.totals(columns, before)
+            carried[key] = (float(x[-1]), 0.0 if divisor is None else float(divisor[-1]))
+        series.append(source.compute(columns, first, before))
     if not series:
         return np.zeros((steps, 0))
     return np.stack([np.broadcast_to(s, (steps,)) for s in series], axis=1)
@@ -264,6 +274,7 @@ class InnovationIndex:
         self.system = system or IndicatorSystem.default()
         self._first: dict[str, np.ndarray] | None = None
         self._window: deque[np.ndarray] = deque(maxlen=self.system.smoothing_years)
+        self._totals: dict[str, tuple[float, float]] = {}
         self.last: dict[str, float] = {}
 
     @property
@@ -275,6 +286,7 @@ class InnovationIndex:
         """Forget the history (start of a new run)."""
         self._first = None
         self._window.clear()
+        self._totals = {}
         self.last = {}
 
     def update(self, values: Mapping[str, float]) -> float:
@@ -299,7 +311,7 @@ class InnovationIndex:
         }
         if self._first is None:
             self._first = columns
-        self._window.append(_raw(self.system, columns, self._first)[0])
+        self._window.append(_raw(self.system, columns, self._first, self._totals)[0])
         smoothed = moving_average(np.stack(self._window), self.system.smoothing_years)[-1:]
         breakdown = _columns(_score(self.system, smoothed), self.system, include_values=True)
         self.last = {name: float(v[0]) for name, v in breakdown.items()}

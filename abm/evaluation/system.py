@@ -18,7 +18,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from abm.constraints import Constraint, ConstraintError, ListOf, Number, Table, Text
+from abm.constraints import Constraint, ConstraintError, Flag, ListOf, Number, Table, Text
 
 from .ahp import CR_THRESHOLD, AHPResult, ahp, global_weights
 from .grey import GreyClass, GreyClasses, WhiteningFunction
@@ -40,34 +40,59 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 class Source:
     """How a raw yearly series is read from model reporters.
 
-    ``x_t = sum(reporters)_t [/ per_t]``, then ``transform``: ``"level"`` keeps
-    it, ``"fall_from_first"`` gives ``1 - x_t / x_0`` and
+    ``x_t = scale x sum(reporters)_t [/ per_t]``, then ``transform``: ``"level"``
+    keeps it, ``"fall_from_first"`` gives ``1 - x_t / x_0`` and
     ``"growth_from_first"`` gives ``x_t / x_0 - 1`` (0 when ``x_0`` is 0), with
-    ``x_0`` the run's first step.
+    ``x_0`` the run's first step. With ``cumulative``, the sum of the reporters and
+    ``per`` are their totals from the run's first step to step ``t`` (run to date), so
+    ``x_t`` is a ratio of totals, or a total without ``per``.
     """
 
     reporters: tuple[str, ...]
     per: str | None = None
     transform: Transform = "level"
+    cumulative: bool = False
+    scale: float = 1.0
 
     @property
     def needs(self) -> tuple[str, ...]:
         """Reporter names this source reads."""
         return self.reporters + ((self.per,) if self.per else ())
 
-    def _level(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    def _parts(self, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sum of the reporters and the divisor (None without ``per``), step by step."""
         x = np.asarray(columns[self.reporters[0]], dtype=float)
         for name in self.reporters[1:]:
             x = x + np.asarray(columns[name], dtype=float)
-        if self.per is not None:
-            x = _ratio(x, np.asarray(columns[self.per], dtype=float))
-        return x
+        if self.per is None:
+            return x, None
+        return x, np.asarray(columns[self.per], dtype=float)
+
+    def _value(self, x: np.ndarray, divisor: np.ndarray | None) -> np.ndarray:
+        return self.scale * (x if divisor is None else _ratio(x, divisor))
+
+    def _level(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self._value(*self._parts(columns))
+
+    def totals(
+        self, columns: Mapping[str, np.ndarray], before: tuple[float, float] = (0.0, 0.0)
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Run-to-date totals of the reporters' sum and of the divisor at each step of
+        ``columns``, continuing from ``before`` (the totals through the step before them)."""
+        x, divisor = self._parts(columns)
+        x = np.cumsum(x) + before[0]
+        return x, None if divisor is None else np.cumsum(divisor) + before[1]
 
     def compute(
-        self, columns: Mapping[str, np.ndarray], first: Mapping[str, np.ndarray]
+        self,
+        columns: Mapping[str, np.ndarray],
+        first: Mapping[str, np.ndarray],
+        before: tuple[float, float] = (0.0, 0.0),
     ) -> np.ndarray:
-        """Raw series from reporter columns and the run's first-step values."""
-        x = self._level(columns)
+        """Raw series from reporter columns and the run's first-step values (``before``:
+        the run-to-date totals through the step before ``columns``, for a cumulative
+        source read step by step)."""
+        x = self._value(*self.totals(columns, before)) if self.cumulative else self._level(columns)
         if self.transform == "level":
             return x
         x0 = np.broadcast_to(self._level(first), x.shape)
@@ -199,6 +224,11 @@ _NUMBERS = ListOf(_NUMBER, words="a list of numbers")
 _NAMES = ListOf(_TEXT, min_len=1, words="a non-empty list of names")
 _LIST = ListOf()
 _TABLE = Table()
+_FLAG = Flag()
+
+
+#: The fields of a table that reads a raw series (see :class:`Source`).
+_SOURCE_FIELDS = ("reporter", "reporters", "per", "transform", "cumulative", "scale")
 
 
 def _known_reporter(fields: _Fields, key: str, name: str) -> None:
@@ -231,7 +261,11 @@ def _source(fields: _Fields) -> Source:
         _known_reporter(fields, "reporter" if reporter is not None else "reporters", name)
     if per is not None:
         _known_reporter(fields, "per", per)
-    return Source(reporters=names, per=per, transform=transform)
+    cumulative = fields.get("cumulative", _FLAG, False)
+    scale = fields.number("scale", 1.0)
+    if not scale > 0 or not math.isfinite(scale):
+        raise fields.error("scale", f"must be a positive number, got {scale}")
+    return Source(reporters=names, per=per, transform=transform, cumulative=cumulative, scale=scale)
 
 
 def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str]) -> Indicator:
@@ -247,9 +281,7 @@ def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str
     kind = fields.get("kind", _TEXT, "quantitative")
     base = ("name", "label", "side", "dimension", "kind", "unit")
     if kind == "quantitative":
-        fields.only(
-            *base, "reporter", "reporters", "per", "transform", "direction", "thresholds", "scores"
-        )
+        fields.only(*base, *_SOURCE_FIELDS, "direction", "thresholds", "scores")
     elif kind == "qualitative":
         fields.only(*base, "ratings", "evidence", "panel")
     common = dict(
@@ -285,7 +317,7 @@ def _indicator(fields: _Fields, sides: Mapping[str, str], dims: Mapping[str, str
             if not isinstance(item, dict):
                 raise fields.error(f"evidence[{k}]", "expected a table")
             sub = _Fields(fields.origin, item, f"{fields.where}.evidence[{k}]", fields.context)
-            sub.only("reporter", "reporters", "per", "transform", "saturation")
+            sub.only(*_SOURCE_FIELDS, "saturation")
             saturation = sub.number("saturation")
             if not saturation > 0 or not math.isfinite(saturation):
                 raise sub.error("saturation", f"must be a positive number, got {saturation}")
