@@ -2,7 +2,8 @@
 
 A firm at green level ``g`` (the share of its base emissions it abates) pays, per unit of
 output in category ``k``, the running cost of the DICE abatement-cost function (Nordhaus
-2017, DICE-2016R): ``BASE_EMISSION[k] x backstop x g^theta / theta`` USD per USD m, whose
+2017, DICE-2016R): ``BASE_EMISSION[k] x energy x backstop x g^theta / theta`` USD per USD m
+(``energy``: its energy use per unit of output, 1 at the start-year technology), whose
 marginal cost ``backstop x g^(theta - 1)`` USD/t reaches the backstop price at full
 abatement. So no green level is a ceiling, full decarbonisation pays at a carbon price at
 the backstop, and the cost of cleaner output enters unit costs and prices: consumers pay
@@ -17,11 +18,15 @@ import numpy as np
 from abm.categories import BASE_EMISSION, USD_PER_MILLION
 
 
-def unit_cost(green: np.ndarray, backstop: float, exponent: float) -> np.ndarray:
+def unit_cost(
+    green: np.ndarray, backstop: float, exponent: float, energy: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Running abatement cost per unit of output, USD m per USD m, by firm and category:
-    ``(n, K)`` for green levels of shape ``(n,)`` (``(K,)`` for a scalar level)."""
+    ``(n, K)`` for green levels of shape ``(n,)`` (``(K,)`` for a scalar level). The base
+    emissions abated scale with energy use per unit of output (``energy``, 1 = the
+    start-year technology; shaped like ``green``)."""
     g = np.clip(np.asarray(green, float), 0.0, 1.0)
-    level = backstop * g**exponent / exponent / USD_PER_MILLION
+    level = backstop * g**exponent / exponent / USD_PER_MILLION * energy
     return level[..., None] * BASE_EMISSION
 
 

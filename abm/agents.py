@@ -33,6 +33,10 @@ class ForeignTradeFirm(FixedAgent):
         lambda self: float(self._f.productivity[self.row]),
         doc="Labour productivity (1 = reference).",
     )
+    energy_use = property(
+        lambda self: float(self._f.energy[self.row]),
+        doc="Energy use per unit of output (1 = the start-year technology).",
+    )
     green_level = property(
         lambda self: float(self._f.green[self.row]), doc="Green technology level, 0..1."
     )
@@ -73,7 +77,8 @@ class ForeignTradeFirm(FixedAgent):
     @property
     def emission_intensity(self) -> dict[str, float]:
         """Emission intensity per category, t CO2 per USD m of output."""
-        e = emission_intensity(self._f.green[self.row : self.row + 1])[0]
+        rows = slice(self.row, self.row + 1)
+        e = emission_intensity(self._f.green[rows], self._f.energy[rows])[0]
         return dict(zip(CATEGORIES, e.tolist(), strict=True))
 
     @property

@@ -34,7 +34,8 @@ BASE_EMISSION = np.array([400.0, 1500.0, 250.0, 40.0])
 #: Labour cost per unit of output at productivity 1 and the start-year wage, USD m per USD m.
 LABOUR_COST = np.array([0.40, 0.25, 0.30, 0.40])
 
-#: Material and energy cost per unit of output, USD m per USD m of output.
+#: Material and energy cost per unit of output at the start-year technology, USD m per USD m
+#: of output; the energy part is ``BASE_EMISSION x energy_price`` (:func:`energy_cost`).
 MATERIAL_COST = np.array([0.45, 0.60, 0.45, 0.25])
 
 #: Normal mark-up over unit cost: value added rises along the upgrading path.
@@ -122,6 +123,14 @@ def row_argmax(a: np.ndarray) -> np.ndarray:
     return best.astype(np.intp)
 
 
-def emission_intensity(green: np.ndarray) -> np.ndarray:
-    """Emission intensity per firm and category (t CO2 per USD m) from green levels."""
-    return outer_by_category(1.0 - green, BASE_EMISSION)
+def emission_intensity(green: np.ndarray, energy: np.ndarray | None = None) -> np.ndarray:
+    """Emission intensity per firm and category (t CO2 per USD m) from green levels and
+    energy use per unit of output (``energy``, 1 = the start-year technology)."""
+    left = 1.0 - green
+    return outer_by_category(left if energy is None else left * energy, BASE_EMISSION)
+
+
+def energy_cost(energy_price: float) -> np.ndarray:
+    """(K,) energy cost per unit of output at the start-year technology, USD m per USD m:
+    the energy behind ``BASE_EMISSION`` at ``energy_price`` USD per t CO2 of it."""
+    return BASE_EMISSION * energy_price / USD_PER_MILLION

@@ -100,6 +100,7 @@ def renew(
     median = column_median(f.capacity[alive][:, None])[0]
     f.capacity[rows] = p.entrant_size * median * rng.lognormal(0.0, 0.5, k)
     f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(0, 0.15, k)
+    f.energy[rows] = np.exp(np.log(f.energy[alive]).mean())
     f.green[rows] = np.clip(f.green[alive].mean() * rng.uniform(0.8, 1.2, k), 0.0, 1.0)
     f.knowledge[rows] = f.knowledge[alive].mean() * rng.lognormal(0.0, 0.2, k)
     f.mix[rows] = (

@@ -17,6 +17,8 @@ from abm.categories import (
     RD_INTENSITY,
     USD_PER_MILLION,
     by_category,
+    emission_intensity,
+    energy_cost,
     outer_by_category,
     per_firm,
 )
@@ -64,7 +66,10 @@ def do_rd(
     Process R&D is the K+S two-step draw (Dosi, Fagiolo & Roventini 2010): success with
     probability ``1 - exp(-zeta x intensity)``, then a productivity outcome ``1 + d`` with
     ``d`` on ``[-process_draw_width, process_draw_width]`` from a Beta(3, 3), kept only when
-    it beats the firm's current technology. Partnered firms pool research
+    it beats the firm's current technology; as in the DSK model (Lamperti et al. 2018) the
+    new technique's energy efficiency has its own draw, on ``[-energy_draw_width,
+    energy_draw_width]``, so energy use per unit of output falls by ``1 / (1 + d)`` when
+    ``d > 0``. Partnered firms pool research
     (``collaboration_bonus``); a firm partnered with an institute draws its green level toward
     the institute's frontier. Knowledge depreciates
     at ``knowledge_depreciation`` and grows by ``knowledge_step`` per process success (half
@@ -93,6 +98,9 @@ def do_rd(
     # the second step (K+S): the outcome around the firm's technology, kept when better
     draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
     f.productivity *= 1.0 + p.process_draw_width * np.maximum(draw, 0.0) * p_ok
+    # and the new technique's energy use per unit of output, its own draw (DSK)
+    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
+    f.energy /= 1.0 + p.energy_draw_width * np.maximum(draw, 0.0) * p_ok
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
@@ -136,12 +144,14 @@ def green_gain_value(
     price`` in each destination), minus the higher running cost of the deeper abatement
     (``abm.abatement``); negative when abating further costs more than it brings.
     ``terms``: :func:`green_value_terms` of this year, when the caller has them."""
-    d_emis = outer_by_category(gain, BASE_EMISSION)  # t per USD m, per category
+    d_emis = outer_by_category(gain * f.energy, BASE_EMISSION)  # t per USD m, per category
     saved, won = green_value_terms(f, m) if terms is None else terms
     saving = per_firm(d_emis, saved)
     premium = per_firm(d_emis, won)
-    b, theta = p.abatement_backstop, p.abatement_exponent
-    running = abatement.unit_cost(f.green + gain, b, theta) - abatement.unit_cost(f.green, b, theta)
+    b, theta, e = p.abatement_backstop, p.abatement_exponent, f.energy
+    running = abatement.unit_cost(f.green + gain, b, theta, e) - abatement.unit_cost(
+        f.green, b, theta, e
+    )
     return (saving + premium) / USD_PER_MILLION - per_firm(running, f.output)
 
 
@@ -152,14 +162,21 @@ def choose_green_share(
 
     The yearly value of a green success is the carbon payments (at home and at the border)
     it saves and the sales consumers' green preference brings; that of a process success the
-    labour cost it saves. The green share moves a fifth of the way toward
+    labour and energy cost it saves, with the carbon payments and green sales of the energy
+    saved. The green share moves a fifth of the way toward
     ``V_green / (V_green + V_process)``. ``terms`` as in :func:`green_gain_value`.
     """
     v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)
+    saved, won = green_value_terms(f, m) if terms is None else terms
     labour = by_category(
         np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
     )
-    v_proc = PROCESS_KEPT_GAIN * p.process_draw_width * per_firm(labour, f.output)
+    energy = outer_by_category(f.energy, energy_cost(p.energy_price))
+    carbon = per_firm(emission_intensity(f.green, f.energy), saved + won) / USD_PER_MILLION
+    v_proc = PROCESS_KEPT_GAIN * (
+        p.process_draw_width * per_firm(labour, f.output)
+        + p.energy_draw_width * (per_firm(energy, f.output) + carbon)
+    )
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)
     f.green_rd_share += GREEN_SHARE_ADJUSTMENT * (target - f.green_rd_share)

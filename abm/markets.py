@@ -26,6 +26,7 @@ from abm.categories import (
     N_DEST,
     USD_PER_MILLION,
     by_category,
+    energy_cost,
     outer_by_category,
     per_category,
     per_firm,
@@ -46,13 +47,18 @@ def unit_costs(
     wage_index: float = 1.0,
     knowledge: np.ndarray | None = None,
     knowledge_elasticity: float = 0.0,
+    energy: np.ndarray | None = None,
+    energy_price: float = 0.0,
 ) -> np.ndarray:
-    """Unit cost per firm and category: wage x labour / productivity + materials + carbon.
+    """Unit cost per firm and category: wage x labour / productivity + materials and
+    energy + carbon.
 
     In the knowledge-intensive categories (TIB, DS) labour productivity is also raised by
     the firm's knowledge, ``x knowledge^knowledge_elasticity`` (knowledge 1 = reference).
-    ``emis`` is t CO2 per USD m of output, ``carbon_price`` USD per tonne; the result is in
-    USD m per USD m of output at base cost.
+    ``emis`` is t CO2 per USD m of output, ``carbon_price`` USD per tonne; ``energy`` the
+    firm's energy use per unit of output (1 = the start-year technology, whose energy cost
+    at ``energy_price`` USD per t CO2 is part of ``MATERIAL_COST``); the result is in USD m
+    per USD m of output at base cost.
     """
     n, k = emis.shape
     prod = np.repeat(productivity, k).reshape(n, k)
@@ -61,6 +67,8 @@ def unit_costs(
         prod[:, KNOWLEDGE_INTENSIVE] *= boost[:, None]
     cost = by_category(np.divide, prod, wage_index * LABOUR_COST, out=prod, first=True)
     by_category(np.add, cost, MATERIAL_COST, out=cost)
+    if energy is not None and energy_price:
+        cost -= outer_by_category(1.0 - energy, energy_cost(energy_price))
     carbon = carbon_price * emis
     carbon /= USD_PER_MILLION
     cost += carbon
@@ -249,6 +257,13 @@ def mean_green(f) -> float:
     return float((f.green * f.capacity).sum() / total) if total > 0 else float(f.green.mean())
 
 
+def mean_energy(f) -> float:
+    """Capacity-weighted mean energy use per unit of output of the firms (1 = start-year
+    technology; plain mean when no capacity is left)."""
+    total = float(f.capacity.sum())
+    return float((f.energy * f.capacity).sum() / total) if total > 0 else float(f.energy.mean())
+
+
 @dataclass
 class Fringe:
     """The other suppliers of each destination-category market: imports and non-cluster
@@ -257,7 +272,9 @@ class Fringe:
     trading covers (``ETS_COVERAGE``: resource-intensive goods in the EU and the UK,
     whatever the CBAM covers; the domestic price on all goods at home) and the running cost
     of their abatement (``abm.abatement``); abroad they
-    decarbonise at ``foreign_abatement_rate``, at home as the cluster does."""
+    decarbonise at ``foreign_abatement_rate``, at home as the cluster does. Energy-saving
+    technology is traded worldwide: everywhere they use the cluster's mean energy per unit
+    of output, and pay for it at ``energy_price``."""
 
     base_price: np.ndarray  # (K,) USD m per USD m of output
     green0: float  # their start-year green level
@@ -271,27 +288,34 @@ class Fringe:
         mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
         return cls((1.0 + MARKUP) * mean, mean_green(f))
 
-    def emission_intensity(self, p: Params, t: int) -> np.ndarray:
-        """(K,) the fringe's emission intensity in year ``t``, t CO2 per USD m."""
-        green = 1.0 - (1.0 - self.green0) * (1.0 - p.foreign_abatement_rate) ** max(t, 0)
-        return BASE_EMISSION * (1.0 - green)
-
-    def prices(self, pol, p: Params, t: int, home_green: float | None = None) -> np.ndarray:
-        """(D, K) the fringe's effective prices (carbon costs and green WTP included).
-
-        Abroad the fringe's emission intensity follows the world trend; at home the other
-        producers face the same policy and technology as the cluster, so their green level
-        is the cluster's mean ``home_green`` (capacity-weighted) when given."""
-        e = np.tile(self.emission_intensity(p, t), (N_DEST, 1))
+    def green(self, p: Params, t: int, home_green: float | None = None) -> np.ndarray:
+        """(D,) the fringe's green level in each destination in year ``t``: the world trend
+        abroad, the cluster's mean ``home_green`` at home when given."""
+        abroad = 1.0 - (1.0 - self.green0) * (1.0 - p.foreign_abatement_rate) ** max(t, 0)
+        green = np.full(N_DEST, abroad)
         if home_green is not None:
-            e[0] = BASE_EMISSION * (1.0 - home_green)
+            green[0] = home_green
+        return green
+
+    def prices(
+        self,
+        pol,
+        p: Params,
+        t: int,
+        home_green: float | None = None,
+        energy: float = 1.0,
+    ) -> np.ndarray:
+        """(D, K) the fringe's effective prices (carbon costs and green WTP included), with
+        green levels from :meth:`green` and energy use per unit of output ``energy``."""
+        green = self.green(p, t, home_green)
+        e = outer_by_category((1.0 - green) * energy, BASE_EMISSION)
         cover = np.ones_like(e)
         cover[1:] = ETS_COVERAGE[None, :]
         carbon = pol.carbon_prices[:, None] * cover * e
-        green = 1.0 - e[:, 0] / BASE_EMISSION[0]
-        running = abatement.unit_cost(green, p.abatement_backstop, p.abatement_exponent)
+        running = abatement.unit_cost(green, p.abatement_backstop, p.abatement_exponent, energy)
+        saving = (1.0 + MARKUP) * (1.0 - energy) * energy_cost(p.energy_price)
         return (
-            self.base_price[None, :]
+            (self.base_price - saving)[None, :]
             + running
             + (carbon + pol.green_wtp[:, None] * e) / USD_PER_MILLION
         )

@@ -28,6 +28,7 @@ from abm.markets import (
     Fringe,
     Market,
     drift_appeal,
+    mean_energy,
     mean_green,
     unit_costs,
     update_scarcity,
@@ -274,7 +275,7 @@ class TradeClusterModel(mesa.Model):
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
         )
         self.scale = float(f.capacity.mean()) / self.start_size
-        self.emis = emission_intensity(f.green)
+        self.emis = emission_intensity(f.green, f.energy)
         self.unit_cost = unit_costs(
             f.productivity,
             self.emis,
@@ -282,7 +283,9 @@ class TradeClusterModel(mesa.Model):
             self.wage,
             f.knowledge,
             p.knowledge_elasticity,
-        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent)
+            f.energy,
+            p.energy_price,
+        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, f.energy)
         self.trade_unit = (
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )
@@ -295,7 +298,7 @@ class TradeClusterModel(mesa.Model):
             self.emis,
             pol,
             f.markup,
-            self.fringe.prices(pol, p, t, mean_green(f)),
+            self.fringe.prices(pol, p, t, mean_green(f), mean_energy(f)),
             p,
         )
 

@@ -95,6 +95,7 @@ class ParamFields:
     rd_effectiveness: float
     green_step: float
     process_draw_width: float
+    energy_draw_width: float
     knowledge_step: float
     knowledge_elasticity: float
     knowledge_depreciation: float
@@ -114,6 +115,7 @@ class ParamFields:
     adoption_horizon: int
     abatement_backstop: float
     abatement_exponent: float
+    energy_price: float
     green_threshold: float
     mix_speed: float
     adjustment_cost: float

@@ -720,6 +720,20 @@ _PARAMS = [
         plausible_source="K+S / DSK papers use supports of about +-0.05 to +-0.3",
     ),
     _p(
+        "energy_draw_width",
+        0.15,
+        "Half-width of the support of a successful process project's energy-efficiency draw: "
+        "energy use per unit of output becomes x / (1 + d), d on [-width, width] from a "
+        "Beta(3, 3), kept only when better (0: energy efficiency never improves).",
+        "share",
+        0.0,
+        1.0,
+        source="Lamperti et al. (2018), DSK: energy efficiency drawn like labour productivity, "
+        "Beta(3, 3) on [-0.15, 0.15] (Dosi, Fagiolo & Roventini 2010, Table 1)",
+        plausible=(0.05, 0.3),
+        plausible_source="as process_draw_width",
+    ),
+    _p(
         "knowledge_step",
         0.25,
         "Knowledge gain from a successful process project (half for a green one).",
@@ -877,6 +891,21 @@ _PARAMS = [
         source="Nordhaus (2017), DICE-2016R: cost exponent 2.6",
         plausible=(2.2, 3.0),
         plausible_source="DICE-2016R 2.6 and DICE-2013R 2.8 (Nordhaus and Sztorc 2013), +-0.4",
+    ),
+    _p(
+        "energy_price",
+        100.0,
+        "Price of the energy behind each tonne of CO2 the start-year technology emits: the "
+        "energy cost per unit of output is base emissions x energy use x this price.",
+        "USD/t CO2",
+        0.0,
+        1000.0,
+        source="China 2020: thermal coal about 600 CNY/t at 2.2 t CO2/t (IPCC 2006 default "
+        "94.6 kg/GJ, 23 GJ/t) is about 40 USD/t; industrial power about 0.63 CNY/kWh at the "
+        "grid factor 0.581 t/MWh (MEE 2022) is about 157 USD/t; industry's CO2 is about half "
+        "direct coal and half power",
+        plausible=(40.0, 160.0),
+        plausible_source="all direct coal (about 40) to all purchased power (about 157)",
     ),
     _p("green_threshold", 0.5, "Green level above which a firm counts as green.", "0..1", 0.0, 1.0),
     # --- firms: product mix, trade and digital ---

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from abm.categories import CATEGORIES, DESTINATIONS, EU, EXPORT_DESTINATIONS, RANK
+from abm.categories import CATEGORIES, DESTINATIONS, EU, EXPORT_DESTINATIONS, RANK, row_sum
 from abm.policy import cbam_coverage
 
 
@@ -164,6 +164,14 @@ def mean_green_level(m) -> float:
     return float(m.firms.green.mean())
 
 
+def mean_energy_use(m) -> float:
+    """Output-weighted mean energy use per unit of output (1 = the start-year technology)."""
+    f = m.firms
+    out = row_sum(f.output)
+    total = float(out.sum())
+    return float((f.energy * out).sum() / total) if total > 0 else float(f.energy.mean())
+
+
 def emissions(m) -> float:
     """Total emissions, t CO2."""
     return float(m.firms.emissions.sum())
@@ -298,6 +306,7 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "digital_share": digital_share,
     "green_share": green_share,
     "mean_green_level": mean_green_level,
+    "mean_energy_use": mean_energy_use,
     "emissions": emissions,
     "emission_intensity": emission_intensity,
     "export_emission_intensity": export_emission_intensity,

@@ -22,6 +22,7 @@ class FirmState:
     capacity: np.ndarray  # USD m of output a year
     mix: np.ndarray  # (n, 4) capacity shares over categories, rows sum to 1
     productivity: np.ndarray  # labour productivity, 1 = reference
+    energy: np.ndarray  # energy use per unit of output, 1 = the start-year technology
     green: np.ndarray  # green technology level, 0..1 (share of base emissions removed)
     knowledge: np.ndarray  # process knowledge, knowledge units (about 1 at start)
     rd_taste: np.ndarray  # firm's multiplier on its category R&D intensity
@@ -156,6 +157,7 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
         capacity=capacity,
         mix=mix,
         productivity=productivity,
+        energy=np.ones(n),
         green=green,
         knowledge=knowledge,
         rd_taste=rng.lognormal(0.0, 0.3, n),
