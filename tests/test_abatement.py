@@ -65,3 +65,23 @@ def test_green_level_follows_the_carbon_price_up_to_the_backstop():
     assert (np.diff(levels, axis=1) > 0).all(), levels
     assert levels[:, 0].mean() < 0.25, levels
     assert left[:, 2].mean() < 0.2, left
+
+
+@pytest.mark.slow
+def test_a_carbon_price_of_100_growing_6_percent_decarbonises_by_2060():
+    # the benchmark path: 100 USD/t in 2020 growing 6 % a year (about 1,030 USD/t in
+    # 2060, above the backstop) brings 2060 emission intensity below 10 % of its 2020 level
+    # on the mean of 10 seeds (300 firms; seeds range about 0.085-0.105), and firms still
+    # differ in their green levels
+    def run(seed):
+        m = TradeClusterModel(
+            rng=seed, n_firms=300, firm_data=False, carbon_price=100.0, carbon_price_growth=0.06
+        )
+        for _ in range(40):
+            m.step()
+        e = m.model_frame().emission_intensity
+        return e.iloc[-1] / e.iloc[0], m.firms.green.std()
+
+    left, spread = np.array([run(s) for s in range(1, 11)]).T
+    assert left.mean() < 0.10, left
+    assert (spread > 0.01).all(), spread
