@@ -78,7 +78,8 @@ class ForeignTradeFirm(FixedAgent):
     def emission_intensity(self) -> dict[str, float]:
         """Emission intensity per category, t CO2 per USD m of output."""
         rows = slice(self.row, self.row + 1)
-        e = emission_intensity(self._f.green[rows], self._f.energy[rows])[0]
+        carbon = self._f.energy[rows] * self.model.government.current_policy.energy_carbon
+        e = emission_intensity(self._f.green[rows], carbon)[0]
         return dict(zip(CATEGORIES, e.tolist(), strict=True))
 
     @property

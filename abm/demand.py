@@ -92,6 +92,11 @@ def cluster_share(
     return a / (a + f), (a + f) ** (-1.0 / sigma)
 
 
+#: Smallest extensive margin (share of a category's capacity selling in a destination) the
+#: start-year calibration divides by (see :func:`calibrate_kappa`).
+MIN_MARGIN = 0.01
+
+
 def calibrate_kappa(
     target: np.ndarray,
     margin: np.ndarray,
@@ -99,11 +104,16 @@ def calibrate_kappa(
     p_fringe: np.ndarray,
     sigma: float,
 ) -> np.ndarray:
-    """``kappa`` that gives the cluster the share ``target`` at these prices (D, K)."""
+    """``kappa`` that gives the cluster the share ``target`` at these prices (D, K).
+
+    A market no cluster capacity sells in is calibrated as if all of it did (margin 1); a
+    thinner extensive margin than ``MIN_MARGIN`` counts as ``MIN_MARGIN``, so that a market
+    entered by a sliver of capacity (a firm with a trace of a category in its mix) does not
+    get a weight that hands the cluster the whole market once real sellers come."""
     t = np.clip(target, 1e-6, 0.99)
     pc = np.where(np.isfinite(p_cluster) & (p_cluster > 0), p_cluster, 1.0)
     f = p_fringe ** (-sigma)
-    m = np.where(margin > 0, margin, 1.0)
+    m = np.where(margin > 0, np.maximum(margin, MIN_MARGIN), 1.0)
     return f * t / (1.0 - t) / (m * pc ** (-sigma))
 
 

@@ -144,11 +144,12 @@ def green_gain_value(
     price`` in each destination), minus the higher running cost of the deeper abatement
     (``abm.abatement``); negative when abating further costs more than it brings.
     ``terms``: :func:`green_value_terms` of this year, when the caller has them."""
-    d_emis = outer_by_category(gain * f.energy, BASE_EMISSION)  # t per USD m, per category
+    e = f.energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
+    d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
     saved, won = green_value_terms(f, m) if terms is None else terms
     saving = per_firm(d_emis, saved)
     premium = per_firm(d_emis, won)
-    b, theta, e = p.abatement_backstop, p.abatement_exponent, f.energy
+    b, theta = p.abatement_backstop, p.abatement_exponent
     running = abatement.unit_cost(f.green + gain, b, theta, e) - abatement.unit_cost(
         f.green, b, theta, e
     )
@@ -172,7 +173,8 @@ def choose_green_share(
         np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
     )
     energy = outer_by_category(f.energy, energy_cost(p.energy_price))
-    carbon = per_firm(emission_intensity(f.green, f.energy), saved + won) / USD_PER_MILLION
+    emis = emission_intensity(f.green, f.energy * m.energy_carbon)
+    carbon = per_firm(emis, saved + won) / USD_PER_MILLION
     v_proc = PROCESS_KEPT_GAIN * (
         p.process_draw_width * per_firm(labour, f.output)
         + p.energy_draw_width * (per_firm(energy, f.output) + carbon)

@@ -274,7 +274,8 @@ class Fringe:
     of their abatement (``abm.abatement``); abroad they
     decarbonise at ``foreign_abatement_rate``, at home as the cluster does. Energy-saving
     technology is traded worldwide: everywhere they use the cluster's mean energy per unit
-    of output, and pay for it at ``energy_price``."""
+    of output, and pay for it at ``energy_price``; at home their power comes from the same
+    grid as the cluster's (``Policy.energy_carbon``)."""
 
     base_price: np.ndarray  # (K,) USD m per USD m of output
     green0: float  # their start-year green level
@@ -308,11 +309,13 @@ class Fringe:
         """(D, K) the fringe's effective prices (carbon costs and green WTP included), with
         green levels from :meth:`green` and energy use per unit of output ``energy``."""
         green = self.green(p, t, home_green)
-        e = outer_by_category((1.0 - green) * energy, BASE_EMISSION)
+        content = np.full(N_DEST, energy)  # CO2 of their energy per unit of output
+        content[0] *= pol.energy_carbon  # at home their power is the cluster's grid's
+        e = outer_by_category((1.0 - green) * content, BASE_EMISSION)
         cover = np.ones_like(e)
         cover[1:] = ETS_COVERAGE[None, :]
         carbon = pol.carbon_prices[:, None] * cover * e
-        running = abatement.unit_cost(green, p.abatement_backstop, p.abatement_exponent, energy)
+        running = abatement.unit_cost(green, p.abatement_backstop, p.abatement_exponent, content)
         saving = (1.0 + MARKUP) * (1.0 - energy) * energy_cost(p.energy_price)
         return (
             (self.base_price - saving)[None, :]
@@ -374,6 +377,7 @@ class Market:
     weight: np.ndarray = field(
         default_factory=_unset
     )  # (n, K) capacity x demand appeal: a firm's weight in the logit attraction
+    energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
 
     @classmethod
     def build(
@@ -439,6 +443,7 @@ class Market:
             unit_margin,
             p_mean=s_eff / np.maximum(tot, 1e-12),
             weight=cap * np.exp(f.appeal)[:, None] if f.appeal.any() else cap,
+            energy_carbon=pol.energy_carbon,
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:

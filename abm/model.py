@@ -275,7 +275,8 @@ class TradeClusterModel(mesa.Model):
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
         )
         self.scale = float(f.capacity.mean()) / self.start_size
-        self.emis = emission_intensity(f.green, f.energy)
+        carbon = f.energy * pol.energy_carbon  # the CO2 of each firm's energy per unit
+        self.emis = emission_intensity(f.green, carbon)
         self.unit_cost = unit_costs(
             f.productivity,
             self.emis,
@@ -285,7 +286,7 @@ class TradeClusterModel(mesa.Model):
             p.knowledge_elasticity,
             f.energy,
             p.energy_price,
-        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, f.energy)
+        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, carbon)
         self.trade_unit = (
             p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
         )

@@ -116,6 +116,8 @@ class ParamFields:
     abatement_backstop: float
     abatement_exponent: float
     energy_price: float
+    power_share: float
+    grid_decarbonisation: float
     green_threshold: float
     mix_speed: float
     adjustment_cost: float

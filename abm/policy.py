@@ -1,5 +1,6 @@
 """Government policy: carbon price paths (domestic, EU, UK), the adaptive price rule, the
-CBAM charge by destination and category with its phase-in, and the subsidy rates.
+CBAM charge by destination and category with its phase-in, the subsidy rates, and the
+carbon content of energy as the power grid decarbonises.
 
 Every policy number of a year is computed here, once, by :func:`policy_of_year`; the
 ``Government`` agent holds the result for the other stages and the reporters.
@@ -61,6 +62,14 @@ def cbam_charge(
     return max(0.0, foreign_price - domestic_price) * phase * coverage * np.asarray(embedded)
 
 
+def energy_carbon(p: Params, years: int) -> float:
+    """CO2 of a unit of the cluster's energy after ``years``, start year = 1: the purchased
+    power part (``power_share``) gets cleaner at ``grid_decarbonisation`` a year as the grid
+    adds non-fossil power (an exogenous path: the power sector is outside the cluster)."""
+    grid = (1.0 - p.grid_decarbonisation) ** max(years, 0)
+    return 1.0 - p.power_share * (1.0 - grid)
+
+
 def price_path(start_price: float, growth: float, years: int) -> float:
     """Carbon price after ``years`` of compound growth, USD per tonne."""
     return start_price * (1.0 + growth) ** years
@@ -74,13 +83,16 @@ class Policy:
     carbon_prices: np.ndarray  # (destinations,) carbon price in each destination
     cbam_rate: np.ndarray  # (destinations, categories) CBAM due per tonne embedded, USD/t
     green_wtp: np.ndarray  # (destinations,) consumers' willingness to pay, USD/t
+    energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
 
 
 def reference_policy(policy: Policy) -> Policy:
     """The same year without carbon prices or CBAM (consumers' WTP kept): the world the
     start-year markets are calibrated in."""
     zeros = np.zeros_like(policy.carbon_prices)
-    return Policy(0.0, zeros, np.zeros_like(policy.cbam_rate), policy.green_wtp.copy())
+    return Policy(
+        0.0, zeros, np.zeros_like(policy.cbam_rate), policy.green_wtp.copy(), policy.energy_carbon
+    )
 
 
 def policy_of_year(
@@ -109,4 +121,4 @@ def policy_of_year(
     wtp = growth * np.array(
         [p.green_preference, p.green_preference_EU, p.green_preference_UK, p.green_preference_ROW]
     )
-    return Policy(home, prices, rate, wtp)
+    return Policy(home, prices, rate, wtp, energy_carbon(p, t))

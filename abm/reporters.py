@@ -248,6 +248,12 @@ def exits(m) -> int:
     return int(m.exits)
 
 
+def energy_carbon(m) -> float:
+    """CO2 of a unit of the cluster's energy this year, start year = 1 (the grid's part
+    gets cleaner)."""
+    return float(m.government.current_policy.energy_carbon)
+
+
 def carbon_price(m) -> float:
     """Domestic carbon price this year, USD per tonne."""
     return float(m.government.carbon_price)
@@ -322,6 +328,7 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "entries": entries,
     "exits": exits,
     "carbon_price": carbon_price,
+    "energy_carbon": energy_carbon,
     "green_rd_subsidy_rate": green_rd_subsidy_rate,
     "adoption_subsidy_rate": adoption_subsidy_rate,
     "ties_per_firm": ties_per_firm,

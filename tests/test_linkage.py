@@ -54,12 +54,12 @@ def test_a_firm_without_an_institute_partner_is_unaffected_by_the_institutes():
 
 @pytest.mark.slow
 def test_the_linkage_mode_lowers_emission_intensity():
-    # paired seeds 1-10, 1,000 firms, 40 years: the linkage preset (more collaboration,
+    # paired seeds 1-10, 2,000 firms, 40 years: the linkage preset (more collaboration,
     # denser ties, more spillovers, more institute places) lowers 2060 emission intensity
     # against the baseline with t <= -3 and at least 8 of 10 seeds agreeing (more pooled
     # research -> more process and green successes -> less energy and more abatement)
     def intensity(seed: int, preset: str) -> float:
-        m = TradeClusterModel(rng=seed, preset=preset, n_firms=1000, firm_data=False)
+        m = TradeClusterModel(rng=seed, preset=preset, n_firms=2000, firm_data=False)
         for _ in range(40):
             m.step()
         return float(m.model_frame().emission_intensity.iloc[-1])
