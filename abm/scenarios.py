@@ -1,4 +1,5 @@
-"""Named scenario presets: the four promotion modes of seed 000, digital trade, CBAM, combined.
+"""Named scenario presets: the four promotion modes of seed 000, digital trade, CBAM, combined,
+and the shipped calibration.
 
 A scenario is a mapping of parameter values. Names compose with ``+``:
 ``"technology+policy"`` applies both (later names win where they overlap), which is how the
@@ -7,10 +8,20 @@ A scenario is a mapping of parameter values. Names compose with ``+``:
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from abm.params import unknown_name_error, validate
+
+
+def calibration() -> dict[str, Any]:
+    """The shipped calibration, ``abm/calibrated.toml``: ``params`` (the values of the
+    ``calibrated`` preset), ``intervals`` (posterior 95 % intervals) and ``calibration``
+    (how it was made and how it validates)."""
+    return tomllib.loads(resources.files("abm").joinpath("calibrated.toml").read_text())
+
 
 _TECHNOLOGY = {
     "rd_boost": 1.3,
@@ -47,6 +58,7 @@ SCENARIOS: MappingProxyType[str, MappingProxyType[str, Any]] = MappingProxyType(
             "digital": _DIGITAL,
             "cbam": _CBAM,
             "combined": {**_TECHNOLOGY, **_POLICY, **_LINKAGE, **_CONSUMPTION, **_DIGITAL, **_CBAM},
+            "calibrated": calibration()["params"],
         }.items()
     }
 )
@@ -61,6 +73,8 @@ DESCRIPTIONS = {
     "cbam": "carbon border adjustments (EU, UK) on all resource-intensive and part of other "
     "goods at a high EU carbon price",
     "combined": "all of the above together",
+    "calibrated": "the shipped calibration to China's trade, carbon intensity and firms around "
+    "2020 (abm/calibrated.toml); combine with a mode, e.g. calibrated+policy",
 }
 
 MODES = ("technology", "policy", "linkage", "consumption")

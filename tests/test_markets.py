@@ -174,3 +174,17 @@ def test_firm_markup_rises_with_excess_demand_and_falls_when_idle():
     nxt = update_scarcity(m, np.array([1.2, 0.85, 0.4]), target=0.85, speed=0.1)
     assert nxt[0] > 1.0 and nxt[1] == 1.0 and nxt[2] < 1.0
     assert np.all((nxt >= 0.8) & (nxt <= 1.5))
+
+
+def test_a_sliver_of_extensive_margin_does_not_inflate_the_calibrated_weight():
+    # a market entered by a trace of capacity (margin 1e-5) is calibrated as at MIN_MARGIN:
+    # once real sellers come (margin 0.3) the cluster's share stays a small multiple of its
+    # start-year target instead of taking the market
+    from abm.demand import MIN_MARGIN, calibrate_kappa, cluster_share
+
+    target, pc, pf = np.array([[0.002]]), np.array([[1.0]]), np.array([[0.95]])
+    sliver = calibrate_kappa(target, np.array([[1e-5]]), pc, pf, 4.0)
+    floor = calibrate_kappa(target, np.array([[MIN_MARGIN]]), pc, pf, 4.0)
+    np.testing.assert_allclose(sliver, floor)
+    share, _ = cluster_share(sliver, np.array([[0.3]]), pc, pf, 4.0)
+    assert share[0, 0] < 30 * target[0, 0] * 1.1

@@ -41,7 +41,7 @@ def test_every_default_validates():
         assert p.validate(p.default) == p.default
 
 
-def test_scenarios_are_the_eight_presets_and_described():
+def test_scenarios_are_the_eight_presets_the_calibration_and_described():
     assert list(SCENARIOS) == [
         "baseline",
         "technology",
@@ -51,6 +51,7 @@ def test_scenarios_are_the_eight_presets_and_described():
         "digital",
         "cbam",
         "combined",
+        "calibrated",
     ]
     assert set(DESCRIPTIONS) == set(SCENARIOS)
     assert set(MODES) <= set(SCENARIOS)
@@ -68,7 +69,8 @@ def test_scenarios_compose_with_plus():
     assert p.rd_boost == SCENARIOS["technology"]["rd_boost"]
     assert p.carbon_price == SCENARIOS["policy"]["carbon_price"]
     combined = resolve("combined")
-    every = resolve("+".join(n for n in SCENARIOS if n not in ("baseline", "combined")))
+    modes = [n for n in SCENARIOS if n not in ("baseline", "combined", "calibrated")]
+    every = resolve("+".join(modes))
     assert dict(combined) == dict(every)
 
 
