@@ -2,8 +2,9 @@
 
 A firm at green level ``g`` (the share of its base emissions it abates) pays, per unit of
 output in category ``k``, the running cost of the DICE abatement-cost function (Nordhaus
-2017, DICE-2016R): ``BASE_EMISSION[k] x energy x backstop x g^theta / theta`` USD per USD m
-(``energy``: its energy use per unit of output, 1 at the start-year technology), whose
+2017, DICE-2016R): ``BASE_EMISSION[k] x carbon x backstop x g^theta / theta`` USD per USD m
+(``carbon``: the CO2 content of its energy per unit of output, its energy use times the
+grid's ``Policy.energy_carbon``, 1 at the start year), whose
 marginal cost ``backstop x g^(theta - 1)`` USD/t reaches the backstop price at full
 abatement. So no green level is a ceiling, full decarbonisation pays at a carbon price at
 the backstop, and the cost of cleaner output enters unit costs and prices: consumers pay
@@ -19,14 +20,15 @@ from abm.categories import BASE_EMISSION, USD_PER_MILLION
 
 
 def unit_cost(
-    green: np.ndarray, backstop: float, exponent: float, energy: np.ndarray | float = 1.0
+    green: np.ndarray, backstop: float, exponent: float, carbon: np.ndarray | float = 1.0
 ) -> np.ndarray:
     """Running abatement cost per unit of output, USD m per USD m, by firm and category:
     ``(n, K)`` for green levels of shape ``(n,)`` (``(K,)`` for a scalar level). The base
-    emissions abated scale with energy use per unit of output (``energy``, 1 = the
-    start-year technology; shaped like ``green``)."""
+    emissions abated scale with ``carbon``, the CO2 content of the energy used per unit of
+    output (energy use x ``Policy.energy_carbon``; 1 at the start year; shaped like
+    ``green``)."""
     g = np.clip(np.asarray(green, float), 0.0, 1.0)
-    level = backstop * g**exponent / exponent / USD_PER_MILLION * energy
+    level = backstop * g**exponent / exponent / USD_PER_MILLION * carbon
     return level[..., None] * BASE_EMISSION
 
 

@@ -104,7 +104,8 @@ def calibrate_kappa(
     p_fringe: np.ndarray,
     sigma: float,
 ) -> np.ndarray:
-    """``kappa`` that gives the cluster the share ``target`` at these prices (D, K).
+    """``kappa`` that gives the cluster the share ``target`` at these prices (D, K), where the
+    extensive margin is at least ``MIN_MARGIN``.
 
     A market no cluster capacity sells in is calibrated as if all of it did (margin 1); a
     thinner extensive margin than ``MIN_MARGIN`` counts as ``MIN_MARGIN``, so that a market

@@ -68,7 +68,7 @@ def do_rd(
     ``d`` on ``[-process_draw_width, process_draw_width]`` from a Beta(3, 3), kept only when
     it beats the firm's current technology; as in the DSK model (Lamperti et al. 2018) the
     new technique's energy efficiency has its own draw, on ``[-energy_draw_width,
-    energy_draw_width]``, so energy use per unit of output falls by ``1 / (1 + d)`` when
+    energy_draw_width]``, and energy use per unit of output is divided by ``1 + d`` when
     ``d > 0``. Partnered firms pool research
     (``collaboration_bonus``); a firm partnered with an institute draws its green level toward
     the institute's frontier. Knowledge depreciates
@@ -142,7 +142,8 @@ def green_gain_value(
     and the margin on the sales consumers' willingness to pay for lower emissions brings,
     read off the demand system (the logit share rises by ``beta x WTP x d_emissions /
     price`` in each destination), minus the higher running cost of the deeper abatement
-    (``abm.abatement``); negative when abating further costs more than it brings.
+    (``abm.abatement``); negative when abating further costs more than it brings. The
+    emissions cut are ``gain x BASE_EMISSION x energy x energy_carbon`` per unit of output.
     ``terms``: :func:`green_value_terms` of this year, when the caller has them."""
     e = f.energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
     d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
@@ -163,8 +164,8 @@ def choose_green_share(
 
     The yearly value of a green success is the carbon payments (at home and at the border)
     it saves and the sales consumers' green preference brings; that of a process success the
-    labour and energy cost it saves, with the carbon payments and green sales of the energy
-    saved. The green share moves a fifth of the way toward
+    labour and energy cost it saves, with the carbon payments, CBAM and green margin of the
+    emissions the saved energy carried. The green share moves a fifth of the way toward
     ``V_green / (V_green + V_process)``. ``terms`` as in :func:`green_gain_value`.
     """
     v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)

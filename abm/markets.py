@@ -307,7 +307,9 @@ class Fringe:
         energy: float = 1.0,
     ) -> np.ndarray:
         """(D, K) the fringe's effective prices (carbon costs and green WTP included), with
-        green levels from :meth:`green` and energy use per unit of output ``energy``."""
+        green levels from :meth:`green` and energy use per unit of output ``energy``: its
+        base price falls by the marked-up energy it saves, and at home its energy carries
+        the grid's ``pol.energy_carbon``."""
         green = self.green(p, t, home_green)
         content = np.full(N_DEST, energy)  # CO2 of their energy per unit of output
         content[0] *= pol.energy_carbon  # at home their power is the cluster's grid's

@@ -19,11 +19,12 @@ USD m, emissions in tonnes of CO2.
 
 **Process, every year.** The government sets the carbon prices and CBAM; firms' unit costs
 and prices follow; the foreign market clears among exporters, then the domestic market;
-firms book revenue, costs, carbon payments, CBAM and subsidies; they do R&D, collaborate
-with institutes and other firms and learn from neighbours; adopt or imitate greener
-technology; shift their product mix toward better margins; enter or leave export markets;
-join digital platforms; grow, exit or are replaced by entrants. The model then records the
-year.
+firms book revenue, costs, carbon payments, CBAM and subsidies; they do R&D (process
+projects raise labour productivity and save energy; the power grid also gets cleaner each
+year), collaborate with institutes and other firms and learn from neighbours; adopt or
+imitate greener technology; shift their product mix toward better margins; enter or leave
+export markets; join digital platforms; grow, exit or are replaced by entrants. The model
+then records the year.
 
 **Design concepts.** Structure, adoption, exporting and emissions emerge from firms'
 decisions: cost-benefit adoption, margin-seeking product mix, selection of the more
@@ -40,7 +41,8 @@ export. No external data are read; parameter defaults and their sources are list
 concentration, emissions and intensities, green and digital shares, the government's
 accounts and a low-carbon innovation performance index (0-100), every year.
 
-**Reading the results.** Costs, emission intensities and mark-ups are orders of magnitude:
-compare scenarios and policies with each other rather than reading levels as forecasts.
+**Reading the results.** Costs, emission intensities and mark-ups are orders of magnitude
+(the preset `calibrated` fits a few of them to China's data around 2020): compare scenarios
+and policies with each other rather than reading levels as forecasts.
 The full description is the ODD protocol in `docs/ODD.md` of the project.
 """
