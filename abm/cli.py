@@ -66,14 +66,10 @@ def build_model(scenario: str, seed: int | None, params: dict) -> TradeClusterMo
 
 def simulate(model: TradeClusterModel, steps: int, progress: bool = True) -> TradeClusterModel:
     """Step ``model`` ``steps`` years with a progress bar on stderr; return it."""
-    from tqdm.auto import tqdm
+    from abm.progress import progress_bar
 
-    for _ in tqdm(
-        range(steps),
-        desc=f"{model.preset} {model.n_firms} firms",
-        unit="yr",
-        disable=not progress,
-        file=sys.stderr,
+    for _ in progress_bar(
+        range(steps), desc=f"{model.preset} {model.n_firms} firms", unit="yr", enabled=progress
     ):
         model.step()
     return model

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 from abm.calibration.targets import Targets
 from abm.experiments.spec import RunSpec, seed_for
+from abm.progress import progress_bar
 
 SIMS = "sims"
 
@@ -163,8 +163,6 @@ class Simulator:
 
     def open(self) -> None:
         """Open the executor (reach a Dask scheduler) and the progress bar."""
-        from tqdm.auto import tqdm
-
         from abm.experiments.executors import CONNECT_TIMEOUT, WORKER_TIMEOUT, open_executor
 
         self.runner = open_executor(
@@ -172,13 +170,8 @@ class Simulator:
         )
         if getattr(self.runner, "dashboard", None):
             self.log(f"Dask dashboard: {self.runner.dashboard}")
-        self.bar = tqdm(
-            total=self.total,
-            desc="simulations",
-            unit="sim",
-            disable=not self.progress,
-            file=sys.stderr,
-            dynamic_ncols=True,
+        self.bar = progress_bar(
+            total=self.total, desc="simulations", unit="sim", enabled=self.progress
         )
 
     def close(self) -> None:

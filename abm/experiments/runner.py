@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -45,6 +44,7 @@ from abm.experiments.worker import (
     package_version,
     utc_now,
 )
+from abm.progress import progress_bar
 
 EXECUTORS = ("process", "dask", "serial")
 MANIFEST = "manifest.jsonl"
@@ -502,17 +502,13 @@ def _consume(
     version: str,
     progress: bool,
 ) -> None:
-    from tqdm.auto import tqdm
-
     specs = {s.run_id: s for s in pending}
-    bar = tqdm(
+    bar = progress_bar(
         total=summary.total,
         initial=summary.skipped,
         desc=exp.name,
         unit="run",
-        disable=not progress,
-        file=sys.stderr,
-        dynamic_ncols=True,
+        enabled=progress,
     )
     bar.set_postfix(failed=0, refresh=False)
     try:
