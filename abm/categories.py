@@ -123,11 +123,12 @@ def row_argmax(a: np.ndarray) -> np.ndarray:
     return best.astype(np.intp)
 
 
-def emission_intensity(green: np.ndarray, energy: np.ndarray | None = None) -> np.ndarray:
-    """Emission intensity per firm and category (t CO2 per USD m) from green levels and
-    energy use per unit of output (``energy``, 1 = the start-year technology)."""
+def emission_intensity(green: np.ndarray, carbon: np.ndarray | None = None) -> np.ndarray:
+    """Emission intensity per firm and category (t CO2 per USD m) from green levels and the
+    CO2 content of the energy used per unit of output (``carbon``: energy use x the grid's
+    ``Policy.energy_carbon``, 1 at the start year; None for 1)."""
     left = 1.0 - green
-    return outer_by_category(left if energy is None else left * energy, BASE_EMISSION)
+    return outer_by_category(left if carbon is None else left * carbon, BASE_EMISSION)
 
 
 def energy_cost(energy_price: float) -> np.ndarray:

@@ -168,8 +168,9 @@ def choose_green_share(
     emissions the saved energy carried. The green share moves a fifth of the way toward
     ``V_green / (V_green + V_process)``. ``terms`` as in :func:`green_gain_value`.
     """
+    terms = green_value_terms(f, m) if terms is None else terms
     v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)
-    saved, won = green_value_terms(f, m) if terms is None else terms
+    saved, won = terms
     labour = by_category(
         np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
     )

@@ -251,17 +251,11 @@ def update_scarcity(
 ETS_COVERAGE = np.array([0.0, 1.0, 0.0, 0.0])
 
 
-def mean_green(f) -> float:
-    """Capacity-weighted mean green level of the firms (plain mean when no capacity is left)."""
+def capacity_mean(f, values: np.ndarray) -> float:
+    """Capacity-weighted mean over the firms of a per-firm array, such as the green level or
+    energy use (plain mean when no capacity is left)."""
     total = float(f.capacity.sum())
-    return float((f.green * f.capacity).sum() / total) if total > 0 else float(f.green.mean())
-
-
-def mean_energy(f) -> float:
-    """Capacity-weighted mean energy use per unit of output of the firms (1 = start-year
-    technology; plain mean when no capacity is left)."""
-    total = float(f.capacity.sum())
-    return float((f.energy * f.capacity).sum() / total) if total > 0 else float(f.energy.mean())
+    return float((values * f.capacity).sum() / total) if total > 0 else float(values.mean())
 
 
 @dataclass
@@ -287,7 +281,7 @@ class Fringe:
         cost = LABOUR_COST / f.productivity[:, None] + MATERIAL_COST
         weight = per_category(cap)
         mean = np.divide(per_category(cap, cost), weight, out=cost.mean(0), where=weight > 0)
-        return cls((1.0 + MARKUP) * mean, mean_green(f))
+        return cls((1.0 + MARKUP) * mean, capacity_mean(f, f.green))
 
     def green(self, p: Params, t: int, home_green: float | None = None) -> np.ndarray:
         """(D,) the fringe's green level in each destination in year ``t``: the world trend

@@ -27,9 +27,8 @@ from abm.evaluation import InnovationIndex
 from abm.markets import (
     Fringe,
     Market,
+    capacity_mean,
     drift_appeal,
-    mean_energy,
-    mean_green,
     unit_costs,
     update_scarcity,
     wage,
@@ -299,7 +298,7 @@ class TradeClusterModel(mesa.Model):
             self.emis,
             pol,
             f.markup,
-            self.fringe.prices(pol, p, t, mean_green(f), mean_energy(f)),
+            self.fringe.prices(pol, p, t, capacity_mean(f, f.green), capacity_mean(f, f.energy)),
             p,
         )
 

@@ -55,12 +55,12 @@ def _raw(
     steps = len(next(iter(columns.values())))
     series = []
     for key, source in system.sources():
-        before = (0.0, 0.0)
+        totals = None
         if source.cumulative and carried is not None:
-            before = carried.get(key, before)
-            x, divisor = source.totals(columns, before)
+            totals = source.totals(columns, carried.get(key, (0.0, 0.0)))
+            x, divisor = totals
             carried[key] = (float(x[-1]), 0.0 if divisor is None else float(divisor[-1]))
-        series.append(source.compute(columns, first, before))
+        series.append(source.compute(columns, first, totals))
     if not series:
         return np.zeros((steps, 0))
     return np.stack([np.broadcast_to(s, (steps,)) for s in series], axis=1)

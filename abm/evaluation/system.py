@@ -87,12 +87,15 @@ class Source:
         self,
         columns: Mapping[str, np.ndarray],
         first: Mapping[str, np.ndarray],
-        before: tuple[float, float] = (0.0, 0.0),
+        totals: tuple[np.ndarray, np.ndarray | None] | None = None,
     ) -> np.ndarray:
-        """Raw series from reporter columns and the run's first-step values (``before``:
-        the run-to-date totals through the step before ``columns``, for a cumulative
-        source read step by step)."""
-        x = self._value(*self.totals(columns, before)) if self.cumulative else self._level(columns)
+        """Raw series from reporter columns and the run's first-step values (``totals``: a
+        cumulative source's :meth:`totals` of ``columns`` when the caller has them, as when
+        reading step by step; else they run from the run's start)."""
+        if self.cumulative:
+            x = self._value(*(self.totals(columns) if totals is None else totals))
+        else:
+            x = self._level(columns)
         if self.transform == "level":
             return x
         x0 = np.broadcast_to(self._level(first), x.shape)
