@@ -16,6 +16,7 @@ from abm import TradeClusterModel
 from abm.categories import BASE_EMISSION, RIB, USD_PER_MILLION, emission_intensity, energy_cost
 from abm.innovation import do_rd
 from abm.markets import unit_costs
+from tests.paired import assert_direction
 
 SEEDS = range(1, 11)
 
@@ -63,11 +64,8 @@ def runs(**params) -> tuple[tuple[float, float], ...]:
 
 
 def assert_lower(a: np.ndarray, b: np.ndarray) -> None:
-    """``a`` below ``b`` in paired seeds: t <= -3 and at least 8 of 10 seeds agree."""
-    d = a - b
-    t = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
-    assert t <= -3.0, f"mean {d.mean():.4g}, t {t:.2f}, diffs {d}"
-    assert (d < 0).sum() >= 8, f"only {(d < 0).sum()} of {len(d)} seeds agree: {d}"
+    """``a`` below ``b`` in paired seeds (:func:`tests.paired.assert_direction`)."""
+    assert_direction(a - b, -1)
 
 
 @pytest.mark.slow

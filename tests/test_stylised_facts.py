@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from abm import SCENARIOS, TradeClusterModel
+from tests.paired import assert_direction
 
 SEEDS = range(10)
 N = 300
@@ -33,13 +34,6 @@ def paired(col, a, b, step=-1, steps=40):
     return np.array(
         [frame(s, steps, **b)[col].iloc[step] - frame(s, steps, **a)[col].iloc[step] for s in SEEDS]
     )
-
-
-def assert_direction(diff, sign):
-    d = sign * diff
-    t = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
-    assert d.mean() > 0 and t >= 3.0, f"mean {diff.mean():.4g}, t {t:.2f}, diffs {diff}"
-    assert (d > 0).sum() >= 8, f"only {(d > 0).sum()} of {len(d)} seeds agree: {diff}"
 
 
 def test_higher_carbon_price_lowers_emission_intensity_of_output():
