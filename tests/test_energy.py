@@ -1,4 +1,5 @@
-"""Energy efficiency: process innovation saves energy, which lowers costs and emissions.
+"""Energy efficiency and the grid: process innovation saves energy and the grid gets cleaner,
+which lower costs and emissions.
 
 Unit tests on small arrays, then paired seeds (same seed, same initial firms): 10 seeds of
 300 firms over 40 years; a direction holds when the mean paired difference has t >= 3 and
@@ -85,3 +86,24 @@ def test_more_rd_saves_more_energy():
     # the technology mode's R&D effort reaches emissions through process innovation too:
     # a doubled R&D effort lowers 2060 energy use per unit of output in paired seeds
     assert_lower(np.array(runs(rd_boost=2.0))[:, 1], np.array(runs())[:, 1])
+
+
+def test_the_grid_path_cleans_the_power_share_of_energy():
+    # energy_carbon = 1 - power_share x (1 - (1 - rate)^t): 1 at the start, the fossil share
+    # (1 - power_share) in the limit, and 1 throughout without decarbonisation
+    from abm.params import resolve
+    from abm.policy import energy_carbon
+
+    p = resolve("baseline")
+    assert energy_carbon(p, 0) == 1.0
+    assert energy_carbon(p, 10) == pytest.approx(
+        1.0 - p.power_share * (1.0 - (1.0 - p.grid_decarbonisation) ** 10)
+    )
+    assert energy_carbon(p, 2000) == pytest.approx(1.0 - p.power_share)
+    assert energy_carbon(resolve("baseline", grid_decarbonisation=0.0), 40) == 1.0
+
+
+@pytest.mark.slow
+def test_a_cleaner_grid_lowers_emission_intensity():
+    # holding the grid at its 2020 mix raises 2060 emission intensity in paired seeds
+    assert_lower(np.array(runs())[:, 0], np.array(runs(grid_decarbonisation=0.0))[:, 0])
