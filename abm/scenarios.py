@@ -25,7 +25,7 @@ def calibration() -> dict[str, Any]:
 
 _TECHNOLOGY = {
     "rd_boost": 1.3,
-    "rd_effectiveness": 20.0,
+    "rd_effectiveness": 35.0,
     "green_rd_share": 0.5,
     "frontier_growth": 0.09,
 }

@@ -1,7 +1,7 @@
 """Calibration and validation: targets files, parameter recovery, kill and resume, validate.
 
-Sizes are tiny (50 firms, 5 years, 2 seeds per point) so the file runs in well under two
-minutes on two shared cores.
+Sizes are tiny (50 firms, 200 for parameter recovery, 5 years, 2 seeds per point) so the
+file runs in well under two minutes on two shared cores.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ TRUTH = {"export_fixed_cost": 3.5, "green_step": 0.12}
 PRIOR = {"export_fixed_cost": (1.0, 8.0), "green_step": (0.02, 0.25)}
 #: A recovered value must lie within this share of its prior range of the true value.
 TOLERANCE = 0.15
+#: Firms in the recovery runs: at 50 the exporter share moves in steps of 2 points, too
+#: coarse to pin down the export fixed cost.
+RECOVERY_FIRMS = 200
 
 HEAD = """
 name = "recovery"
@@ -92,7 +95,7 @@ def recovery_file(tmp_path_factory) -> Path:
     """Targets whose observed moments are the model's own at TRUTH (same seeds)."""
     folder = tmp_path_factory.mktemp("recovery")
     draft = folder / "draft.toml"
-    draft.write_text(targets_text({}), encoding="utf-8")
+    draft.write_text(targets_text({}, RECOVERY_FIRMS), encoding="utf-8")
     targets = load_targets(draft)
     seeds = seeds_for(targets)
     with Simulator(targets, None, "serial", 1) as sim:
@@ -101,7 +104,7 @@ def recovery_file(tmp_path_factory) -> Path:
     observed = {m.name: float(v) for m, v in zip(targets.moments, means, strict=True)}
     assert all(np.isfinite(list(observed.values())))
     path = folder / "targets.toml"
-    path.write_text(targets_text(observed), encoding="utf-8")
+    path.write_text(targets_text(observed, RECOVERY_FIRMS), encoding="utf-8")
     return path
 
 
@@ -262,7 +265,7 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
         model = TradeClusterModel(
             preset="baseline",
             rng=seed,
-            n_firms=50,
+            n_firms=RECOVERY_FIRMS,
             firm_data=False,
             carbon_price=250.0,
             carbon_price_growth=0.0,
