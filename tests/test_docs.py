@@ -5,16 +5,25 @@ from pathlib import Path
 import numpy as np
 
 from abm import TradeClusterModel
+from abm.calibration.targets import load_targets
+from abm.calibration.targets import markdown_table as targets_table
 from abm.params import markdown_table
 from abm.reporters import MODEL_REPORTERS
 from abm.scenarios import SCENARIOS
 
-ODD = (Path(__file__).parents[1] / "docs" / "ODD.md").read_text()
+ROOT = Path(__file__).parents[1]
+ODD = (ROOT / "docs" / "ODD.md").read_text()
 
 
 def test_parameter_table_matches_the_code():
     block = ODD.split("<!-- parameters:start -->\n")[1].split("<!-- parameters:end -->")[0]
     assert block == markdown_table(), "regenerate with abm.params.markdown_table()"
+
+
+def test_targets_table_matches_the_targets_file():
+    block = ODD.split("<!-- targets:start -->\n")[1].split("<!-- targets:end -->")[0]
+    expected = targets_table(load_targets(ROOT / "experiments" / "targets.toml"))
+    assert block == expected, "regenerate with abm.calibration.targets.markdown_table()"
 
 
 def test_every_reporter_and_scenario_is_documented():

@@ -579,3 +579,23 @@ __all__ = [
     "parse_targets",
     "read_toml",
 ]
+
+
+def _g(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def markdown_table(targets: Targets) -> str:
+    """The moments and free parameters of ``targets`` as Markdown tables (docs/ODD.md, 9.1)."""
+    lines = [
+        "| moment | model statistic | observed [interval] | weight | source |",
+        "|---|---|---|---|---|",
+    ]
+    for m in targets.moments:
+        name = f"`{m.name}`" + (" (hold-out)" if m.holdout else "")
+        stat = m.statistic.describe().replace("|", "\\|")
+        interval = f"{_g(m.observed)} [{_g(m.low)}, {_g(m.high)}]"
+        lines.append(f"| {name} | `{stat}` | {interval} | {_g(m.weight)} | {m.citation()} |")
+    lines += ["", "| free parameter | prior (uniform) |", "|---|---|"]
+    lines += [f"| `{f.name}` | [{_g(f.low)}, {_g(f.high)}] |" for f in targets.free]
+    return "\n".join(lines) + "\n"
