@@ -98,16 +98,26 @@ def renew(
     digital = rng.random(k) < f.digital[alive].mean()
     weights = entry_weights(rates, p.entry_choice) if len(rates) == N_CAT else None
     median = column_median(f.capacity[alive][:, None])[0]
-    f.capacity[rows] = p.entrant_size * median * rng.lognormal(0.0, 0.5, k)
-    f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(0, 0.15, k)
-    f.energy[rows] = np.exp(np.log(f.energy[alive]).mean())
-    f.green[rows] = np.clip(f.green[alive].mean() * rng.uniform(0.8, 1.2, k), 0.0, 1.0)
-    f.knowledge[rows] = f.knowledge[alive].mean() * rng.lognormal(0.0, 0.2, k)
-    f.mix[rows] = (
-        draw_mix(rng, k, digital) if weights is None else draw_mix(rng, k, digital, weights)
+    f.capacity[rows] = p.entrant_size * median * rng.lognormal(0.0, p.entrant_size_dispersion, k)
+    f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(
+        0, p.entrant_productivity_dispersion, k
     )
-    f.rd_taste[rows] = rng.lognormal(0.0, 0.3, k)
-    f.green_rd_share[rows] = np.clip(p.green_rd_share + rng.normal(0, 0.1, k), 0.0, 1.0)
+    f.energy[rows] = np.exp(np.log(f.energy[alive]).mean())
+    spread = p.entrant_green_spread
+    green = f.green[alive].mean() * rng.uniform(1.0 - spread, 1.0 + spread, k)
+    f.green[rows] = np.clip(green, 0.0, 1.0)
+    f.knowledge[rows] = f.knowledge[alive].mean() * rng.lognormal(
+        0.0, p.entrant_knowledge_dispersion, k
+    )
+    f.mix[rows] = (
+        draw_mix(rng, k, digital, p.initial_specialisation)
+        if weights is None
+        else draw_mix(rng, k, digital, p.initial_specialisation, weights)
+    )
+    f.rd_taste[rows] = rng.lognormal(0.0, p.rd_taste_dispersion, k)
+    f.green_rd_share[rows] = np.clip(
+        p.green_rd_share + rng.normal(0, p.green_rd_share_dispersion, k), 0.0, 1.0
+    )
     f.exports_to[rows] = False
     f.digital[rows] = digital
     f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]

@@ -17,6 +17,10 @@ class ParamFields:
     n_firms: int
     n_clusters: int
     institutes_per_cluster: int
+    institute_frontier: float
+    institute_frontier_spread: float
+    institute_places_share: float
+    institute_min_places: int
     topology: str
     degree_within: float
     degree_between: float
@@ -137,6 +141,10 @@ class ParamFields:
     min_capacity: float
     entrant_size: float
     entry_choice: float
+    entrant_size_dispersion: float
+    entrant_productivity_dispersion: float
+    entrant_green_spread: float
+    entrant_knowledge_dispersion: float
     initial_size: float
     initial_size_dispersion: float
     initial_productivity_dispersion: float
@@ -145,7 +153,19 @@ class ParamFields:
     initial_digital_share: float
     initial_green_mean: float
     initial_max_age: int
+    initial_green_shape: float
+    initial_knowledge_dispersion: float
+    initial_knowledge_premium: float
+    rd_taste_dispersion: float
+    green_rd_share_dispersion: float
+    initial_exporter_share: float
+    exporter_sorting_productivity: float
+    exporter_sorting_size: float
+    exporter_sorting_noise: float
     export_review_rate: float
     platform_review_rate: float
+    platform_review_infrastructure: float
+    platform_review_network: float
+    infrastructure_effect: float
     ds_option_value: float
     firm_data: bool

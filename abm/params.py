@@ -105,6 +105,40 @@ _PARAMS = [
     ),
     _p("institutes_per_cluster", 2, "Research institutes in each cluster.", "institutes", 0, 50),
     _p(
+        "institute_frontier",
+        0.5,
+        "Lowest initial green frontier of an institute (uniform up to this plus "
+        "institute_frontier_spread): institutes start ahead of the firms.",
+        "0..1",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "institute_frontier_spread",
+        0.2,
+        "Width of the uniform range of institutes' initial green frontiers.",
+        "0..1",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "institute_places_share",
+        0.1,
+        "Partner places of a cluster's institutes per firm of the cluster (shared among its "
+        "institutes).",
+        "places per firm",
+        0.0,
+        10.0,
+    ),
+    _p(
+        "institute_min_places",
+        3,
+        "Fewest partner places an institute has.",
+        "places",
+        0,
+        1000,
+    ),
+    _p(
         "topology",
         "sbm",
         "Cluster network: a generator name or a path to a graph file.",
@@ -1098,6 +1132,38 @@ _PARAMS = [
         0.0,
         100.0,
     ),
+    _p(
+        "entrant_size_dispersion",
+        0.5,
+        "Standard deviation of log capacity of entrants around entrant_size x the median.",
+        "log",
+        0.0,
+        5.0,
+    ),
+    _p(
+        "entrant_productivity_dispersion",
+        0.15,
+        "Standard deviation of log productivity of entrants around the cluster's mean.",
+        "log",
+        0.0,
+        3.0,
+    ),
+    _p(
+        "entrant_green_spread",
+        0.2,
+        "Entrants' green level is the cluster's mean times a uniform draw in [1 - this, 1 + this].",
+        "share",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "entrant_knowledge_dispersion",
+        0.2,
+        "Standard deviation of log knowledge of entrants around the cluster's mean.",
+        "log",
+        0.0,
+        3.0,
+    ),
     # --- initial population (abm/state.py) ---
     _p(
         "initial_size",
@@ -1171,6 +1237,85 @@ _PARAMS = [
         1,
         200,
     ),
+    _p(
+        "initial_green_shape",
+        2.0,
+        "Shape a of the Beta(a, b) distribution of initial green levels (b follows from "
+        "initial_green_mean); larger is less dispersed.",
+        "1",
+        0.1,
+        100.0,
+    ),
+    _p(
+        "initial_knowledge_dispersion",
+        0.3,
+        "Standard deviation of log initial knowledge.",
+        "log",
+        0.0,
+        3.0,
+    ),
+    _p(
+        "initial_knowledge_premium",
+        0.3,
+        "Initial knowledge is multiplied by 1 + this x the share of TIB and DS in the mix.",
+        "x",
+        0.0,
+        10.0,
+    ),
+    _p(
+        "rd_taste_dispersion",
+        0.3,
+        "Standard deviation of log R&D taste (a firm's multiplier on its categories' R&D "
+        "intensity), of initial firms and entrants.",
+        "log",
+        0.0,
+        3.0,
+    ),
+    _p(
+        "green_rd_share_dispersion",
+        0.1,
+        "Standard deviation of initial firms' green R&D share around green_rd_share "
+        "(clipped to [0, 1]).",
+        "share",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "initial_exporter_share",
+        0.25,
+        "Provisional share of initial firms that export (those with the highest sorting "
+        "score), before the start settles by the export rule.",
+        "share",
+        0.0,
+        1.0,
+        source="a fifth to a quarter of manufacturing firms export (Bernard, Jensen, Redding "
+        "& Schott 2007)",
+    ),
+    _p(
+        "exporter_sorting_productivity",
+        4.0,
+        "Weight of log productivity in the score that picks the provisional exporters "
+        "(Melitz sorting: the more productive export).",
+        "1",
+        0.0,
+        100.0,
+    ),
+    _p(
+        "exporter_sorting_size",
+        0.3,
+        "Weight of log capacity in that score.",
+        "1",
+        0.0,
+        100.0,
+    ),
+    _p(
+        "exporter_sorting_noise",
+        0.6,
+        "Standard deviation of the noise in that score.",
+        "1",
+        0.0,
+        100.0,
+    ),
     # --- firms: decisions' inertia (abm/trade.py) ---
     _p(
         "export_review_rate",
@@ -1186,6 +1331,31 @@ _PARAMS = [
         "Yearly probability that a firm reviews platform adoption unprompted (raised by "
         "infrastructure and neighbours' adoption).",
         "1/yr",
+        0.0,
+        1.0,
+    ),
+    _p(
+        "platform_review_infrastructure",
+        5.0,
+        "Rise of the platform review rate at full digital infrastructure (x (1 + this x "
+        "infrastructure + platform_review_network x neighbours' adoption)).",
+        "x",
+        0.0,
+        100.0,
+    ),
+    _p(
+        "platform_review_network",
+        10.0,
+        "Rise of the platform review rate with the share of neighbours on platforms.",
+        "x",
+        0.0,
+        100.0,
+    ),
+    _p(
+        "infrastructure_effect",
+        0.5,
+        "Rise of a platform's benefit, and fall of its cost, at full digital infrastructure.",
+        "share",
         0.0,
         1.0,
     ),

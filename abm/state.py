@@ -116,8 +116,8 @@ def draw_mix(
     rng: np.random.Generator,
     n: int,
     digital: np.ndarray,
+    main_share: float,
     weights: np.ndarray = INITIAL_MIX,
-    main_share: float = 0.7,
 ) -> np.ndarray:
     """Product mixes: a main category drawn by ``weights`` (DS only on a platform) holding
     ``main_share`` of capacity, the rest a Dirichlet spread around the population mix."""
@@ -144,14 +144,22 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
     productivity = rng.lognormal(0.0, p.initial_productivity_dispersion, n)
     capacity = p.initial_size * productivity**2 * rng.lognormal(0.0, p.initial_size_dispersion, n)
     digital = rng.random(n) < p.initial_digital_share
-    mix = draw_mix(rng, n, digital, main_share=p.initial_specialisation)
-    knowledge = rng.lognormal(0.0, 0.3, n) * (1.0 + 0.3 * (mix[:, TIB] + mix[:, DS]))
-    a = 2.0
+    mix = draw_mix(rng, n, digital, p.initial_specialisation)
+    knowledge = rng.lognormal(0.0, p.initial_knowledge_dispersion, n) * (
+        1.0 + p.initial_knowledge_premium * (mix[:, TIB] + mix[:, DS])
+    )
+    a = p.initial_green_shape
     green = rng.beta(a, a * (1.0 - p.initial_green_mean) / p.initial_green_mean, n)
-    score = np.log(productivity) * 4 + 0.3 * np.log(capacity) + rng.normal(0, 0.6, n)
-    exporter = score > np.quantile(score, 0.75)
+    score = (
+        np.log(productivity) * p.exporter_sorting_productivity
+        + p.exporter_sorting_size * np.log(capacity)
+        + rng.normal(0, p.exporter_sorting_noise, n)
+    )
+    exporter = score > np.quantile(score, 1.0 - p.initial_exporter_share)
     exports_to = np.repeat(exporter[:, None], N_DEST - 1, axis=1)
-    green_rd_share = np.clip(params.green_rd_share + rng.normal(0, 0.1, n), 0.0, 1.0)
+    green_rd_share = np.clip(
+        params.green_rd_share + rng.normal(0, p.green_rd_share_dispersion, n), 0.0, 1.0
+    )
     return FirmState(
         cluster=cluster.astype(np.int64),
         capacity=capacity,
@@ -160,7 +168,7 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
         energy=np.ones(n),
         green=green,
         knowledge=knowledge,
-        rd_taste=rng.lognormal(0.0, 0.3, n),
+        rd_taste=rng.lognormal(0.0, p.rd_taste_dispersion, n),
         green_rd_share=green_rd_share,
         exports_to=exports_to,
         digital=digital,
@@ -201,10 +209,15 @@ def init_institutes(
     cl = np.repeat(np.arange(n_clusters), k)
     return InstituteState(
         cluster=cl.astype(np.int64),
-        frontier=rng.uniform(0.5, 0.7, len(cl)),
-        funding=np.full(len(cl), float(params.research_funding)),
-        partner_capacity=np.maximum(3, np.ceil(0.1 * cluster_size[cl] / max(k, 1))).astype(
-            np.int64
+        frontier=rng.uniform(
+            params.institute_frontier,
+            params.institute_frontier + params.institute_frontier_spread,
+            len(cl),
         ),
+        funding=np.full(len(cl), float(params.research_funding)),
+        partner_capacity=np.maximum(
+            params.institute_min_places,
+            np.ceil(params.institute_places_share * cluster_size[cl] / max(k, 1)),
+        ).astype(np.int64),
         partners=np.zeros(len(cl), np.int64),
     )

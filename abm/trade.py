@@ -104,9 +104,11 @@ def adopt_platform(
     earn, ``expected_with_platform`` when positive), and the option to sell digital services
     (``ds_option_value`` per unit of capacity, for firms with the knowledge for DS), all
     raised by the share of neighbours on platforms (network effect) and by public
-    infrastructure. Cost: ``platform_cost``, halved at full infrastructure. A firm reviews
-    the choice with probability ``platform_review_rate`` x (1 + 5 x infrastructure + 10 x
-    share of neighbours on platforms) a year. Returns the adopters.
+    infrastructure (``infrastructure_effect``). Cost: ``platform_cost``, lowered by
+    ``infrastructure_effect`` at full infrastructure. A firm reviews the choice with
+    probability ``platform_review_rate`` x (1 + ``platform_review_infrastructure`` x
+    infrastructure + ``platform_review_network`` x share of neighbours on platforms) a year.
+    Returns the adopters.
     """
     saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
     saved_fixed = np.where(
@@ -119,10 +121,13 @@ def adopt_platform(
     )
     nb = ties.neighbour_mean(f.digital.astype(float))
     benefit = (saved_trade + saved_fixed + ds_option) * (
-        1.0 + p.platform_network_effect * nb + 0.5 * infrastructure
+        1.0 + p.platform_network_effect * nb + p.infrastructure_effect * infrastructure
     )
     cost = platform_fee(p, infrastructure, scale)
-    review = rng.random(f.n) < p.platform_review_rate * (1.0 + 5.0 * infrastructure + 10.0 * nb)
+    rate = p.platform_review_rate * (
+        1.0 + p.platform_review_infrastructure * infrastructure + p.platform_review_network * nb
+    )
+    review = rng.random(f.n) < rate
     go = ~f.digital & review & (benefit > cost)
     f.digital[go] = True
     return go
@@ -131,4 +136,4 @@ def adopt_platform(
 def platform_fee(p: Params, infrastructure: float, scale: float = 1.0) -> float:
     """Yearly platform cost for a firm, USD m, after the infrastructure discount (grows with
     the firms' mean size, as :func:`export_fixed_cost`)."""
-    return scale * p.platform_cost * (1.0 - 0.5 * infrastructure)
+    return scale * p.platform_cost * (1.0 - p.infrastructure_effect * infrastructure)
