@@ -52,9 +52,6 @@ RD_INTENSITY = np.array([0.009, 0.010, 0.027, 0.027])
 #: Categories whose productivity also rises with firms' knowledge (TIB, DS).
 KNOWLEDGE_INTENSIVE = np.array([False, False, True, True])
 
-#: Initial output mix of the cluster population (LIB, RIB, TIB, DS).
-INITIAL_MIX = np.array([0.35, 0.30, 0.30, 0.05])
-
 #: Yearly public spending on digital infrastructure per firm at level 1, USD m.
 INFRASTRUCTURE_COST = 0.05
 

@@ -14,7 +14,7 @@ import numpy as np
 from abm.categories import N_CAT, by_category, row_sum
 from abm.markets import column_median
 from abm.params import Params
-from abm.state import FirmState, draw_mix
+from abm.state import FirmState, draw_mix, initial_mix
 
 
 def grow(
@@ -109,11 +109,7 @@ def renew(
     f.knowledge[rows] = f.knowledge[alive].mean() * rng.lognormal(
         0.0, p.entrant_knowledge_dispersion, k
     )
-    f.mix[rows] = (
-        draw_mix(rng, k, digital, p.initial_specialisation)
-        if weights is None
-        else draw_mix(rng, k, digital, p.initial_specialisation, weights)
-    )
+    f.mix[rows] = draw_mix(rng, k, digital, p.initial_specialisation, initial_mix(p), weights)
     f.rd_taste[rows] = rng.lognormal(0.0, p.rd_taste_dispersion, k)
     f.green_rd_share[rows] = np.clip(
         p.green_rd_share + rng.normal(0, p.green_rd_share_dispersion, k), 0.0, 1.0

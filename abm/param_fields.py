@@ -149,6 +149,10 @@ class ParamFields:
     initial_size_dispersion: float
     initial_productivity_dispersion: float
     initial_specialisation: float
+    initial_mix_LIB: float
+    initial_mix_RIB: float
+    initial_mix_TIB: float
+    initial_mix_DS: float
     initial_net_worth: float
     initial_digital_share: float
     initial_green_mean: float

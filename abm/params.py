@@ -1202,6 +1202,19 @@ _PARAMS = [
         source="multi-product firms make most of their output in their main product "
         "(Bernard, Redding & Schott 2010)",
     ),
+    *[
+        _p(
+            f"initial_mix_{c}",
+            w,
+            f"Share of {c} in the initial output mix of the cluster population (the four are "
+            "normalised to sum to 1): the weight of the main-category draw and the centre of "
+            "the spread.",
+            "share",
+            0.001,
+            1.0,
+        )
+        for c, w in (("LIB", 0.35), ("RIB", 0.30), ("TIB", 0.30), ("DS", 0.05))
+    ],
     _p(
         "initial_net_worth",
         0.13,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.categories import DS, INITIAL_MIX, N_CAT, N_DEST, TIB, row_sum
+from abm.categories import CATEGORIES, DS, N_CAT, N_DEST, TIB, row_sum
 from abm.params import Params
 
 
@@ -112,20 +112,28 @@ def zeros_flows(n: int) -> dict[str, np.ndarray]:
     return z
 
 
+def initial_mix(p: Params) -> np.ndarray:
+    """(4,) the population's output mix, ``initial_mix_<category>`` normalised to sum to 1."""
+    w = np.array([p[f"initial_mix_{c}"] for c in CATEGORIES])
+    return w / w.sum()
+
+
 def draw_mix(
     rng: np.random.Generator,
     n: int,
     digital: np.ndarray,
     main_share: float,
-    weights: np.ndarray = INITIAL_MIX,
+    population: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Product mixes: a main category drawn by ``weights`` (DS only on a platform) holding
-    ``main_share`` of capacity, the rest a Dirichlet spread around the population mix."""
-    p = np.broadcast_to(weights, (n, N_CAT)).copy()
+    """Product mixes: a main category drawn by ``weights`` (by default the population mix
+    ``population``; DS only on a platform) holding ``main_share`` of capacity, the rest a
+    Dirichlet spread around the population mix."""
+    p = np.broadcast_to(population if weights is None else weights, (n, N_CAT)).copy()
     p[~digital, DS] = 0.0
     p /= p.sum(axis=1, keepdims=True)
     main = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1).clip(0, N_CAT - 1)
-    spread = rng.dirichlet(INITIAL_MIX * 4, n)
+    spread = rng.dirichlet(population * 4, n)
     spread[~digital, DS] = 0.0
     spread /= spread.sum(axis=1, keepdims=True)
     mix = (1.0 - main_share) * spread
@@ -144,7 +152,7 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
     productivity = rng.lognormal(0.0, p.initial_productivity_dispersion, n)
     capacity = p.initial_size * productivity**2 * rng.lognormal(0.0, p.initial_size_dispersion, n)
     digital = rng.random(n) < p.initial_digital_share
-    mix = draw_mix(rng, n, digital, p.initial_specialisation)
+    mix = draw_mix(rng, n, digital, p.initial_specialisation, initial_mix(p))
     knowledge = rng.lognormal(0.0, p.initial_knowledge_dispersion, n) * (
         1.0 + p.initial_knowledge_premium * (mix[:, TIB] + mix[:, DS])
     )

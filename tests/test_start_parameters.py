@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm import trade
-from abm.categories import N_CAT
+from abm.categories import N_CAT, TIB
 from abm.demography import renew
 from abm.params import resolve
 from abm.state import init_firms, init_institutes
@@ -56,3 +56,10 @@ def test_infrastructure_effect_sets_the_platform_discount():
     assert trade.platform_fee(resolve(infrastructure_effect=0.0), 1.0) == resolve().platform_cost
     half = trade.platform_fee(resolve(infrastructure_effect=0.5), 1.0)
     assert half == 0.5 * resolve().platform_cost
+
+
+def test_initial_mix_weights_set_the_population_mix():
+    base, _ = firms()
+    tib, _ = firms(initial_mix_TIB=0.9)  # normalised with the others: TIB about 0.59
+    assert tib.mix[:, TIB].mean() > base.mix[:, TIB].mean() + 0.15
+    assert np.allclose(tib.mix.sum(1), 1.0)
