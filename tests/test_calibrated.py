@@ -20,7 +20,10 @@ def test_the_preset_holds_the_calibrated_values_inside_their_priors_and_interval
     for f in targets.free:
         value = cal["params"][f.name]
         low, high = cal["intervals"][f.name]
-        assert f.low <= low <= value <= high <= f.high, f.name
+        # the lowest-loss point lies in the prior; it may fall outside the posterior's
+        # central 95 % interval (overhead, pulled to the top of its prior by turnover)
+        assert f.low <= value <= f.high, f.name
+        assert f.low <= low < high <= f.high, f.name
         assert resolve("calibrated")[f.name] == value
     assert dict(SCENARIOS["calibrated"]) == cal["params"]
 
