@@ -251,14 +251,20 @@ SECTIONS = {
 }
 
 
+def _finished(runs: Path) -> int:
+    return len(list(runs.glob("*.parquet"))) if runs.is_dir() else 0
+
+
 def run_one(
     headline: Headline, size: str, out: Path, workers: int | None, executor: str
-) -> tuple[Experiment, Path, float]:
-    """Run and report one experiment; return (experiment, report dir, seconds)."""
+) -> tuple[Experiment, Path, float, int]:
+    """Run and report one experiment; return (experiment, report dir, seconds, runs that
+    were already finished in ``out`` and resumed, not run)."""
     from abm.experiments import load_experiment, run_experiment
     from abm.experiments.report import write_report
 
     exp = sized(load_experiment(HERE / f"{headline.name}.toml"), size)
+    resumed = _finished(out / headline.name / "runs")
     started = time.perf_counter()
     run_experiment(exp, out / headline.name, workers=workers, executor=executor, progress=True)
     seconds = time.perf_counter() - started
@@ -266,11 +272,23 @@ def run_one(
     recorded = exp.reporters
     shown = [r for r in headline.reporters if recorded is None or r in recorded]
     write_report(out / headline.name, reporters=shown, dest=report)
-    return exp, report, seconds
+    return exp, report, seconds, resumed
+
+
+def _timing(seconds: float, resumed: int, total: int) -> str:
+    """The wall time of an experiment, saying how many of its runs were resumed."""
+    if resumed >= total:
+        return f"all {total} runs resumed from an earlier run of this script (time not recorded)"
+    if resumed:
+        return f"{seconds:.0f} s of wall time for {total - resumed} runs ({resumed} resumed)"
+    return f"{seconds:.0f} s of wall time"
 
 
 def write_page(
-    docs: Path, size: str, results: list[tuple[Headline, Experiment, Path, float]], command: str
+    docs: Path,
+    size: str,
+    results: list[tuple[Headline, Experiment, Path, float, int]],
+    command: str,
 ) -> Path:
     """Write ``docs/results.md`` and copy its figures to ``docs/results/``."""
     import abm
@@ -306,7 +324,7 @@ def write_page(
         "the share including its interactions. A design too small to read is flagged in red "
         "on its figures and in the warnings of its section.",
     ]
-    for headline, exp, report, seconds in results:
+    for headline, exp, report, seconds, resumed in results:
         n_points = len(exp.points())
         lines += [
             "",
@@ -314,7 +332,8 @@ def write_page(
             "",
             f"`experiments/{headline.name}.toml` at size {size}: {n_points} points x "
             f"{exp.replicates} replicates, {exp.steps} years, "
-            f"{exp.fixed.get('n_firms', 'default')} firms; {seconds:.0f} s of wall time.",
+            f"{exp.fixed.get('n_firms', 'default')} firms; "
+            f"{_timing(seconds, resumed, n_points * exp.replicates)}.",
         ]
         notes = _notes(report)
         if notes:
@@ -356,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for headline in HEADLINES:
         print(f"{headline.name}: running at size {args.size}", file=sys.stderr)
-        exp, report, seconds = run_one(headline, args.size, out, args.workers, args.executor)
-        results.append((headline, exp, report, seconds))
+        exp, report, seconds, resumed = run_one(
+            headline, args.size, out, args.workers, args.executor
+        )
+        results.append((headline, exp, report, seconds, resumed))
     command = ".venv/bin/python experiments/make_results.py" + (
         "" if args.size == "full" else f" --size {args.size}"
     )

@@ -40,3 +40,10 @@ def test_make_results_writes_the_page_with_its_figures(tmp_path):
     assert "| reporter | technology | policy | linkage | consumption |" in page
     assert "small design: base sample n = 4" in page
     assert "Industrial-structure upgrading index (1-4)" in page
+
+
+def test_the_page_says_when_runs_were_resumed_instead_of_timing_them():
+    timing = _script()._timing
+    assert timing(12.3, 0, 160) == "12 s of wall time"
+    assert timing(5.0, 100, 160) == "5 s of wall time for 60 runs (100 resumed)"
+    assert "all 160 runs resumed" in timing(0.2, 160, 160)
