@@ -251,10 +251,6 @@ SECTIONS = {
 }
 
 
-def _finished(runs: Path) -> int:
-    return len(list(runs.glob("*.parquet"))) if runs.is_dir() else 0
-
-
 def run_one(
     headline: Headline, size: str, out: Path, workers: int | None, executor: str
 ) -> tuple[Experiment, Path, float, int]:
@@ -264,15 +260,16 @@ def run_one(
     from abm.experiments.report import write_report
 
     exp = sized(load_experiment(HERE / f"{headline.name}.toml"), size)
-    resumed = _finished(out / headline.name / "runs")
     started = time.perf_counter()
-    run_experiment(exp, out / headline.name, workers=workers, executor=executor, progress=True)
+    summary = run_experiment(
+        exp, out / headline.name, workers=workers, executor=executor, progress=True
+    )
     seconds = time.perf_counter() - started
     report = out / headline.name / "report"
     recorded = exp.reporters
     shown = [r for r in headline.reporters if recorded is None or r in recorded]
     write_report(out / headline.name, reporters=shown, dest=report)
-    return exp, report, seconds, resumed
+    return exp, report, seconds, summary.skipped
 
 
 def _timing(seconds: float, resumed: int, total: int) -> str:

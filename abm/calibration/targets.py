@@ -565,22 +565,6 @@ def read_toml(path: Path, kind: str) -> dict[str, Any]:
         raise TargetsError(f"{path}: not valid TOML: {exc}") from None
 
 
-__all__ = [
-    "FUNCTIONS",
-    "FreeParameter",
-    "Moment",
-    "Statistic",
-    "Targets",
-    "TargetsError",
-    "check_expression",
-    "check_params",
-    "evaluate_expression",
-    "load_targets",
-    "parse_targets",
-    "read_toml",
-]
-
-
 def _g(x: float) -> str:
     return f"{x:.4g}"
 
@@ -599,3 +583,20 @@ def markdown_table(targets: Targets) -> str:
     lines += ["", "| free parameter | prior (uniform) |", "|---|---|"]
     lines += [f"| `{f.name}` | [{_g(f.low)}, {_g(f.high)}] |" for f in targets.free]
     return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "FUNCTIONS",
+    "FreeParameter",
+    "Moment",
+    "Statistic",
+    "Targets",
+    "TargetsError",
+    "check_expression",
+    "check_params",
+    "evaluate_expression",
+    "load_targets",
+    "markdown_table",
+    "parse_targets",
+    "read_toml",
+]
