@@ -14,11 +14,27 @@ from mesa.datacollection import DataCollector
 
 from abm.categories import CATEGORIES
 
+#: The year's flows: an entrant (which took the row of a firm that exited this year) has
+#: none in its entry year; the row's values belong to the firm that left.
+FLOW_COLUMNS = ("rd_intensity", "revenue", "profit", "emissions", "exports")
+
 
 def firm_columns(model) -> dict[str, np.ndarray]:
-    """Firm reporters as arrays, one entry per firm row."""
+    """Firm reporters as arrays, one entry per firm row; this year's entrants have zero
+    flows (revenue, profit, emissions, exports, R&D) in the year they enter."""
     f = model.firms
     rd = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
+    cols = _columns(f, rd)
+    entrants = getattr(model, "entrant_rows", None)
+    if entrants is not None and len(entrants):
+        for name in FLOW_COLUMNS:
+            cols[name] = cols[name].copy()
+            cols[name][entrants] = 0.0
+    return cols
+
+
+def _columns(f, rd: np.ndarray) -> dict[str, np.ndarray]:
+    """The firm reporters read from the arrays as they are."""
     return {
         "row": np.arange(f.n),
         "cluster": f.cluster,

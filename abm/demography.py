@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from abm.categories import N_CAT, by_category, row_sum
-from abm.markets import column_median
 from abm.params import Params
 from abm.state import FirmState, draw_mix, initial_mix
 
@@ -97,8 +96,8 @@ def renew(
         alive[:] = True
     digital = rng.random(k) < f.digital[alive].mean()
     weights = entry_weights(rates, p.entry_choice) if len(rates) == N_CAT else None
-    median = column_median(f.capacity[alive][:, None])[0]
-    f.capacity[rows] = p.entrant_size * median * rng.lognormal(0.0, p.entrant_size_dispersion, k)
+    mean = f.capacity[alive].mean()
+    f.capacity[rows] = p.entrant_size * mean * rng.lognormal(0.0, p.entrant_size_dispersion, k)
     f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(
         0, p.entrant_productivity_dispersion, k
     )
@@ -118,7 +117,7 @@ def renew(
     f.digital[rows] = digital
     f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]
     f.debt[rows] = np.maximum(p.capital_cost - p.initial_net_worth, 0.0) * f.capacity[rows]
-    f.markup[rows] = 1.0
+    f.markup[rows] = np.exp(np.log(f.markup[alive]).mean())  # priced like the incumbents
     f.appeal[rows] = 0.0
     f.age[rows] = 0
     f.loss_years[rows] = 0

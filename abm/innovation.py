@@ -66,7 +66,8 @@ def do_rd(
     Process R&D is the K+S two-step draw (Dosi, Fagiolo & Roventini 2010): success with
     probability ``1 - exp(-zeta x intensity)``, then a productivity outcome ``1 + d`` with
     ``d`` on ``[-process_draw_width, process_draw_width]`` from a Beta(3, 3), kept only when
-    it beats the firm's current technology; as in the DSK model (Lamperti et al. 2018) the
+    it beats the firm's current technology, except for the rare radical result whose ``d``
+    comes from a Pareto tail (:func:`process_gain`); as in the DSK model (Lamperti et al. 2018) the
     new technique's energy efficiency has its own draw, on ``[-energy_draw_width,
     energy_draw_width]``, and energy use per unit of output is divided by ``1 + d`` when
     ``d > 0``. Partnered firms pool research
@@ -95,9 +96,11 @@ def do_rd(
     if m is not None:  # a firm puts a green result into use only when it pays (K+S)
         use = g_ok & (green_gain_value(f, gain, m, p, terms) > 0.0)
     f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
-    # the second step (K+S): the outcome around the firm's technology, kept when better
+    # the second step (K+S): the outcome around the firm's technology, kept when better,
+    # and now and then a radical jump from a heavy tail
     draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
-    f.productivity *= 1.0 + p.process_draw_width * np.maximum(draw, 0.0) * p_ok
+    gain = process_gain(draw, rng.random(f.n), rng.pareto(p.radical_tail, f.n), p)
+    f.productivity *= 1.0 + p.process_draw_width * gain * p_ok
     # and the new technique's energy use per unit of output, its own draw (DSK)
     draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
     f.energy /= 1.0 + p.energy_draw_width * np.maximum(draw, 0.0) * p_ok
@@ -105,6 +108,15 @@ def do_rd(
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
     return g_ok | p_ok
+
+
+def process_gain(draw: np.ndarray, u: np.ndarray, lomax: np.ndarray, p: Params) -> np.ndarray:
+    """A successful process project's kept productivity gain, in units of
+    ``process_draw_width``: ``max(draw, 0)`` for an incremental result (``draw`` on [-1, 1]),
+    and for the share ``radical_share`` of results (``u`` uniform below it) a radical jump
+    ``1 + lomax``, at least the incremental maximum, Pareto-distributed with tail index
+    ``radical_tail`` (``lomax`` from ``numpy``'s ``pareto``)."""
+    return np.where(u < p.radical_share, 1.0 + lomax, np.maximum(draw, 0.0))
 
 
 def green_value_terms(

@@ -181,7 +181,7 @@ def column_median(a: np.ndarray) -> np.ndarray:
     h = len(a) // 2
     if len(a) == 0 or np.isnan(a).any():
         return np.median(a, axis=0)
-    part = np.ascontiguousarray(a.T)
+    part = np.array(a.T, order="C")  # a copy: partitioning must not reorder the caller's a
     part.partition(h, axis=1)
     upper = part[:, h]
     if len(a) % 2:
@@ -220,12 +220,36 @@ def attraction(
     return u
 
 
-def drift_appeal(appeal: np.ndarray, p: Params, rng: np.random.Generator) -> np.ndarray:
+def drift_appeal(
+    appeal: np.ndarray, p: Params, rng: np.random.Generator, size: np.ndarray | None = None
+) -> np.ndarray:
     """Next year's log demand appeal of each firm: an AR(1),
-    ``a' = appeal_persistence x a + appeal_volatility x N(0, 1)`` (Foster, Haltiwanger &
-    Syverson 2008): customers' taste for a firm's varieties drifts, so its sales grow or
-    shrink beyond what its price explains."""
-    return p.appeal_persistence * appeal + p.appeal_volatility * rng.standard_normal(len(appeal))
+    ``a' = appeal_persistence x a + shock`` (Foster, Haltiwanger & Syverson 2008):
+    customers' taste for a firm's varieties drifts, so its sales grow or shrink beyond what
+    its price explains.
+
+    The shock comes in lumps (Sutton 2002; Bottazzi & Secchi 2006): a firm wins and loses
+    business opportunities, ``N ~ Poisson(lam)`` of them in a year, each moving its appeal
+    by a normal step, so ``shock = s x sqrt(N / lam) x Z``. A firm of the median size has
+    ``lam = appeal_events`` and ``s = appeal_volatility``; a larger firm has more customers,
+    each a smaller part of its sales: ``lam`` grows as ``(size / median) ^ (2 e)`` and ``s``
+    falls as ``(size / median) ^ -e``, ``e = appeal_size_elasticity`` (Stanley et al. 1996).
+    Few opportunities give a small firm's growth fat (Laplace-like) tails; many give a
+    large firm's nearly normal, smaller shocks. ``size`` is each firm's capacity; without
+    it every firm is of the median size.
+    """
+    n = len(appeal)
+    lam = np.full(n, float(p.appeal_events))
+    scale = np.full(n, float(p.appeal_volatility))
+    if size is not None and p.appeal_size_elasticity and n:
+        median = column_median(size[:, None])[0]
+        if median > 0:
+            relative = np.maximum(size, 1e-12 * median) / median
+            lam *= relative ** (2.0 * p.appeal_size_elasticity)
+            scale *= relative**-p.appeal_size_elasticity
+    events = rng.poisson(lam)
+    z = rng.standard_normal(n)
+    return p.appeal_persistence * appeal + scale * np.sqrt(events / lam) * z
 
 
 def update_scarcity(
@@ -234,13 +258,26 @@ def update_scarcity(
     target: float,
     speed: float,
     shortage_speed: float = 0.0,
+    sensitivity: float | np.ndarray = 0.0,
 ) -> np.ndarray:
-    """Next year's mark-up factor of each firm,
-    ``scarcity x exp(speed x (U - target) + shortage_speed x max(U - 1, 0))``, where ``U``
+    """Next year's mark-up factor of each firm.
+
+    The log change is ``speed x (U - target) + shortage_speed x max(U - 1, 0)``, where ``U``
     is the demand directed at the firm over its capacity: a busy firm raises its price, an
-    idle one cuts it, and one turning customers away rations by price faster; kept in
-    [0.8, 2]."""
+    idle one cuts it, and one turning customers away rations by price faster. A rise is at
+    most ``log(U / target) / sensitivity``, the rise that brings the firm's own demand back
+    to its target utilisation at the logit's price ``sensitivity`` (the rivals' prices
+    given): a firm far cheaper than its rivals does not overshoot to a price that loses all
+    its customers and then cycle. ``sensitivity`` is a number or one per firm; where it is
+    0 rises are uncapped (the caller's choice where rivals have no capacity to spare). The
+    factor is kept in [0.8, 2].
+    """
     change = speed * (utilisation - target) + shortage_speed * np.maximum(utilisation - 1.0, 0.0)
+    capped = (utilisation > target) & (np.asarray(sensitivity) > 0)
+    if capped.any():
+        sens = np.where(capped, sensitivity, 1.0)
+        clearing = np.log(np.maximum(utilisation, target) / target) / sens
+        change = np.where(capped, np.minimum(change, clearing), change)
     # above a log change of 5 every factor (>= 0.8) is clipped to 2 anyway: no overflow
     return np.clip(scarcity * np.exp(np.minimum(change, 5.0)), 0.8, 2.0)
 

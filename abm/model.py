@@ -112,6 +112,7 @@ class TradeClusterModel(mesa.Model):
         self.year = p.start_year
         self.entries = 0
         self.exits = 0
+        self.entrant_rows = np.empty(0, dtype=int)  # rows taken by this year's entrants
         self.emission_history: list[float] = []
 
         # --- network and population ---
@@ -262,7 +263,9 @@ class TradeClusterModel(mesa.Model):
         its trend and each firm's demand appeal, from their own stream (the same in every
         preset for a seed)."""
         self.demand.advance(self.shocks)
-        self.firms.appeal = drift_appeal(self.firms.appeal, self.params, self.shocks)
+        self.firms.appeal = drift_appeal(
+            self.firms.appeal, self.params, self.shocks, self.firms.capacity
+        )
 
     def compute_costs(self) -> None:
         """Stage 2: the wage follows productivity and fixed costs the firms' mean size; unit
@@ -342,11 +345,20 @@ class TradeClusterModel(mesa.Model):
         return self._green_terms
 
     def _update_markups(self) -> None:
-        """Each firm's mark-up factor follows the demand directed at it over its capacity."""
+        """Each firm's mark-up factor follows the demand directed at it over its capacity.
+        A busy firm's rise is capped at the price that sends its excess customers to rivals
+        (:func:`abm.markets.update_scarcity`) unless a category it sells in is short, where
+        rivals have nothing to spare and only the price rations."""
         f, p, m = self.firms, self.params, self.market
         util = np.divide(m.directed, f.capacity, out=np.zeros(f.n), where=f.capacity > 0)
+        short = f.mix @ (m.unmet > 1e-9 * m.demand.sum(0)) > 0
         f.markup[:] = update_scarcity(
-            f.markup, util, p.target_utilisation, p.markup_adjustment, p.shortage_markup
+            f.markup,
+            util,
+            p.target_utilisation,
+            p.markup_adjustment,
+            p.shortage_markup,
+            np.where(short, 0.0, p.price_sensitivity),
         )
 
     def account(self) -> None:
@@ -479,6 +491,7 @@ class TradeClusterModel(mesa.Model):
         )
         rows = exiting(f, p)
         self.exits = self.entries = len(rows)
+        self.entrant_rows = rows
         rates = structure.category_profit_rates(f, self.market.unit_margin, self._earned())
         renew(f, rows, rates, p, self.draws)
         if len(rows):  # entrants get their ids now, their Mesa agents when first looked at

@@ -84,6 +84,8 @@ class ParamFields:
     trade_elasticity: float
     appeal_persistence: float
     appeal_volatility: float
+    appeal_events: float
+    appeal_size_elasticity: float
     income_growth_volatility: float
     cost_pass_through: float
     price_sensitivity: float
@@ -99,6 +101,8 @@ class ParamFields:
     rd_effectiveness: float
     green_step: float
     process_draw_width: float
+    radical_share: float
+    radical_tail: float
     energy_draw_width: float
     knowledge_step: float
     knowledge_elasticity: float
@@ -146,6 +150,7 @@ class ParamFields:
     entrant_green_spread: float
     entrant_knowledge_dispersion: float
     initial_size: float
+    initial_size_tail: float
     initial_size_dispersion: float
     initial_productivity_dispersion: float
     initial_specialisation: float

@@ -608,6 +608,34 @@ _PARAMS = [
         "variance of firm sales growth",
     ),
     _p(
+        "appeal_events",
+        1.0,
+        "Mean number of business opportunities a firm of the median size wins or loses in a "
+        "year, each a lump of its demand appeal (fewer: fatter tails of growth rates).",
+        "1/yr",
+        0.05,
+        1000.0,
+        source="calibrated to the Laplace shape of firm growth rates (Bottazzi & Secchi "
+        "2006: Subbotin shape about 1); a Poisson count of mean 1 gives the shocks the "
+        "Laplace's excess kurtosis of 3",
+        plausible=(0.5, 5.0),
+        plausible_source="Bottazzi & Secchi (2006): growth as the sum of a small number of "
+        "lumpy business opportunities",
+    ),
+    _p(
+        "appeal_size_elasticity",
+        0.15,
+        "Elasticity of the s.d. of a firm's yearly appeal shock to its size (capacity over "
+        "the median): a larger firm's varieties and customers diversify its shocks.",
+        "1",
+        0.0,
+        0.5,
+        source="Stanley et al. (1996): the s.d. of firms' growth rates scales with size to "
+        "the power -0.15 (+-0.03)",
+        plausible=(0.1, 0.25),
+        plausible_source="Amaral et al. (1997): about 0.2; Bottazzi & Secchi (2006): 0.1-0.2",
+    ),
+    _p(
         "income_growth_volatility",
         0.015,
         "Standard deviation of each destination's yearly real income growth around its trend "
@@ -756,6 +784,35 @@ _PARAMS = [
         source="Dosi, Fagiolo & Roventini (2010), Table 1: Beta(3, 3) on [-0.15, 0.15]",
         plausible=(0.05, 0.3),
         plausible_source="K+S / DSK papers use supports of about +-0.05 to +-0.3",
+    ),
+    _p(
+        "radical_share",
+        0.08,
+        "Share of successful process projects whose result is a radical jump: a productivity "
+        "gain of process_draw_width x (1 + X), X Pareto (Lomax) with tail index radical_tail, "
+        "instead of the incremental Beta draw.",
+        "share",
+        0.0,
+        1.0,
+        source="calibrated to the exporter productivity premium (1.2-2, Bernard et al. 2007; "
+        "docs/ODD.md section 9) within the plausible range: rare radical results, as the "
+        "heavy tails of innovation values imply (Scherer & Harhoff 2000; Silverberg & "
+        "Verspagen 2007)",
+        plausible=(0.01, 0.1),
+        plausible_source="the important innovations in the tail of patent-citation "
+        "distributions are a few percent of patents (Castaldi & Los 2008)",
+    ),
+    _p(
+        "radical_tail",
+        3.0,
+        "Pareto tail index of a radical process result's size (smaller: fatter tail).",
+        "1",
+        1.1,
+        20.0,
+        source="Silverberg & Verspagen (2007): tail indices of patent-citation distributions "
+        "(EPO, USPTO) 3 to 5; the lower end",
+        plausible=(2.0, 5.0),
+        plausible_source="Silverberg & Verspagen (2007)",
     ),
     _p(
         "energy_draw_width",
@@ -1095,7 +1152,7 @@ _PARAMS = [
     ),
     _p(
         "overhead",
-        0.14,
+        0.18,
         "Yearly fixed cost of operating a firm in the start year (it grows with the firms' "
         "mean size), whatever its output: the fixed cost of production that makes small, "
         "low-productivity firms unprofitable (Melitz 2003).",
@@ -1105,7 +1162,15 @@ _PARAMS = [
         source="calibrated to entry and exit rates of 3-10 % a year (Bartelsman, Haltiwanger & "
         "Scarpetta 2009)",
     ),
-    _p("exit_years", 3, "Years of negative net worth before a firm exits.", "years", 1, 50),
+    _p(
+        "exit_years",
+        1,
+        "Years of negative net worth before a firm exits.",
+        "years",
+        1,
+        50,
+        source="Dosi, Fagiolo & Roventini (2010): a firm whose net worth turns negative exits",
+    ),
     _p(
         "min_capacity",
         0.5,
@@ -1117,7 +1182,7 @@ _PARAMS = [
     _p(
         "entrant_size",
         0.3,
-        "Capacity of an entrant relative to the median firm.",
+        "Capacity of an entrant relative to the incumbents' mean capacity.",
         "ratio",
         0.01,
         10.0,
@@ -1174,6 +1239,23 @@ _PARAMS = [
         10_000.0,
         source="median annual sales of Chinese foreign-trade manufacturers of the order of "
         "10-20 million USD",
+    ),
+    _p(
+        "initial_size_tail",
+        1.5,
+        "Pareto tail index of initial firm sizes: capacity has a Pareto factor of median 1 "
+        "besides productivity and the lognormal dispersion, so the largest firms follow a "
+        "power law (smaller: a fatter tail; 1 is Zipf's law).",
+        "1",
+        0.5,
+        50.0,
+        source="Heinrich & Dai (2016), China Industrial Enterprises Database 1998-2008: "
+        "power-law density exponents 2.0-2.5 (tail indices 1.0-1.5); Zhang & Wang (2010): "
+        "revenues of China's top 500 firms follow Zipf's law (index 1)",
+        plausible=(1.0, 1.5),
+        plausible_source="Heinrich & Dai (2016); the default is the upper end, as fatter tails "
+        "make a cluster of a few thousand firms granular (Gabaix 2011) and paired comparisons "
+        "of aggregates noisy",
     ),
     _p(
         "initial_size_dispersion",

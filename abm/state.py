@@ -141,6 +141,12 @@ def draw_mix(
     return mix
 
 
+def pareto_factor(rng: np.random.Generator, n: int, tail: float) -> np.ndarray:
+    """``n`` Pareto draws of tail index ``tail`` divided by their median ``2 ^ (1 / tail)``:
+    a size factor of median 1 whose upper tail falls as ``x ^ -tail`` (Zipf at 1)."""
+    return (1.0 + rng.pareto(tail, n)) / 2.0 ** (1.0 / tail)
+
+
 def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) -> FirmState:
     """Draw the initial firm population (sizes, productivity, technology, mixes).
 
@@ -151,6 +157,7 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
     n = len(cluster)
     productivity = rng.lognormal(0.0, p.initial_productivity_dispersion, n)
     capacity = p.initial_size * productivity**2 * rng.lognormal(0.0, p.initial_size_dispersion, n)
+    capacity *= pareto_factor(rng, n, p.initial_size_tail)
     digital = rng.random(n) < p.initial_digital_share
     mix = draw_mix(rng, n, digital, p.initial_specialisation, initial_mix(p))
     knowledge = rng.lognormal(0.0, p.initial_knowledge_dispersion, n) * (
