@@ -56,8 +56,24 @@ KNOWLEDGE_INTENSIVE = np.array([False, False, True, True])
 INFRASTRUCTURE_COST = 0.05
 
 
+def _four_doubles(a: np.ndarray) -> bool:
+    """Whether ``a`` is a C-contiguous float64 array of firm rows with four columns."""
+    return a.ndim == 2 and a.shape[1] == 4 and a.dtype == np.float64 and a.flags.c_contiguous
+
+
 def per_firm(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Sum over categories for each firm: of ``a``, or of ``a * b`` when ``b`` is given."""
+    """Sum over categories for each firm: of ``a``, or of ``a * b`` when ``b`` is given.
+
+    The numbers of ``np.einsum("ij->i", a)`` (``"ij,ij->i"``): on contiguous rows of four
+    numpy's einsum adds in two lanes, ``(x0 + x2) + (x1 + x3)``, from 0 (so never -0.0);
+    computed column by column here, which is faster than einsum's loop over short rows.
+    """
+    if _four_doubles(a) and (b is None or (_four_doubles(b) and b.shape == a.shape)):
+        x = a if b is None else a * b
+        out = x[:, 0] + x[:, 2]
+        out += x[:, 1] + x[:, 3]
+        out += 0.0  # -0.0 becomes 0.0, as einsum's sum from 0
+        return out
     return np.einsum("ij->i", a) if b is None else np.einsum("ij,ij->i", a, b)
 
 
