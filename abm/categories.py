@@ -77,6 +77,26 @@ def per_firm(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     return np.einsum("ij->i", a) if b is None else np.einsum("ij,ij->i", a, b)
 
 
+def sum_destinations(a: np.ndarray) -> np.ndarray:
+    """``np.einsum("dnk->nk", a)`` of a (D, n, K) array: the destinations added in order,
+    from 0 (so never -0.0), without einsum's loop over short rows."""
+    out = a[0] + a[1] if len(a) > 1 else a[0] + 0.0
+    for d in range(2, len(a)):
+        out += a[d]
+    out += 0.0  # -0.0 becomes 0.0, as a sum from 0
+    return out
+
+
+def sales_value(price: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.einsum("dnk,dnk->nd", price, q)``: each firm's sales value (n, D) by
+    destination, the same numbers (each destination's sum over categories as
+    :func:`per_firm`)."""
+    out = np.empty((q.shape[1], len(q)))
+    for d in range(len(q)):
+        out[:, d] = per_firm(price[d], q[d])
+    return out
+
+
 def per_category(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Sum over firms for each category: of ``a``, or of ``a * b`` when ``b`` is given."""
     return np.einsum("ij->j", a) if b is None else np.einsum("ij,ij->j", a, b)

@@ -19,6 +19,8 @@ from abm.categories import (
     emission_intensity,
     per_category,
     per_firm,
+    sales_value,
+    sum_destinations,
 )
 from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
@@ -330,7 +332,7 @@ class TradeClusterModel(mesa.Model):
     def _earned(self) -> np.ndarray:
         """(n, K) margin earned on this year's sales, summed over destinations (once a year)."""
         if self._earned_sum is None:
-            self._earned_sum = np.einsum("dnk->nk", self._margin_on_sales())
+            self._earned_sum = sum_destinations(self._margin_on_sales())
         return self._earned_sum
 
     def _green_value_terms(self) -> tuple[np.ndarray, np.ndarray]:
@@ -352,17 +354,16 @@ class TradeClusterModel(mesa.Model):
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
-        f.set_sales_value(np.einsum("dnk,dnk->nd", m.price, f.q))
+        f.set_sales_value(sales_value(m.price, f.q))
         self.sold = np.einsum("dnk->dk", f.q)  # (destinations, categories), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
         self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
-        if m.cbam_rate.any():
-            f.cbam_paid = np.einsum("dnk,dnk->n", m.cbam_unit, f.q)
-        else:
-            f.cbam_paid = np.zeros(f.n)
+        f.cbam_paid = np.zeros(f.n)
+        for d in np.flatnonzero(m.cbam_rate.any(1)):  # elsewhere the CBAM per unit is 0
+            f.cbam_paid += per_firm(m.cbam_unit[d], f.q[d])
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
         served = f.exports_to[:, 0].astype(np.int64)  # destinations each firm serves
