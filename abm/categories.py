@@ -97,6 +97,25 @@ def sales_value(price: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Elements numpy's einsum sums per buffered chunk when its operands are strided views
+#: (numpy's default buffer size, ``np.getbufsize()``).
+_EINSUM_CHUNK = 8192
+
+
+def category_totals(price: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """(K,) ``np.einsum("dn,dn->", price[:, :, k], q[:, :, k])`` for every category ``k`` of
+    (D, n, K) arrays, the same numbers for all categories at once: einsum adds a strided
+    category's products in order over (destination, firm), in chunks of
+    ``_EINSUM_CHUNK`` each summed from 0, each chunk's sum then added to the total."""
+    k = q.shape[-1]
+    a, b = price.reshape(-1, k), q.reshape(-1, k)
+    total = np.zeros(k)
+    for start in range(0, len(a), _EINSUM_CHUNK):
+        rows = slice(start, start + _EINSUM_CHUNK)
+        total = total + per_category(a[rows], b[rows])
+    return total
+
+
 def per_category(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Sum over firms for each category: of ``a``, or of ``a * b`` when ``b`` is given."""
     return np.einsum("ij->j", a) if b is None else np.einsum("ij,ij->j", a, b)

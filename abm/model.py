@@ -16,6 +16,7 @@ from abm.categories import (
     INFRASTRUCTURE_COST,
     N_DEST,
     USD_PER_MILLION,
+    category_totals,
     emission_intensity,
     per_category,
     per_firm,
@@ -356,6 +357,7 @@ class TradeClusterModel(mesa.Model):
         f, p, gov, m = self.firms, self.params, self.government, self.market
         f.set_sales_value(sales_value(m.price, f.q))
         self.sold = np.einsum("dnk->dk", f.q)  # (destinations, categories), for reporters
+        self.sales_value_by_category = category_totals(m.price, f.q)  # (K,), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
         self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
