@@ -146,14 +146,14 @@ def _water_fill(
     the L firms are these rows of ``n`` firms whose others have weight 0: the totals are
     summed over all ``n`` as there (same rounding), the work is over the L firms only."""
     qt = np.zeros_like(wt)
+    column = None if rows is None else np.zeros(n)  # the other rows stay 0
     for c in range(len(wt)):
         w, m, d = wt[c], mt[c], float(demand[c])
         if d <= 0:
             continue
-        if rows is None:
+        if column is None:
             total = m.sum()
         else:
-            column = np.zeros(n)
             column[rows] = m
             total = column.sum()
         if total <= d:
@@ -165,12 +165,16 @@ def _water_fill(
         while len(free):
             share = wf * (left / wf.sum())
             at_cap = share >= mf
-            full = np.flatnonzero(at_cap)
-            if not len(full):
-                qt[c, free] = share
+            if not at_cap.any():
+                if len(free) == len(w):
+                    qt[c] = share
+                else:
+                    qt[c, free] = share
                 break
-            qt[c, free[full]] = mf[full]
-            left -= mf[full].sum()
+            full = np.flatnonzero(at_cap)
+            capped = mf[full]
+            qt[c, free[full]] = capped
+            left -= capped.sum()
             keep = ~at_cap
             free, wf, mf = free[keep], wf[keep], mf[keep]
     return qt
@@ -486,12 +490,13 @@ class Market:
             by_category(np.multiply, share, self.demand[d], out=share)
             directed[rows] += share
             # as in capped_proportional: no weight without capacity left, no capacity
-            # without weight (by multiplying with the masks: both are >= 0 here)
-            w = np.maximum(w, 0.0)
-            w *= left > 0
-            left = left * (w > 0)
+            # without weight (by multiplying with the masks: both are >= 0 here), transposed
+            # to contiguous categories for the water-filling
+            wt = np.maximum(w.T, 0.0, order="C")
+            wt *= left.T > 0
+            lt = np.multiply(left.T, wt > 0, order="C")
             sold_d = _water_fill(
-                self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else np.asarray(rows), f.n
+                self.demand[d], wt, lt, None if d == 0 else np.asarray(rows), f.n
             ).T
             q[d][rows] = sold_d
             rest[rows] -= sold_d
