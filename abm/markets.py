@@ -76,7 +76,11 @@ def unit_costs(
 
 
 def prices(
-    cost: np.ndarray, cap: np.ndarray, pass_through: float, scarcity: np.ndarray | float = 1.0
+    cost: np.ndarray,
+    cap: np.ndarray,
+    pass_through: float,
+    scarcity: np.ndarray | float = 1.0,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mark-up prices on a blend of own and average unit cost.
 
@@ -84,9 +88,11 @@ def prices(
     with the capacity-weighted mean cost of the category: a firm passes on only part of a
     cost advantage (or handicap), so more productive and cleaner firms earn higher margins;
     ``scarcity`` (per firm, shape (n,)) is the mark-up factor its own excess demand sets.
-    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost.
+    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost;
+    ``weight`` is ``per_category(cap)`` when the caller has it.
     """
-    weight = per_category(cap)
+    if weight is None:
+        weight = per_category(cap)
     ok = weight > 0
     if np.ndim(scarcity):
         scale = outer_by_category(np.asarray(scarcity), 1.0 + MARKUP)
@@ -378,6 +384,7 @@ class Market:
         default_factory=_unset
     )  # (n, K) capacity x demand appeal: a firm's weight in the logit attraction
     energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
+    cap_total: np.ndarray = field(default_factory=_unset)  # (K,) capacity by category
 
     @classmethod
     def build(
@@ -402,13 +409,18 @@ class Market:
                 by_category(np.multiply, emis, pol.cbam_rate[d], out=cbam_unit[d])
                 cbam_unit[d] /= USD_PER_MILLION
                 np.add(unit_cost, cbam_unit[d], out=cost[d])
+                if d:
+                    cost[d] += trade_unit
+            elif d:
+                np.add(unit_cost, trade_unit, out=cost[d])
             else:
                 cost[d] = unit_cost
-            if d:
-                cost[d] += trade_unit
-        price = prices(cost, cap, p.cost_pass_through, markup)
+        cap_total = per_category(cap)
+        price = prices(cost, cap, p.cost_pass_through, markup, cap_total)
         eff, unit_margin = np.empty_like(price), np.empty_like(price)
-        seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
+        seller = np.empty((N_DEST, n), bool)
+        seller[0] = True
+        seller[1:] = f.exports_to.T
         # effective prices, unit margins, sellers' capacity and their capacity-weighted
         # effective and asking prices, destination by destination (the last priced first)
         tot = np.empty((N_DEST, cap.shape[1]))
@@ -416,7 +428,12 @@ class Market:
         for d in reversed(range(N_DEST)):
             effective_price(price[d], emis, pol.green_wtp[d], out=eff[d])
             np.subtract(price[d], cost[d], out=unit_margin[d])
-            rows = slice(None) if d == 0 else np.flatnonzero(seller[d])  # the others add 0
+            if d == 0:  # every firm sells at home
+                tot[d] = cap_total
+                s_eff[d] = per_category(cap, eff[d])
+                s_price[d] = per_category(cap, price[d])
+                continue
+            rows = np.flatnonzero(seller[d])  # the others add 0
             capw = cap[rows]
             tot[d] = per_category(capw)
             s_eff[d] = per_category(capw, eff[d][rows])
@@ -444,6 +461,7 @@ class Market:
             p_mean=s_eff / np.maximum(tot, 1e-12),
             weight=cap * np.exp(f.appeal)[:, None] if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
+            cap_total=cap_total,
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
@@ -504,7 +522,8 @@ class Market:
         served = per_category(sold)
         wanted = self.demand.sum(0)
         self.unmet = np.maximum(wanted - served, 0.0)
-        self.utilisation = wanted / np.maximum(per_category(self.cap), 1e-12)
+        cap_total = self.cap_total if len(self.cap_total) else per_category(self.cap)
+        self.utilisation = wanted / np.maximum(cap_total, 1e-12)
         self.directed = per_firm(directed)
         # a firm counts the customers it turned away only as far as no other firm served them
         excess = np.subtract(directed, sold, out=directed)
