@@ -30,6 +30,7 @@ from abm.categories import (
     outer_by_category,
     per_category,
     per_firm,
+    scale_rows,
 )
 from abm.demand import DemandSystem, cluster_share
 from abm.params import Params
@@ -60,12 +61,14 @@ def unit_costs(
     at ``energy_price`` USD per t CO2 is part of ``MATERIAL_COST``); the result is in USD m
     per USD m of output at base cost.
     """
-    n, k = emis.shape
-    prod = np.repeat(productivity, k).reshape(n, k)
+    boosted = productivity
     if knowledge is not None and knowledge_elasticity:
-        boost = np.maximum(knowledge, 1e-6) ** knowledge_elasticity
-        prod[:, KNOWLEDGE_INTENSIVE] *= boost[:, None]
-    cost = by_category(np.divide, prod, wage_index * LABOUR_COST, out=prod, first=True)
+        boosted = productivity * np.maximum(knowledge, 1e-6) ** knowledge_elasticity
+    labour = wage_index * LABOUR_COST
+    cost = np.empty(emis.shape)
+    for j in range(emis.shape[1]):  # column by column: the category axis is short
+        prod = boosted if KNOWLEDGE_INTENSIVE[j] else productivity
+        np.divide(labour[j], prod, out=cost[:, j])
     by_category(np.add, cost, MATERIAL_COST, out=cost)
     if energy is not None and energy_price:
         cost -= outer_by_category(1.0 - energy, energy_cost(energy_price))
@@ -400,7 +403,7 @@ class Market:
     ) -> Market:
         """Costs and prices of this year for every destination."""
         n = f.n
-        cap = f.capacity[:, None] * f.mix
+        cap = scale_rows(f.mix, f.capacity)
         # CBAM per unit where a destination charges one (0 elsewhere); delivered unit cost
         cbam_unit = np.zeros((N_DEST, *emis.shape))
         cost = np.empty_like(cbam_unit)
@@ -459,7 +462,7 @@ class Market:
             p.price_sensitivity,
             unit_margin,
             p_mean=s_eff / np.maximum(tot, 1e-12),
-            weight=cap * np.exp(f.appeal)[:, None] if f.appeal.any() else cap,
+            weight=scale_rows(cap, np.exp(f.appeal)) if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
             cap_total=cap_total,
         )

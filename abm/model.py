@@ -21,6 +21,7 @@ from abm.categories import (
     per_category,
     per_firm,
     sales_value,
+    scale_rows,
     sum_destinations,
 )
 from abm.collectors import ModelCollector
@@ -288,9 +289,12 @@ class TradeClusterModel(mesa.Model):
             p.knowledge_elasticity,
             f.energy,
             p.energy_price,
-        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, carbon)
-        self.trade_unit = (
-            p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
+        )
+        self.unit_cost += abatement.unit_cost(
+            f.green, p.abatement_backstop, p.abatement_exponent, carbon
+        )
+        self.trade_unit = scale_rows(
+            p.trade_cost * self.unit_cost, 1.0 - p.digital_trade_saving * f.digital
         )
         t = self.year - p.start_year
         self._reset_year_sums()  # once sales are known
