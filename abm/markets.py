@@ -168,24 +168,27 @@ def _water_fill(
         if total <= d:
             qt[c] = m
             continue
-        free = np.flatnonzero(w > 0)
-        wf, mf = (w, m) if len(free) == len(w) else (w[free], m[free])
+        # the firms still sharing (None: all of them), their weights and capacities
+        positive = w > 0
+        free: np.ndarray | None = None
+        wf, mf = w, m
+        if not positive.all():
+            free = np.flatnonzero(positive)
+            wf, mf = w[free], m[free]
         left = d
-        while len(free):
+        while len(wf):
             share = wf * (left / wf.sum())
             at_cap = share >= mf
             if not at_cap.any():
-                if len(free) == len(w):
-                    qt[c] = share
-                else:
-                    qt[c, free] = share
+                qt[c, slice(None) if free is None else free] = share
                 break
             full = np.flatnonzero(at_cap)
             capped = mf[full]
-            qt[c, free[full]] = capped
+            qt[c, full if free is None else free[full]] = capped
             left -= capped.sum()
             keep = ~at_cap
-            free, wf, mf = free[keep], wf[keep], mf[keep]
+            free = np.flatnonzero(keep) if free is None else free[keep]
+            wf, mf = wf[keep], mf[keep]
     return qt
 
 
