@@ -87,13 +87,13 @@ def sum_destinations(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def sales_value(price: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """``np.einsum("dnk,dnk->nd", price, q)``: each firm's sales value (n, D) by
-    destination, the same numbers (each destination's sum over categories as
-    :func:`per_firm`)."""
-    out = np.empty((q.shape[1], len(q)))
-    for d in range(len(q)):
-        out[:, d] = per_firm(price[d], q[d])
+def sales_value(value: np.ndarray) -> np.ndarray:
+    """Each firm's sales value (n, D) by destination from the value of its sales (D, n, K)
+    (price x quantity): ``np.einsum("dnk,dnk->nd", price, q)``, the same numbers (each
+    destination's sum over categories as :func:`per_firm`)."""
+    out = np.empty((value.shape[1], len(value)))
+    for d in range(len(value)):
+        out[:, d] = per_firm(value[d])
     return out
 
 
@@ -102,17 +102,16 @@ def sales_value(price: np.ndarray, q: np.ndarray) -> np.ndarray:
 _EINSUM_CHUNK = 8192
 
 
-def category_totals(price: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """(K,) ``np.einsum("dn,dn->", price[:, :, k], q[:, :, k])`` for every category ``k`` of
-    (D, n, K) arrays, the same numbers for all categories at once: einsum adds a strided
-    category's products in order over (destination, firm), in chunks of
-    ``_EINSUM_CHUNK`` each summed from 0, each chunk's sum then added to the total."""
-    k = q.shape[-1]
-    a, b = price.reshape(-1, k), q.reshape(-1, k)
-    total = np.zeros(k)
+def category_totals(value: np.ndarray) -> np.ndarray:
+    """(K,) the sales value (D, n, K) of each category summed over destinations and firms:
+    ``np.einsum("dn,dn->", price[:, :, k], q[:, :, k])`` for every category ``k``, the same
+    numbers for all categories at once. Einsum adds a strided category's products in order
+    over (destination, firm), in chunks of ``_EINSUM_CHUNK`` each summed from 0, each
+    chunk's sum then added to the total."""
+    a = value.reshape(-1, value.shape[-1])
+    total = np.zeros(a.shape[1])
     for start in range(0, len(a), _EINSUM_CHUNK):
-        rows = slice(start, start + _EINSUM_CHUNK)
-        total = total + per_category(a[rows], b[rows])
+        total = total + per_category(a[start : start + _EINSUM_CHUNK])
     return total
 
 

@@ -359,9 +359,10 @@ class TradeClusterModel(mesa.Model):
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
-        f.set_sales_value(sales_value(m.price, f.q))
+        value = m.price * f.q  # (D, n, K) sales value
+        f.set_sales_value(sales_value(value))
         self.sold = np.einsum("dnk->dk", f.q)  # (destinations, categories), for reporters
-        self.sales_value_by_category = category_totals(m.price, f.q)  # (K,), for reporters
+        self.sales_value_by_category = category_totals(value)  # (K,), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
         self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
