@@ -116,7 +116,15 @@ def category_totals(value: np.ndarray) -> np.ndarray:
 
 
 def per_category(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Sum over firms for each category: of ``a``, or of ``a * b`` when ``b`` is given."""
+    """Sum over firms for each category: of ``a``, or of ``a * b`` when ``b`` is given.
+
+    Each category's firms are added in order, from 0, as ``np.einsum("ij->j", a)`` does;
+    on contiguous rows of four, einsum is told to run over the firms of one category at a
+    time (the same sums, faster than its loop over short rows)."""
+    if _four_doubles(a) and (b is None or (_four_doubles(b) and b.shape == a.shape)):
+        if b is None:
+            return np.einsum("ji->j", a.T, order="C")
+        return np.einsum("ji,ji->j", a.T, b.T, order="C")
     return np.einsum("ij->j", a) if b is None else np.einsum("ij,ij->j", a, b)
 
 

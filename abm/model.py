@@ -361,7 +361,8 @@ class TradeClusterModel(mesa.Model):
         f, p, gov, m = self.firms, self.params, self.government, self.market
         value = m.price * f.q  # (D, n, K) sales value
         f.set_sales_value(sales_value(value))
-        self.sold = np.einsum("dnk->dk", f.q)  # (destinations, categories), for reporters
+        # (destinations, categories), for reporters: np.einsum("dnk->dk", f.q)
+        self.sold = np.array([per_category(q) for q in f.q])
         self.sales_value_by_category = category_totals(value)  # (K,), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
