@@ -93,7 +93,8 @@ def do_rd(
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
     use = g_ok
     if m is not None:  # a firm puts a green result into use only when it pays (K+S)
-        use = g_ok & (green_gain_value(f, gain, m, p, terms) > 0.0)
+        value = green_gain_value(f, gain, m, p, terms, rows=np.flatnonzero(g_ok))
+        use = g_ok & (value > 0.0)
     f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
     # the second step (K+S): the outcome around the firm's technology, kept when better
     draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
@@ -136,6 +137,7 @@ def green_gain_value(
     m: Market,
     p: Params,
     terms: tuple[np.ndarray, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Yearly value to each firm of raising its green level by ``gain``, USD m, on this
     year's sales: the carbon payments saved at home, the CBAM saved in each destination,
@@ -144,17 +146,28 @@ def green_gain_value(
     price`` in each destination), minus the higher running cost of the deeper abatement
     (``abm.abatement``); negative when abating further costs more than it brings. The
     emissions cut are ``gain x BASE_EMISSION x energy x energy_carbon`` per unit of output.
-    ``terms``: :func:`green_value_terms` of this year, when the caller has them."""
-    e = f.energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
-    d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
+    ``terms``: :func:`green_value_terms` of this year, when the caller has them. With
+    ``rows``, only those firms' values are computed (each firm's value is its own); the
+    others are 0."""
     saved, won = green_value_terms(f, m) if terms is None else terms
+    energy, green, output = f.energy, f.green, f.output
+    if rows is not None:
+        gain, energy, green, output = gain[rows], energy[rows], green[rows], output[rows]
+        saved, won = saved[rows], won[rows]
+    e = energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
+    d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
     saving = per_firm(d_emis, saved)
     premium = per_firm(d_emis, won)
     b, theta = p.abatement_backstop, p.abatement_exponent
-    running = abatement.unit_cost(f.green + gain, b, theta, e) - abatement.unit_cost(
-        f.green, b, theta, e
+    running = abatement.unit_cost(green + gain, b, theta, e) - abatement.unit_cost(
+        green, b, theta, e
     )
-    return (saving + premium) / USD_PER_MILLION - per_firm(running, f.output)
+    value = (saving + premium) / USD_PER_MILLION - per_firm(running, output)
+    if rows is None:
+        return value
+    out = np.zeros(f.n)
+    out[rows] = value
+    return out
 
 
 def choose_green_share(
@@ -312,8 +325,10 @@ def adopt(
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
     depth = np.log(np.maximum(1.0 - f.green, 1e-9) / np.maximum(1.0 - f.green - step, 1e-9))
     cost = p.adoption_cost * depth * f.capacity
-    benefit = p.adoption_horizon * green_gain_value(f, step, m, p, terms)
-    go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
+    candidates = review & (step > 1e-6)  # only their benefit is needed
+    value = green_gain_value(f, step, m, p, terms, rows=np.flatnonzero(candidates))
+    benefit = p.adoption_horizon * value
+    go = candidates & (benefit > cost * (1.0 - adoption_subsidy))
     f.green += step * go  # step >= 0: adds 0 where the firm does not adopt
     return go, np.where(go, cost, 0.0)
 
