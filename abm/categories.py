@@ -66,24 +66,28 @@ def per_firm(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
 
     The numbers of ``np.einsum("ij->i", a)`` (``"ij,ij->i"``): on contiguous rows of four
     numpy's einsum adds in two lanes, ``(x0 + x2) + (x1 + x3)``, from 0 (so never -0.0);
-    computed column by column here, which is faster than einsum's loop over short rows.
+    computed column by column here, which is faster than einsum's loop over short rows
+    (and, as einsum, silent on floating-point errors).
     """
     if _four_doubles(a) and (b is None or (_four_doubles(b) and b.shape == a.shape)):
-        x = a if b is None else a * b
-        out = x[:, 0] + x[:, 2]
-        out += x[:, 1] + x[:, 3]
-        out += 0.0  # -0.0 becomes 0.0, as einsum's sum from 0
+        with np.errstate(all="ignore"):
+            x = a if b is None else a * b
+            out = x[:, 0] + x[:, 2]
+            out += x[:, 1] + x[:, 3]
+            out += 0.0  # -0.0 becomes 0.0, as einsum's sum from 0
         return out
     return np.einsum("ij->i", a) if b is None else np.einsum("ij,ij->i", a, b)
 
 
 def sum_destinations(a: np.ndarray) -> np.ndarray:
     """``np.einsum("dnk->nk", a)`` of a (D, n, K) array: the destinations added in order,
-    from 0 (so never -0.0), without einsum's loop over short rows."""
-    out = a[0] + a[1] if len(a) > 1 else a[0] + 0.0
-    for d in range(2, len(a)):
-        out += a[d]
-    out += 0.0  # -0.0 becomes 0.0, as a sum from 0
+    from 0 (so never -0.0), without einsum's loop over short rows (and, as einsum, silent
+    on floating-point errors)."""
+    with np.errstate(all="ignore"):
+        out = a[0] + a[1] if len(a) > 1 else a[0] + 0.0
+        for d in range(2, len(a)):
+            out += a[d]
+        out += 0.0  # -0.0 becomes 0.0, as a sum from 0
     return out
 
 
@@ -110,8 +114,9 @@ def category_totals(value: np.ndarray) -> np.ndarray:
     chunk's sum then added to the total."""
     a = value.reshape(-1, value.shape[-1])
     total = np.zeros(a.shape[1])
-    for start in range(0, len(a), _EINSUM_CHUNK):
-        total = total + per_category(a[start : start + _EINSUM_CHUNK])
+    with np.errstate(all="ignore"):  # as einsum
+        for start in range(0, len(a), _EINSUM_CHUNK):
+            total = total + per_category(a[start : start + _EINSUM_CHUNK])
     return total
 
 

@@ -359,7 +359,8 @@ class TradeClusterModel(mesa.Model):
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
-        value = m.price * f.q  # (D, n, K) sales value
+        with np.errstate(all="ignore"):  # as the einsum these sums stand for
+            value = m.price * f.q  # (D, n, K) sales value
         f.set_sales_value(sales_value(value))
         # (destinations, categories), for reporters: np.einsum("dnk->dk", f.q)
         self.sold = np.array([per_category(q) for q in f.q])
@@ -370,8 +371,9 @@ class TradeClusterModel(mesa.Model):
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
         f.cbam_paid = np.zeros(f.n)
-        for d in np.flatnonzero(m.cbam_rate.any(1)):  # elsewhere the CBAM per unit is 0
-            f.cbam_paid += per_firm(m.cbam_unit[d], f.q[d])
+        with np.errstate(all="ignore"):  # as the einsum this sum stands for
+            for d in np.flatnonzero(m.cbam_rate.any(1)):  # elsewhere the CBAM per unit is 0
+                f.cbam_paid += per_firm(m.cbam_unit[d], f.q[d])
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
         served = f.exports_to[:, 0].astype(np.int64)  # destinations each firm serves
