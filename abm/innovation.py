@@ -115,10 +115,17 @@ def green_value_terms(
     two (n, K) terms of :func:`green_gain_value`: the carbon payments and CBAM it saves,
     and the margin consumers' green preference wins. ``margin_sales`` is this year's unit
     margin x sales (D, n, K), when the caller has it."""
-    border: np.ndarray | float = 0.0  # CBAM per t embedded in sales; 0 where none charges
+    # the CBAM per t embedded in sales (0.0 + each charging destination's, in order)
+    saved = m.carbon_price * f.output
+    border = None
     for charged in np.flatnonzero(m.cbam_rate.any(1)):
-        border = border + by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
-    saved = m.carbon_price * f.output + border
+        term = by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
+        if border is None:
+            border = term
+            border += 0.0
+        else:
+            border += term
+    saved += 0.0 if border is None else border
     p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
     coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
     if margin_sales is None:
@@ -126,8 +133,9 @@ def green_value_terms(
     # einsum("dk,dnk->nk", coef, margin_sales): the destinations added in order, from 0
     won = by_category(np.multiply, margin_sales[0], coef[0])
     won += 0.0
+    term = np.empty_like(won)
     for d in range(1, len(coef)):
-        won += by_category(np.multiply, margin_sales[d], coef[d])
+        won += by_category(np.multiply, margin_sales[d], coef[d], out=term)
     return saved, won
 
 
@@ -184,9 +192,9 @@ def choose_green_share(
     terms = green_value_terms(f, m) if terms is None else terms
     v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)
     saved, won = terms
-    labour = by_category(
-        np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
-    )
+    labour = np.empty((f.n, N_CAT))  # labour cost per unit, column by column
+    for k in range(N_CAT):
+        np.divide(LABOUR_COST[k], f.productivity, out=labour[:, k])
     energy = outer_by_category(f.energy, energy_cost(p.energy_price))
     emis = emission_intensity(f.green, f.energy * m.energy_carbon)
     carbon = per_firm(emis, saved + won) / USD_PER_MILLION
