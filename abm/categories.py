@@ -102,7 +102,7 @@ def sales_value(value: np.ndarray) -> np.ndarray:
 
 
 #: Elements numpy's einsum sums per buffered chunk when its operands are strided views
-#: (numpy's default buffer size, ``np.getbufsize()``).
+#: (numpy's built-in buffer size, whatever ``np.setbufsize`` says).
 _EINSUM_CHUNK = 8192
 
 
