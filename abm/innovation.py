@@ -160,8 +160,8 @@ def green_gain_value(
     saved, won = green_value_terms(f, m) if terms is None else terms
     energy, green, output = f.energy, f.green, f.output
     if rows is not None:
-        gain, energy, green, output = gain[rows], energy[rows], green[rows], output[rows]
-        saved, won = saved[rows], won[rows]
+        gain, energy, green = gain[rows], energy[rows], green[rows]
+        output, saved, won = (a.take(rows, axis=0) for a in (output, saved, won))
     e = energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
     d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
     saving = per_firm(d_emis, saved)

@@ -440,10 +440,10 @@ class Market:
                 s_price[d] = per_category(cap, price[d])
                 continue
             rows = np.flatnonzero(seller[d])  # the others add 0
-            capw = cap[rows]
+            capw = cap.take(rows, axis=0)  # (take: faster than indexing rows)
             tot[d] = per_category(capw)
-            s_eff[d] = per_category(capw, eff[d][rows])
-            s_price[d] = per_category(capw, price[d][rows])
+            s_eff[d] = per_category(capw, eff[d].take(rows, axis=0))
+            s_price[d] = per_category(capw, price[d].take(rows, axis=0))
         nan = np.full(tot.shape, np.nan)
         p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
         p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
@@ -503,7 +503,7 @@ class Market:
                 rows = np.flatnonzero(self.seller[d])
                 if not len(rows):
                     continue
-                w, left = u[rows], rest[rows]
+                w, left = u.take(rows, axis=0), rest.take(rows, axis=0)
             tot = self.attraction_total[d] = per_category(w)
             if not (self.demand[d] > 0).any():
                 continue
@@ -516,9 +516,10 @@ class Market:
             # as in capped_proportional: no weight without capacity left, no capacity
             # without weight (by multiplying with the masks: both are >= 0 here), transposed
             # to contiguous categories for the water-filling
-            wt = np.maximum(w.T, 0.0, order="C")
-            wt *= left.T > 0
-            lt = np.multiply(left.T, wt > 0, order="C")
+            wt, lt = w.T.copy(), left.T.copy()
+            np.maximum(wt, 0.0, out=wt)
+            wt *= lt > 0
+            lt *= wt > 0
             sold_d = _water_fill(
                 self.demand[d], wt, lt, None if d == 0 else np.asarray(rows), f.n
             ).T
