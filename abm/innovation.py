@@ -343,7 +343,5 @@ def adopt(
 
 def partner_frontier(f: FirmState, inst: InstituteState) -> np.ndarray:
     """Frontier of each firm's partner institute (0 for firms without one)."""
-    out = np.zeros(f.n)
-    has = f.partner_inst >= 0
-    out[has] = inst.frontier[f.partner_inst[has]]
-    return out
+    frontier = np.append(inst.frontier, 0.0)  # the last entry: no partner (index -1)
+    return frontier[np.maximum(f.partner_inst, -1)]
