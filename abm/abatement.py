@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import BASE_EMISSION, USD_PER_MILLION
+from abm.categories import BASE_EMISSION, USD_PER_MILLION, outer_by_category
 
 
 def unit_cost(
@@ -28,8 +28,14 @@ def unit_cost(
     output (energy use x ``Policy.energy_carbon``; 1 at the start year; shaped like
     ``green``)."""
     g = np.clip(np.asarray(green, float), 0.0, 1.0)
-    level = backstop * g**exponent / exponent / USD_PER_MILLION * carbon
-    return level[..., None] * BASE_EMISSION
+    level = g**exponent
+    level *= backstop  # backstop x g^theta / theta / USD_PER_MILLION x carbon, in place
+    level /= exponent
+    level /= USD_PER_MILLION
+    if level.ndim == 1 and np.shape(carbon) in ((), level.shape):
+        level *= carbon
+        return outer_by_category(level, BASE_EMISSION)
+    return (level * carbon)[..., None] * BASE_EMISSION
 
 
 def marginal_cost(green: np.ndarray | float, backstop: float, exponent: float) -> np.ndarray:

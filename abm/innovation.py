@@ -94,7 +94,8 @@ def do_rd(
     gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
     use = g_ok
     if m is not None:  # a firm puts a green result into use only when it pays (K+S)
-        use = g_ok & (green_gain_value(f, gain, m, p, terms) > 0.0)
+        value = green_gain_value(f, gain, m, p, terms, rows=np.flatnonzero(g_ok))
+        use = g_ok & (value > 0.0)
     f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
     # the second step (K+S): the outcome around the firm's technology, kept when better,
     # and now and then a radical jump from a heavy tail
@@ -126,10 +127,17 @@ def green_value_terms(
     two (n, K) terms of :func:`green_gain_value`: the carbon payments and CBAM it saves,
     and the margin consumers' green preference wins. ``margin_sales`` is this year's unit
     margin x sales (D, n, K), when the caller has it."""
-    border: np.ndarray | float = 0.0  # CBAM per t embedded in sales; 0 where none charges
+    # the CBAM per t embedded in sales (0.0 + each charging destination's, in order)
+    saved = m.carbon_price * f.output
+    border = None
     for charged in np.flatnonzero(m.cbam_rate.any(1)):
-        border = border + by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
-    saved = m.carbon_price * f.output + border
+        term = by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
+        if border is None:
+            border = term
+            border += 0.0
+        else:
+            border += term
+    saved += 0.0 if border is None else border
     p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
     coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
     if margin_sales is None:
@@ -137,8 +145,9 @@ def green_value_terms(
     # einsum("dk,dnk->nk", coef, margin_sales): the destinations added in order, from 0
     won = by_category(np.multiply, margin_sales[0], coef[0])
     won += 0.0
+    term = np.empty_like(won)
     for d in range(1, len(coef)):
-        won += by_category(np.multiply, margin_sales[d], coef[d])
+        won += by_category(np.multiply, margin_sales[d], coef[d], out=term)
     return saved, won
 
 
@@ -148,6 +157,7 @@ def green_gain_value(
     m: Market,
     p: Params,
     terms: tuple[np.ndarray, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Yearly value to each firm of raising its green level by ``gain``, USD m, on this
     year's sales: the carbon payments saved at home, the CBAM saved in each destination,
@@ -156,17 +166,28 @@ def green_gain_value(
     price`` in each destination), minus the higher running cost of the deeper abatement
     (``abm.abatement``); negative when abating further costs more than it brings. The
     emissions cut are ``gain x BASE_EMISSION x energy x energy_carbon`` per unit of output.
-    ``terms``: :func:`green_value_terms` of this year, when the caller has them."""
-    e = f.energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
-    d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
+    ``terms``: :func:`green_value_terms` of this year, when the caller has them. With
+    ``rows``, only those firms' values are computed (each firm's value is its own); the
+    others are 0."""
     saved, won = green_value_terms(f, m) if terms is None else terms
+    energy, green, output = f.energy, f.green, f.output
+    if rows is not None:
+        gain, energy, green = gain[rows], energy[rows], green[rows]
+        output, saved, won = (a.take(rows, axis=0) for a in (output, saved, won))
+    e = energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
+    d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
     saving = per_firm(d_emis, saved)
     premium = per_firm(d_emis, won)
     b, theta = p.abatement_backstop, p.abatement_exponent
-    running = abatement.unit_cost(f.green + gain, b, theta, e) - abatement.unit_cost(
-        f.green, b, theta, e
+    running = abatement.unit_cost(green + gain, b, theta, e) - abatement.unit_cost(
+        green, b, theta, e
     )
-    return (saving + premium) / USD_PER_MILLION - per_firm(running, f.output)
+    value = (saving + premium) / USD_PER_MILLION - per_firm(running, output)
+    if rows is None:
+        return value
+    out = np.zeros(f.n)
+    out[rows] = value
+    return out
 
 
 def choose_green_share(
@@ -183,9 +204,9 @@ def choose_green_share(
     terms = green_value_terms(f, m) if terms is None else terms
     v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)
     saved, won = terms
-    labour = by_category(
-        np.divide, np.repeat(f.productivity, N_CAT).reshape(f.n, N_CAT), LABOUR_COST, first=True
-    )
+    labour = np.empty((f.n, N_CAT))  # labour cost per unit, column by column
+    for k in range(N_CAT):
+        np.divide(LABOUR_COST[k], f.productivity, out=labour[:, k])
     energy = outer_by_category(f.energy, energy_cost(p.energy_price))
     emis = emission_intensity(f.green, f.energy * m.energy_carbon)
     carbon = per_firm(emis, saved + won) / USD_PER_MILLION
@@ -324,15 +345,15 @@ def adopt(
     step = p.imitation_fraction * np.maximum(0.0, best - f.green)
     depth = np.log(np.maximum(1.0 - f.green, 1e-9) / np.maximum(1.0 - f.green - step, 1e-9))
     cost = p.adoption_cost * depth * f.capacity
-    benefit = p.adoption_horizon * green_gain_value(f, step, m, p, terms)
-    go = review & (step > 1e-6) & (benefit > cost * (1.0 - adoption_subsidy))
+    candidates = review & (step > 1e-6)  # only their benefit is needed
+    value = green_gain_value(f, step, m, p, terms, rows=np.flatnonzero(candidates))
+    benefit = p.adoption_horizon * value
+    go = candidates & (benefit > cost * (1.0 - adoption_subsidy))
     f.green += step * go  # step >= 0: adds 0 where the firm does not adopt
     return go, np.where(go, cost, 0.0)
 
 
 def partner_frontier(f: FirmState, inst: InstituteState) -> np.ndarray:
     """Frontier of each firm's partner institute (0 for firms without one)."""
-    out = np.zeros(f.n)
-    has = f.partner_inst >= 0
-    out[has] = inst.frontier[f.partner_inst[has]]
-    return out
+    frontier = np.append(inst.frontier, 0.0)  # the last entry: no partner (index -1)
+    return frontier[np.maximum(f.partner_inst, -1)]

@@ -30,6 +30,7 @@ from abm.categories import (
     outer_by_category,
     per_category,
     per_firm,
+    scale_rows,
 )
 from abm.demand import DemandSystem, cluster_share
 from abm.params import Params
@@ -60,12 +61,14 @@ def unit_costs(
     at ``energy_price`` USD per t CO2 is part of ``MATERIAL_COST``); the result is in USD m
     per USD m of output at base cost.
     """
-    n, k = emis.shape
-    prod = np.repeat(productivity, k).reshape(n, k)
+    boosted = productivity
     if knowledge is not None and knowledge_elasticity:
-        boost = np.maximum(knowledge, 1e-6) ** knowledge_elasticity
-        prod[:, KNOWLEDGE_INTENSIVE] *= boost[:, None]
-    cost = by_category(np.divide, prod, wage_index * LABOUR_COST, out=prod, first=True)
+        boosted = productivity * np.maximum(knowledge, 1e-6) ** knowledge_elasticity
+    labour = wage_index * LABOUR_COST
+    cost = np.empty(emis.shape)
+    for j in range(emis.shape[1]):  # column by column: the category axis is short
+        prod = boosted if KNOWLEDGE_INTENSIVE[j] else productivity
+        np.divide(labour[j], prod, out=cost[:, j])
     by_category(np.add, cost, MATERIAL_COST, out=cost)
     if energy is not None and energy_price:
         cost -= outer_by_category(1.0 - energy, energy_cost(energy_price))
@@ -76,7 +79,11 @@ def unit_costs(
 
 
 def prices(
-    cost: np.ndarray, cap: np.ndarray, pass_through: float, scarcity: np.ndarray | float = 1.0
+    cost: np.ndarray,
+    cap: np.ndarray,
+    pass_through: float,
+    scarcity: np.ndarray | float = 1.0,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mark-up prices on a blend of own and average unit cost.
 
@@ -84,9 +91,11 @@ def prices(
     with the capacity-weighted mean cost of the category: a firm passes on only part of a
     cost advantage (or handicap), so more productive and cleaner firms earn higher margins;
     ``scarcity`` (per firm, shape (n,)) is the mark-up factor its own excess demand sets.
-    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost.
+    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost;
+    ``weight`` is ``per_category(cap)`` when the caller has it.
     """
-    weight = per_category(cap)
+    if weight is None:
+        weight = per_category(cap)
     ok = weight > 0
     if np.ndim(scarcity):
         scale = outer_by_category(np.asarray(scarcity), 1.0 + MARKUP)
@@ -146,33 +155,40 @@ def _water_fill(
     the L firms are these rows of ``n`` firms whose others have weight 0: the totals are
     summed over all ``n`` as there (same rounding), the work is over the L firms only."""
     qt = np.zeros_like(wt)
+    column = None if rows is None else np.zeros(n)  # the other rows stay 0
     for c in range(len(wt)):
         w, m, d = wt[c], mt[c], float(demand[c])
         if d <= 0:
             continue
-        if rows is None:
+        if column is None:
             total = m.sum()
         else:
-            column = np.zeros(n)
             column[rows] = m
             total = column.sum()
         if total <= d:
             qt[c] = m
             continue
-        free = np.flatnonzero(w > 0)
-        wf, mf = (w, m) if len(free) == len(w) else (w[free], m[free])
+        # the firms still sharing (None: all of them), their weights and capacities
+        positive = w > 0
+        free: np.ndarray | None = None
+        wf, mf = w, m
+        if not positive.all():
+            free = np.flatnonzero(positive)
+            wf, mf = w[free], m[free]
         left = d
-        while len(free):
+        while len(wf):
             share = wf * (left / wf.sum())
             at_cap = share >= mf
-            full = np.flatnonzero(at_cap)
-            if not len(full):
-                qt[c, free] = share
+            if not at_cap.any():
+                qt[c, slice(None) if free is None else free] = share
                 break
-            qt[c, free[full]] = mf[full]
-            left -= mf[full].sum()
+            full = np.flatnonzero(at_cap)
+            capped = mf[full]
+            qt[c, full if free is None else free[full]] = capped
+            left -= capped.sum()
             keep = ~at_cap
-            free, wf, mf = free[keep], wf[keep], mf[keep]
+            free = np.flatnonzero(keep) if free is None else free[keep]
+            wf, mf = wf[keep], mf[keep]
     return qt
 
 
@@ -411,6 +427,7 @@ class Market:
         default_factory=_unset
     )  # (n, K) capacity x demand appeal: a firm's weight in the logit attraction
     energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
+    cap_total: np.ndarray = field(default_factory=_unset)  # (K,) capacity by category
 
     @classmethod
     def build(
@@ -426,7 +443,7 @@ class Market:
     ) -> Market:
         """Costs and prices of this year for every destination."""
         n = f.n
-        cap = f.capacity[:, None] * f.mix
+        cap = scale_rows(f.mix, f.capacity)
         # CBAM per unit where a destination charges one (0 elsewhere); delivered unit cost
         cbam_unit = np.zeros((N_DEST, *emis.shape))
         cost = np.empty_like(cbam_unit)
@@ -435,13 +452,18 @@ class Market:
                 by_category(np.multiply, emis, pol.cbam_rate[d], out=cbam_unit[d])
                 cbam_unit[d] /= USD_PER_MILLION
                 np.add(unit_cost, cbam_unit[d], out=cost[d])
+                if d:
+                    cost[d] += trade_unit
+            elif d:
+                np.add(unit_cost, trade_unit, out=cost[d])
             else:
                 cost[d] = unit_cost
-            if d:
-                cost[d] += trade_unit
-        price = prices(cost, cap, p.cost_pass_through, markup)
+        cap_total = per_category(cap)
+        price = prices(cost, cap, p.cost_pass_through, markup, cap_total)
         eff, unit_margin = np.empty_like(price), np.empty_like(price)
-        seller = np.vstack([np.ones((1, n), bool), f.exports_to.T])
+        seller = np.empty((N_DEST, n), bool)
+        seller[0] = True
+        seller[1:] = f.exports_to.T
         # effective prices, unit margins, sellers' capacity and their capacity-weighted
         # effective and asking prices, destination by destination (the last priced first)
         tot = np.empty((N_DEST, cap.shape[1]))
@@ -449,11 +471,16 @@ class Market:
         for d in reversed(range(N_DEST)):
             effective_price(price[d], emis, pol.green_wtp[d], out=eff[d])
             np.subtract(price[d], cost[d], out=unit_margin[d])
-            rows = slice(None) if d == 0 else np.flatnonzero(seller[d])  # the others add 0
-            capw = cap[rows]
+            if d == 0:  # every firm sells at home
+                tot[d] = cap_total
+                s_eff[d] = per_category(cap, eff[d])
+                s_price[d] = per_category(cap, price[d])
+                continue
+            rows = np.flatnonzero(seller[d])  # the others add 0
+            capw = cap.take(rows, axis=0)  # (take: faster than indexing rows)
             tot[d] = per_category(capw)
-            s_eff[d] = per_category(capw, eff[d][rows])
-            s_price[d] = per_category(capw, price[d][rows])
+            s_eff[d] = per_category(capw, eff[d].take(rows, axis=0))
+            s_price[d] = per_category(capw, price[d].take(rows, axis=0))
         nan = np.full(tot.shape, np.nan)
         p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
         p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
@@ -475,8 +502,9 @@ class Market:
             p.price_sensitivity,
             unit_margin,
             p_mean=s_eff / np.maximum(tot, 1e-12),
-            weight=cap * np.exp(f.appeal)[:, None] if f.appeal.any() else cap,
+            weight=scale_rows(cap, np.exp(f.appeal)) if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
+            cap_total=cap_total,
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
@@ -506,13 +534,14 @@ class Market:
             u = attraction(self.eff[d], self.weight, self.seller[d], beta, self.p_mean[d])
             self.attraction[d] = u
             rows: slice | np.ndarray
+            sellers: np.ndarray | None = None  # the exporters' rows abroad
             if d == 0:  # every firm sells at home
                 rows, w, left = slice(None), u, rest
             else:  # abroad only the exporters: work on their rows (the others get 0)
-                rows = np.flatnonzero(self.seller[d])
+                rows = sellers = np.flatnonzero(self.seller[d])
                 if not len(rows):
                     continue
-                w, left = u[rows], rest[rows]
+                w, left = u.take(rows, axis=0), rest.take(rows, axis=0)
             tot = self.attraction_total[d] = per_category(w)
             if not (self.demand[d] > 0).any():
                 continue
@@ -521,22 +550,29 @@ class Market:
             else:
                 share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
             by_category(np.multiply, share, self.demand[d], out=share)
-            directed[rows] += share
+            if sellers is None:
+                directed += share
+            else:  # rows are distinct: the same as directed[rows] += share, faster
+                directed[sellers] = directed.take(sellers, axis=0) + share
             # as in capped_proportional: no weight without capacity left, no capacity
-            # without weight (by multiplying with the masks: both are >= 0 here)
-            w = np.maximum(w, 0.0)
-            w *= left > 0
-            left = left * (w > 0)
-            sold_d = _water_fill(
-                self.demand[d], w.T.copy(), left.T.copy(), None if d == 0 else np.asarray(rows), f.n
-            ).T
+            # without weight (by multiplying with the masks: both are >= 0 here), transposed
+            # to contiguous categories for the water-filling
+            wt, lt = w.T.copy(), left.T.copy()
+            np.maximum(wt, 0.0, out=wt)
+            wt *= lt > 0
+            lt *= wt > 0
+            sold_d = _water_fill(self.demand[d], wt, lt, sellers, f.n).T
             q[d][rows] = sold_d
-            rest[rows] -= sold_d
+            if sellers is None:
+                rest -= sold_d
+            else:  # as rest[rows] -= sold_d
+                rest[sellers] = rest.take(sellers, axis=0) - sold_d
         sold = q.sum(0)
         served = per_category(sold)
         wanted = self.demand.sum(0)
         self.unmet = np.maximum(wanted - served, 0.0)
-        self.utilisation = wanted / np.maximum(per_category(self.cap), 1e-12)
+        cap_total = self.cap_total if len(self.cap_total) else per_category(self.cap)
+        self.utilisation = wanted / np.maximum(cap_total, 1e-12)
         self.directed = per_firm(directed)
         # a firm counts the customers it turned away only as far as no other firm served them
         excess = np.subtract(directed, sold, out=directed)

@@ -16,9 +16,13 @@ from abm.categories import (
     INFRASTRUCTURE_COST,
     N_DEST,
     USD_PER_MILLION,
+    category_totals,
     emission_intensity,
     per_category,
     per_firm,
+    sales_value,
+    scale_rows,
+    sum_destinations,
 )
 from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
@@ -288,9 +292,12 @@ class TradeClusterModel(mesa.Model):
             p.knowledge_elasticity,
             f.energy,
             p.energy_price,
-        ) + abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, carbon)
-        self.trade_unit = (
-            p.trade_cost * self.unit_cost * (1.0 - p.digital_trade_saving * f.digital)[:, None]
+        )
+        self.unit_cost += abatement.unit_cost(
+            f.green, p.abatement_backstop, p.abatement_exponent, carbon
+        )
+        self.trade_unit = scale_rows(
+            p.trade_cost * self.unit_cost, 1.0 - p.digital_trade_saving * f.digital
         )
         t = self.year - p.start_year
         self._reset_year_sums()  # once sales are known
@@ -333,7 +340,7 @@ class TradeClusterModel(mesa.Model):
     def _earned(self) -> np.ndarray:
         """(n, K) margin earned on this year's sales, summed over destinations (once a year)."""
         if self._earned_sum is None:
-            self._earned_sum = np.einsum("dnk->nk", self._margin_on_sales())
+            self._earned_sum = sum_destinations(self._margin_on_sales())
         return self._earned_sum
 
     def _green_value_terms(self) -> tuple[np.ndarray, np.ndarray]:
@@ -364,17 +371,21 @@ class TradeClusterModel(mesa.Model):
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
-        f.set_sales_value(np.einsum("dnk,dnk->nd", m.price, f.q))
-        self.sold = np.einsum("dnk->dk", f.q)  # (destinations, categories), for reporters
+        with np.errstate(all="ignore"):  # as the einsum these sums stand for
+            value = m.price * f.q  # (D, n, K) sales value
+        f.set_sales_value(sales_value(value))
+        # (destinations, categories), for reporters: np.einsum("dnk->dk", f.q)
+        self.sold = np.array([per_category(q) for q in f.q])
+        self.sales_value_by_category = category_totals(value)  # (K,), for reporters
         out = f.output
         f.emissions = per_firm(self.emis, out)
         self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
-        if m.cbam_rate.any():
-            f.cbam_paid = np.einsum("dnk,dnk->n", m.cbam_unit, f.q)
-        else:
-            f.cbam_paid = np.zeros(f.n)
+        f.cbam_paid = np.zeros(f.n)
+        with np.errstate(all="ignore"):  # as the einsum this sum stands for
+            for d in np.flatnonzero(m.cbam_rate.any(1)):  # elsewhere the CBAM per unit is 0
+                f.cbam_paid += per_firm(m.cbam_unit[d], f.q[d])
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
         served = f.exports_to[:, 0].astype(np.int64)  # destinations each firm serves

@@ -63,7 +63,7 @@ def _price_index(c: int) -> Callable:
         vol = float(q.sum())
         if vol <= 0:  # nothing sold: the price firms ask at home
             return float(m.market.price[0, :, c].mean())
-        return float(np.einsum("dn,dn->", m.market.price[:, :, c], q) / vol)
+        return float(m.sales_value_by_category[c] / vol)
 
     reporter.__doc__ = (
         f"Sales-weighted mean price of the cluster's {CATEGORIES[c]}, USD m per USD m of "
