@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import N_CAT, by_category, row_sum
+from abm.categories import N_CAT, by_category, row_sum, scale_rows
 from abm.params import Params
-from abm.state import FirmState, draw_mix, initial_mix
+from abm.state import FirmState, divide_rows, draw_mix, initial_mix, normalise_mix
 
 
 def grow(
@@ -29,7 +29,8 @@ def grow(
     ``mix_speed = 0`` investment keeps the mix.
     """
     f.net_worth += np.where(f.profit > 0, p.retained_share * f.profit, f.profit)
-    cap = f.capacity[:, None] * f.mix * (1.0 - p.depreciation)
+    cap = scale_rows(f.mix, f.capacity)
+    cap *= 1.0 - p.depreciation
     if np.ndim(growth):
         wanted = by_category(np.multiply, f.demand, np.asarray(growth))
     else:
@@ -37,30 +38,28 @@ def grow(
     wanted /= p.target_utilisation
     add = np.maximum(wanted - cap, 0.0, out=wanted)
     add *= allowed  # 0 where not allowed (add >= 0: the same as np.where, faster)
-    add[~(f.profit > 0)] = 0.0
+    add[np.flatnonzero(~(f.profit > 0))] = 0.0  # (row numbers: faster than a mask)
     kept = row_sum(cap)
     limit = np.maximum(
         (1.0 + p.leverage) * np.maximum(f.net_worth, 0.0) / p.capital_cost - kept, 0.0
     )
     total = row_sum(add)
     scale = np.divide(np.minimum(total, limit), total, out=np.zeros(f.n), where=total > 0)
-    add *= scale[:, None]
+    add = scale_rows(add, scale)
     new = cap + add
     capacity = row_sum(new)
     if (capacity > 0).all():
-        target_mix = new / capacity[:, None]
+        diff = divide_rows(new, capacity)  # the target mix, less the mix below
     else:
-        target_mix = np.divide(
-            new, capacity[:, None], out=f.mix.copy(), where=capacity[:, None] > 0
-        )
-    diff = target_mix - f.mix
+        diff = np.divide(new, capacity[:, None], out=f.mix.copy(), where=capacity[:, None] > 0)
+    diff -= f.mix
     change = np.abs(diff)
     step = change[:, 0].copy()  # the largest change of a share, column by column
     for j in range(1, change.shape[1]):
         np.maximum(step, change[:, j], out=step)
     lam = np.divide(p.mix_speed, step, out=np.ones(f.n), where=step > p.mix_speed)
-    f.mix += np.minimum(lam, 1.0)[:, None] * diff
-    f.mix /= row_sum(f.mix)[:, None]
+    f.mix += scale_rows(diff, np.minimum(lam, 1.0))
+    normalise_mix(f.mix)
     f.capacity = capacity
     f.debt = np.maximum(p.capital_cost * f.capacity - f.net_worth, 0.0)
     f.age += 1

@@ -87,6 +87,22 @@ class FirmState:
         self.revenue = sales[:, 0] + self.export_sales
 
 
+def divide_rows(a: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a / x[:, None]`` for firm rows ``a`` (n, K) and a per-firm ``x`` (n,), into ``out``
+    (may be ``a``) when given: the same numbers, column by column (faster than numpy's
+    broadcast over short rows)."""
+    if out is None:
+        out = np.empty(a.shape, np.result_type(a, x))
+    for k in range(a.shape[1]):
+        np.divide(a[:, k], x, out=out[:, k])
+    return out
+
+
+def normalise_mix(mix: np.ndarray) -> None:
+    """Rescale each row of ``mix`` to sum to 1, in place: ``mix /= mix.sum(1)[:, None]``."""
+    divide_rows(mix, row_sum(mix), out=mix)
+
+
 def zeros_flows(n: int) -> dict[str, np.ndarray]:
     """Zeroed flow arrays for ``n`` firms."""
     z = {

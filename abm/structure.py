@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, N_CAT, TIB, per_category, per_firm, row_argmax, row_sum
+from abm.categories import DS, N_CAT, TIB, per_category, per_firm, row_argmax, scale_rows
 from abm.params import Params
-from abm.state import FirmState
+from abm.state import FirmState, normalise_mix
 
 #: Years over which a firm weighs the margin gain of a shift against its one-off cost.
 SHIFT_HORIZON = 5
@@ -43,15 +43,16 @@ def margins_per_capacity(
     (n, 4), the margin earned on this year's sales summed over destinations, when the
     caller has it.
     """
-    cap = f.capacity[:, None] * f.mix
+    cap = scale_rows(f.mix, f.capacity)
     if earned is None:
         earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
-    own = np.zeros_like(cap)
+    own = np.empty_like(cap)
     ok = cap > 1e-9
     for j in range(cap.shape[1]):  # column by column: a mask only where some cap is 0
         if ok[:, j].all():
             np.divide(earned[:, j], cap[:, j], out=own[:, j])
         else:
+            own[:, j] = 0.0
             np.divide(earned[:, j], cap[:, j], out=own[:, j], where=ok[:, j])
     return own, _cluster_margin(earned, cap)
 
@@ -67,7 +68,7 @@ def category_profit_rates(
     """(4,) the cluster's margin per unit of capacity in each category (entry signal)."""
     if earned is None:
         earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
-    return _cluster_margin(earned, f.capacity[:, None] * f.mix)
+    return _cluster_margin(earned, scale_rows(f.mix, f.capacity))
 
 
 def shift_mix(
@@ -77,9 +78,12 @@ def shift_mix(
     gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m.
     ``earned`` as in :func:`margins_per_capacity`."""
     own, market = margins_per_capacity(f, unit_margin, earned)
-    present = f.mix > PRESENT
-    expected = np.where(present, own, market[None, :])
-    expected = np.where(allowed_categories(f.knowledge, f.digital, p, f.mix), expected, -np.inf)
+    allowed = allowed_categories(f.knowledge, f.digital, p, f.mix)
+    by_column = np.empty((N_CAT, f.n))  # expected margins, column by column
+    for k in range(N_CAT):
+        mine = np.where(f.mix[:, k] > PRESENT, own[:, k], market[k])
+        by_column[k] = np.where(allowed[:, k], mine, -np.inf)
+    expected = by_column.T
     best = row_argmax(expected)
     rows = np.arange(f.n)
     current = per_firm(f.mix, own)
@@ -91,5 +95,5 @@ def shift_mix(
     shift = np.flatnonzero(go)  # the other rows keep their mix (up to the normalisation)
     f.mix[shift] *= 1.0 - p.mix_speed
     f.mix[shift, best[shift]] += p.mix_speed
-    f.mix /= row_sum(f.mix)[:, None]
+    normalise_mix(f.mix)
     return np.where(go, cost, 0.0)

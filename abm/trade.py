@@ -43,7 +43,7 @@ def potential_export_profit(
     q = by_category(np.multiply, u, per_unit)
     if first:
         q = np.where(total > 0, q, first_seller_sales(m, d))
-    q = np.minimum(m.cap, q)
+    q = np.minimum(m.cap, q, out=q)  # (q is new)
     return per_firm(m.unit_margin[d], q) - fixed
 
 
@@ -111,9 +111,12 @@ def adopt_platform(
     Returns the adopters.
     """
     saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
+    served = f.exports_to[:, 0].astype(np.int64)  # destinations served (faster than .sum(1))
+    for j in range(1, f.exports_to.shape[1]):
+        served += f.exports_to[:, j]
     saved_fixed = np.where(
-        f.exporter,
-        scale * p.platform_export_saving * p.export_fixed_cost * f.exports_to.sum(1),
+        served > 0,  # an exporter
+        scale * p.platform_export_saving * p.export_fixed_cost * served,
         np.maximum(expected_with_platform, 0.0),
     )
     ds_option = (
