@@ -388,10 +388,7 @@ class TradeClusterModel(mesa.Model):
                 f.cbam_paid += per_firm(m.cbam_unit[d], f.q[d])
         production = per_firm(self.unit_cost, out)  # includes carbon payments
         trade_costs = per_firm(self.trade_unit, f.q_for)
-        served = f.exports_to[:, 0].astype(np.int64)  # destinations each firm serves
-        for j in range(1, f.exports_to.shape[1]):
-            served += f.exports_to[:, j]
-        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * served
+        fixed = trade.export_fixed_cost(f.digital, p, self.scale) * f.destinations_served
         platform = trade.platform_fee(p, gov.digital_infrastructure, self.scale) * f.digital
         capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
         capital += p.overhead * self.scale

@@ -69,6 +69,14 @@ class FirmState:
         return out
 
     @property
+    def destinations_served(self) -> np.ndarray:
+        """Number of export destinations each firm sells in (integer counts)."""
+        out = self.exports_to[:, 0].astype(np.int64)
+        for j in range(1, self.exports_to.shape[1]):  # column by column: faster than .sum(1)
+            out += self.exports_to[:, j]
+        return out
+
+    @property
     def q_dom(self) -> np.ndarray:
         """(n, 4) domestic sales, USD m at base cost."""
         return self.q[0]

@@ -111,9 +111,7 @@ def adopt_platform(
     Returns the adopters.
     """
     saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
-    served = f.exports_to[:, 0].astype(np.int64)  # destinations served (faster than .sum(1))
-    for j in range(1, f.exports_to.shape[1]):
-        served += f.exports_to[:, j]
+    served = f.destinations_served
     saved_fixed = np.where(
         served > 0,  # an exporter
         scale * p.platform_export_saving * p.export_fixed_cost * served,
