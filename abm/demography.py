@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import N_CAT, by_category, row_sum, scale_rows
+from abm.categories import N_CAT, by_category, divide_rows, row_sum, scale_rows
 from abm.params import Params
-from abm.state import FirmState, divide_rows, draw_mix, initial_mix, normalise_mix
+from abm.state import FirmState, draw_mix, initial_mix, normalise_mix
 
 
 def grow(

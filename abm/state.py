@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.categories import CATEGORIES, DS, N_CAT, N_DEST, TIB, row_sum
+from abm.categories import CATEGORIES, DS, N_CAT, N_DEST, TIB, divide_rows, row_sum
 from abm.params import Params
 
 
@@ -93,17 +93,6 @@ class FirmState:
         self.sales[:] = sales
         self.export_sales = row_sum(sales[:, 1:])
         self.revenue = sales[:, 0] + self.export_sales
-
-
-def divide_rows(a: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a / x[:, None]`` for firm rows ``a`` (n, K) and a per-firm ``x`` (n,), into ``out``
-    (may be ``a``) when given: the same numbers, column by column (faster than numpy's
-    broadcast over short rows)."""
-    if out is None:
-        out = np.empty(a.shape, np.result_type(a, x))
-    for k in range(a.shape[1]):
-        np.divide(a[:, k], x, out=out[:, k])
-    return out
 
 
 def normalise_mix(mix: np.ndarray) -> None:
