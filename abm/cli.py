@@ -60,7 +60,12 @@ def parse_sets(items: list[str]) -> dict:
 def build_model(scenario: str, seed: int | None, params: dict) -> TradeClusterModel:
     """Build one model of preset ``scenario`` (names joined by ``+``) with ``params``."""
     from abm import TradeClusterModel
+    from abm.allocator import LARGE_RUN_FIRMS, tune_for_large_runs
 
+    n = params.get("n_firms")
+    n = n if isinstance(n, int) else 0  # the model checks the value itself
+    if tune_for_large_runs(n) or n >= LARGE_RUN_FIRMS:
+        print(f"building {n:,} firms and settling the start-year markets...", file=sys.stderr)
     return TradeClusterModel(preset=scenario, rng=seed, **params)
 
 
@@ -314,7 +319,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         import numpy as np
 
         seed = int(np.random.SeedSequence().generate_state(1)[0])
+    t0 = time.perf_counter()
     model = build_model(args.scenario, seed, params)
+    built = time.perf_counter() - t0
     restore = _exit_on_sigterm()  # so that a killed run also leaves nothing behind
     try:
         output.prepare(bool(model.params.firm_data))  # folders, names, writability
@@ -328,7 +335,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         restore()
     print(
         f"scenario {args.scenario}, seed {seed}, {model.n_firms} firms, "
-        f"{args.steps} years in {elapsed:.1f} s"
+        f"built in {built:.1f} s, {args.steps} years in {elapsed:.1f} s"
     )
     frame = model.model_frame()
     print(summary(frame))

@@ -96,13 +96,20 @@ class Number(Constraint):
 
     def allowed(self) -> str:
         kind = "an integer" if self.integer else "a number"
+        low, high = self._text(self.low), self._text(self.high)
         if self.low is not None and self.high is not None:
-            return f"{kind} in [{self.low:g}, {self.high:g}]"
+            return f"{kind} in [{low}, {high}]"
         if self.low is not None:
-            return f"{kind} >= {self.low:g}"
+            return f"{kind} >= {low}"
         if self.high is not None:
-            return f"{kind} <= {self.high:g}"
+            return f"{kind} <= {high}"
         return kind
+
+    def _text(self, bound: float | None) -> str:
+        """A bound as written: every digit of an integer bound (1000000, not 1e+06)."""
+        if bound is None:
+            return ""
+        return str(int(bound)) if self.integer else f"{bound:g}"
 
     def _convert(self, value: Any) -> int | float | None:
         number: int | float | None

@@ -133,19 +133,18 @@ class TradeClusterModel(mesa.Model):
         self.firms = init_firms(p, cluster, pop_rng)
         self.institutes = init_institutes(p, self.n_clusters, sizes, pop_rng)
         self.inst_of_cluster = Groups(self.institutes.cluster, self.n_clusters)
-        graph = build_graph(self.n_firms, self.ties, cluster, self.institutes.cluster)
-        self._grid = Network(graph, layout=None, random=self.random)
+        # the Mesa layer (network cells, firm and institute agents) is built when first
+        # looked at (:meth:`_mesa_layer`); the agents' ids are reserved now, in the order
+        # Mesa would have given them: firms, institutes, then the government
+        first = self.agent_id_counter
+        self.firm_ids = np.arange(first, first + self.n_firms, dtype=np.int64)
+        self._institute_ids = np.arange(self.institutes.n) + first + self.n_firms
+        self.agent_id_counter = first + self.n_firms + self.institutes.n
+        self._grid: Network | None = None
+        self._firm_agents: list[ForeignTradeFirm] = []
+        self._institute_agents: list[ResearchInstitute] = []
         self._pending_ties: list[np.ndarray] = []
-        self._firm_agents: list[ForeignTradeFirm] = list(
-            ForeignTradeFirm.create_agents(self, self.n_firms, row=np.arange(self.n_firms))
-        )
-        self.firm_ids = np.array([a.unique_id for a in self._firm_agents], np.int64)
         self._entered: list[np.ndarray] = []  # rows whose entrant has no Mesa agent yet
-        self.institute_agents: list[ResearchInstitute] = list(
-            ResearchInstitute.create_agents(
-                self, self.institutes.n, index=np.arange(self.institutes.n)
-            )
-        )
         self.government = Government(self)
 
         # --- markets: calibrated to the initial population, exporters settled ---
@@ -169,7 +168,7 @@ class TradeClusterModel(mesa.Model):
             self._normalise_markups()
             if rounds < SETTLE_EXPORT_ROUNDS:
                 self._settle_exporters()
-            self.compute_costs()
+            self._price_markets()  # unit costs do not move while the start settles
             self._calibrate_markets(damping=0.5)
             moved = np.abs(self.firms.markup / markup - 1.0).max()
             if rounds >= SETTLE_EXPORT_ROUNDS and moved < SETTLE_TOLERANCE:
@@ -178,7 +177,7 @@ class TradeClusterModel(mesa.Model):
             exporters = self.firms.exports_to.copy()
             self.clear_markets()
             self._settle_exporters()
-            self.compute_costs()
+            self._price_markets()
             if (self.firms.exports_to == exporters).all():
                 break
         self._calibrate_markets()  # the weights of the markets exporters entered or left
@@ -300,16 +299,26 @@ class TradeClusterModel(mesa.Model):
             p.trade_cost * self.unit_cost, 1.0 - p.digital_trade_saving * f.digital
         )
         t = self.year - p.start_year
+        self._fringe_prices = self.fringe.prices(
+            pol, p, t, capacity_mean(f, f.green), capacity_mean(f, f.energy)
+        )
+        self._price_markets()
+
+    def _price_markets(self) -> None:
+        """Stage 2 (continued): this year's markets at today's mark-ups and exporters, on the
+        unit costs :meth:`compute_costs` computed (while the start settles, only mark-ups,
+        exporters and demand move, so only this part is redone)."""
+        f = self.firms
         self._reset_year_sums()  # once sales are known
         self.market = Market.build(
             f,
             self.unit_cost,
             self.trade_unit,
             self.emis,
-            pol,
+            self.government.current_policy,
             f.markup,
-            self.fringe.prices(pol, p, t, capacity_mean(f, f.green), capacity_mean(f, f.energy)),
-            p,
+            self._fringe_prices,
+            self.params,
         )
 
     def clear_markets(self) -> None:
@@ -519,6 +528,38 @@ class TradeClusterModel(mesa.Model):
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ agents
+    def _mesa_layer(self) -> Network:
+        """Build the Mesa network and the firm and institute agents, once, when first
+        looked at: from today's ties and rows, with the ids reserved at construction
+        (vectorised stages never need them, so a headless run of a million firms does not
+        pay Mesa's per-cell and per-agent cost)."""
+        if self._grid is not None:
+            return self._grid
+        f = self.firms
+        graph = build_graph(self.n_firms, self.ties, f.cluster, self.institutes.cluster)
+        self._grid = Network(graph, layout=None, random=self.random)
+        self._pending_ties.clear()  # today's ties are in the graph
+        self._entered.clear()  # and today's firms get their agents below
+        counter = self.agent_id_counter
+        self.deregister_agent(self.government)  # Mesa's order: firms, institutes, government
+        self._firm_agents = list(
+            ForeignTradeFirm.create_agents(self, self.n_firms, row=np.arange(self.n_firms))
+        )
+        for agent, uid in zip(self._firm_agents, self.firm_ids.tolist(), strict=True):
+            agent.unique_id = uid
+        self._institute_agents = list(
+            ResearchInstitute.create_agents(
+                self, self.institutes.n, index=np.arange(self.institutes.n)
+            )
+        )
+        for agent, uid in zip(self._institute_agents, self._institute_ids.tolist(), strict=True):
+            agent.unique_id = uid
+        gov_id = self.government.unique_id
+        self.register_agent(self.government)
+        self.government.unique_id = gov_id
+        self.agent_id_counter = counter
+        return self._grid
+
     def _seat_entrants(self) -> None:
         """Give entrants since the last look their Mesa agents: the exiting firm's agent is
         removed and the entrant's created in its network cell, with the id the entrant got
@@ -539,18 +580,27 @@ class TradeClusterModel(mesa.Model):
     @property
     def firm_agents(self) -> list[ForeignTradeFirm]:
         """The firms' Mesa agents, row by row (views on ``model.firms``)."""
+        self._mesa_layer()
         self._seat_entrants()
         return self._firm_agents
 
     @property
+    def institute_agents(self) -> list[ResearchInstitute]:
+        """The research institutes' Mesa agents, row by row (views on ``model.institutes``)."""
+        self._mesa_layer()
+        return self._institute_agents
+
+    @property
     def agents(self):
         """All Mesa agents (Mesa's ``Model.agents``), entrants seated."""
+        self._mesa_layer()
         self._seat_entrants()
         return super().agents
 
     @property
     def agents_by_type(self):
         """Mesa agents by type (Mesa's ``Model.agents_by_type``), entrants seated."""
+        self._mesa_layer()
         self._seat_entrants()
         return super().agents_by_type
 
@@ -562,17 +612,18 @@ class TradeClusterModel(mesa.Model):
         Ties opened by collaboration are added to it when it is read, so runs that never
         look at it do not pay Mesa's per-connection cost.
         """
+        grid = self._mesa_layer()
         self._seat_entrants()
         if self._pending_ties:
             pairs = np.concatenate(self._pending_ties, axis=1)
             self._pending_ties.clear()
             for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
-                self._grid.add_connection(self._grid[a], self._grid[b])
-        return self._grid
+                grid.add_connection(grid[a], grid[b])
+        return grid
 
     def network_cell(self, node: int):
         """The Mesa cell of a network node (firm row, or ``n_firms + institute``)."""
-        return self._grid[node]
+        return self._mesa_layer()[node]
 
     # ------------------------------------------------------------------ outputs
     def model_frame(self):

@@ -94,7 +94,7 @@ def _p(
 
 _PARAMS = [
     # --- population and network ---
-    _p("n_firms", 500, "Number of foreign-trade firms.", "firms", 10, 200_000),
+    _p("n_firms", 500, "Number of foreign-trade firms.", "firms", 10, 1_000_000),
     _p(
         "n_clusters",
         5,

@@ -40,12 +40,17 @@ def test_bench_scale_quick(tmp_path):
     assert sum(line.startswith("TradeClusterModel") for line in body) >= 2
     assert "[bench]" in proc.stderr  # progress goes to stderr, not into the table
 
-    # the last two lines are the machine-readable results
-    name1, value1 = lines[-2].split("=")
-    name2, value2 = lines[-1].split("=")
-    assert name1 == "ratio_per_firm_step_vs_boltzmann"
-    assert name2 == "scaling_100k_over_10k"
-    assert float(value1) > 0 and float(value2) > 0
+    # the last four lines are the machine-readable results
+    values = dict(line.split("=") for line in lines[-4:])
+    assert list(values) == [
+        "ratio_per_firm_step_vs_boltzmann",
+        "scaling_100k_over_10k",
+        "million_firms_40y_seconds",
+        "million_firms_peak_gib",
+    ]
+    assert all(float(v) > 0 for v in values.values())
+    value1 = values["ratio_per_firm_step_vs_boltzmann"]
+    assert "one run of 3,000 firms x 2 steps, timed whole" in proc.stdout
 
     data = json.loads(out_json.read_text())
     assert data["reference"] == "boltzmann_nonspatial"

@@ -76,7 +76,8 @@ def test_params_shows_the_plausible_range_and_its_source_where_there_is_one(caps
     )
     assert "Global Carbon Project" in rate and rate.endswith(")).")
     assert lines["n_firms"] == (
-        "n_firms = 500 [firms]: Number of foreign-trade firms. Allowed: an integer in [10, 200000]."
+        "n_firms = 500 [firms]: Number of foreign-trade firms. "
+        "Allowed: an integer in [10, 1000000]."
     )
     for name, p in PARAMETERS.items():
         assert ("Plausible: [" in lines[name]) == (p.plausible is not None), name

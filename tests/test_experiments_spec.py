@@ -253,7 +253,7 @@ def test_cli_bad_overrides(tmp_path, capsys):
     assert rc == 2 and "n_firmz" in err and "'n_firms'" in err and str(path) in err
     rc = main(["experiment", "run", str(path), "--out", str(out), "--set", "n_firms=5"])
     err = capsys.readouterr().err
-    assert rc == 2 and "n_firms" in err and "[10, 200000]" in err
+    assert rc == 2 and "n_firms" in err and "[10, 1000000]" in err
     rc = main(["experiment", "run", str(tmp_path / "missing.toml"), "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 2 and "not found" in err and "missing.toml" in err

@@ -6,7 +6,7 @@ import pytest
 from mesa.discrete_space import Network
 
 from abm import TradeClusterModel
-from abm.agents import ForeignTradeFirm, ResearchInstitute
+from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.network import GRAPH_FILE_MAX_BYTES, Ties, read_graph_file, sbm_edges
 from abm.params import PARAMETERS
 from tests.conftest import run_model
@@ -152,6 +152,29 @@ def test_collaboration_adds_and_strengthens_ties():
     assert m.ties.weight.max() > 1.0
     for a, b in zip(m.ties.u[ties0:], m.ties.v[ties0:], strict=True):
         assert m.grid.G.has_edge(int(a), int(b))
+
+
+def test_the_mesa_layer_is_built_when_first_looked_at_the_same_as_at_the_start():
+    """A headless run never builds Mesa's network or firm agents; built late, after ties
+    opened and firms turned over, they hold today's ties and firms with the ids reserved at
+    construction, firms and institutes before the government."""
+    kw = dict(n_firms=150, rng=3, collaboration_propensity=0.8, new_tie_share=0.8)
+    early = TradeClusterModel(**kw)
+    early_nodes = early.grid.G.number_of_nodes()  # built at the start, then kept up to date
+    late = TradeClusterModel(**kw)
+    for m in (early, late):
+        for _ in range(6):
+            m.step()
+    assert late._grid is None and late._firm_agents == []  # never looked at
+    assert late.model_frame().equals(early.model_frame())
+    assert late.ties.u.size > run_model(steps=0, **kw).ties.u.size  # ties were opened
+    g_late, g_early = late.grid.G, early.grid.G
+    assert g_late.number_of_nodes() == early_nodes
+    assert set(map(frozenset, g_late.edges())) == set(map(frozenset, g_early.edges()))
+    assert sorted(a.unique_id for a in late.agents) == sorted(a.unique_id for a in early.agents)
+    assert [a.unique_id for a in late.firm_agents] == late.firm_ids.tolist()
+    assert [a.row for a in late.firm_agents] == list(range(150))
+    assert isinstance(list(late.agents)[-1], Government)
 
 
 def test_ties_neighbour_operations_match_networkx():

@@ -2,7 +2,7 @@
 
 One command, one run on one machine::
 
-    python experiments/benchmarks/bench_scale.py            # 1,000 / 10,000 / 100,000 firms
+    python experiments/benchmarks/bench_scale.py            # 1,000 to 1,000,000 firms
     python experiments/benchmarks/bench_scale.py --quick    # tiny sizes, 2 steps (smoke test)
 
 Every measured run is a fresh child process (this script re-invoked with ``--child``), so
@@ -29,10 +29,17 @@ non-spatial rule of Mesa's tutorial), drawn in O(1) from a list. It is faster pe
 than the shipped spatial model, so it is the stricter reference; the shipped spatial model is
 measured too, as shipped, and its ratio printed for information.
 
-The last two lines are machine-readable::
+After the rounds, one run of ``--million`` firms (1,000,000; ``--quick``: 3,000) is timed
+whole, once: the child process's wall time from interpreter start through the build and
+every step, and its peak RSS. Runs of 100,000 firms or more tune glibc's allocator as
+``abm run`` does (:mod:`abm.allocator`).
+
+The last lines are machine-readable (the million-firm pair only when that run is made)::
 
     ratio_per_firm_step_vs_boltzmann=X   # ours per firm-step at 10,000 / reference per agent-step
     scaling_100k_over_10k=Y              # ours per step at 100,000 / per step at 10,000
+    million_firms_40y_seconds=S          # the million-firm run, wall time, build included
+    million_firms_peak_gib=G             # its peak RSS
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ TARGET_RATIO = 0.7
 TARGET_SCALING_SLACK = 1.1  # "at most 11" for a 10x size step: linear plus 10 %
 TARGET_100K_SECONDS = 120.0
 TARGET_100K_GIB = 2.0
+TARGET_MILLION_SECONDS = 180.0  # the one-agent-per-firm issue: 1,000,000 firms x 40 years
+TARGET_MILLION_GIB = 6.0
 
 
 # ---------------------------------------------------------------------------- child side
@@ -98,7 +107,9 @@ def _timed_steps(model, steps: int, label: str) -> tuple[float, float]:
 def run_trade(n: int, steps: int, firm_data: bool, seed: int) -> dict[str, Any]:
     """TradeClusterModel, baseline scenario, model reporters collected every step."""
     from abm import TradeClusterModel
+    from abm.allocator import tune_for_large_runs
 
+    tune_for_large_runs(n)  # as ``abm run`` does
     rss_import = _peak_rss_mib()
     t0 = time.perf_counter()
     model = TradeClusterModel(scenario="baseline", rng=seed, n_firms=n, firm_data=firm_data)
@@ -426,12 +437,20 @@ def parse_args(argv=None):
         metavar="SECONDS",
         help="before each row, wait up to this long for other processes to go quiet",
     )
+    ap.add_argument(
+        "--million",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="firms of the one-off large run, timed whole (build included); 0 skips it",
+    )
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 2 steps, 1 repeat")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.quick:
         args.sizes, args.steps, args.boltzmann_agents, args.repeat = "100,1000", 2, 100, 1
+        args.million = min(args.million, 3000)
     args.sizes = sorted({int(s) for s in str(args.sizes).split(",") if s.strip()})
     if not args.sizes or args.steps < 1 or args.repeat < 1 or args.boltzmann_agents < 2:
         ap.error("need at least one size, --steps >= 1, --repeat >= 1, --boltzmann-agents >= 2")
@@ -464,6 +483,13 @@ def main(argv=None) -> None:
             )
         results.append(got)
     rows = summarise(specs, results)
+    million = None
+    if args.million:
+        spec = {"kind": OURS, "n": args.million, "firm_data": False, "steps": args.steps}
+        _progress(f"one run: {OURS} n={args.million:,} firm_data=off, timed whole")
+        _wait_quiet(args.wait_quiet)
+        million = run_child({**spec, "seed": args.seed})
+        _progress(f"  done: {million['process_s']:.1f} s, peak {million['peak_rss_mib']:.0f} MiB")
     env["machine load after"] = _machine_load()
 
     def find(kind, n=None, firm_data=None):
@@ -548,6 +574,20 @@ def main(argv=None) -> None:
                 big["peak_rss_mib"] < TARGET_100K_GIB * 1024,
             ),
         ]
+    if million is not None:
+        whole, gib = million["process_s"], million["peak_rss_mib"] / 1024
+        print(
+            f"info: one run of {million['agents']:,} firms x {args.steps} steps, timed whole: "
+            f"{whole:.1f} s wall (interpreter start and imports, build "
+            f"{million['build_s']:.1f} s, steps {million['run_s']:.1f} s = "
+            f"{million['run_s'] / args.steps:.2f} s each), peak {gib:.2f} GiB, "
+            f"others {million['other_cpus'] or 0:.2f} CPU"
+        )
+        if million["agents"] >= 1_000_000 and args.steps >= 40:
+            checks += [
+                (f"1M x 40 steps < {TARGET_MILLION_SECONDS:g} s", whole < TARGET_MILLION_SECONDS),
+                (f"1M peak < {TARGET_MILLION_GIB:g} GiB", gib < TARGET_MILLION_GIB),
+            ]
     print("targets: " + "; ".join(f"{name}: {'ok' if ok else 'MISSED'}" for name, ok in checks))
     print(
         f"ratio uses {mid['agents']:,} firms vs {ref['agents']:,} agents ({LABELS[REF].strip()});"
@@ -563,6 +603,7 @@ def main(argv=None) -> None:
                     "reference": REF,
                     "ratio_per_firm_step_vs_boltzmann": ratio,
                     "scaling_100k_over_10k": scaling,
+                    "million": million,
                     "targets": dict(checks),
                 },
                 fh,
@@ -570,6 +611,9 @@ def main(argv=None) -> None:
             )
     print(f"ratio_per_firm_step_vs_boltzmann={ratio:.4f}")
     print(f"scaling_100k_over_10k={scaling:.4f}")
+    if million is not None:
+        print(f"million_firms_40y_seconds={million['process_s']:.1f}")
+        print(f"million_firms_peak_gib={million['peak_rss_mib'] / 1024:.3f}")
 
 
 if __name__ == "__main__":
