@@ -56,6 +56,8 @@ def test_bench_scale_quick(tmp_path):
     assert data["reference"] == "boltzmann_nonspatial"
     assert data["ratio_per_firm_step_vs_boltzmann"] == pytest.approx(float(value1), rel=1e-3)
     assert all(row["peak_rss_mib"] > 0 for row in data["rows"])
+    ours = [row for row in data["rows"] if row["kind"] == "trade_cluster"] + [data["million"]]
+    assert not any(row["mesa_layer_built"] for row in ours)  # headless runs never build it
 
 
 def test_bench_sweep_quick():
