@@ -1,5 +1,7 @@
 """The ``abm`` command line."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -45,6 +47,7 @@ def test_run_writes_frames_and_summary_for_every_scenario(scenario, tmp_path, ca
     assert firms.Step.nunique() == 5 and len(firms) == 5 * 60
     text = capsys.readouterr().out
     assert "upgrading index" in text and "2024" in text
+    assert re.search(r"60 firms, built in \d+\.\d s, 4 years in \d+\.\d s", text)
 
 
 def test_same_seed_same_parquet(tmp_path):
