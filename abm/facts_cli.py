@@ -88,6 +88,18 @@ def parse_years(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+#: The runs and firms the facts' targets are stated for (docs/facts.md).
+SPEC_RUNS = 10
+SPEC_FIRMS = 2000
+
+
+def _runs_text(runs: int, fewest: int) -> str:
+    """'1 run of 500 firms' or '4 runs, the smallest of 500 firms'."""
+    if runs == 1:
+        return f"1 run of {fewest:,} firms"
+    return f"{runs} runs, the smallest of {fewest:,} firms"
+
+
 # --- reading runs ----------------------------------------------------------------------
 
 
@@ -483,12 +495,23 @@ def facts(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ValueError(f"--figures {args.figures}: cannot create it ({exc})") from None
     groups: dict[str, Group] = {}
+    fewest = None  # firms in the smallest run
     for name, model_path, firm_file in files:
         run = _load(name, model_path, firm_file, years)
+        size = int(run.firms.groupby("year").size().max())
+        fewest = size if fewest is None else min(fewest, size)
         key = run.preset if args.by_preset else "all runs"
         label = f"preset {key}" if args.by_preset else args.path.name
         group = groups.setdefault(key, Group(label))
         _collect(group, run, years, args.figures is not None)
+    if fewest is not None and (fewest < SPEC_FIRMS or len(files) < SPEC_RUNS):
+        print(
+            f"abm facts: note: the targets are stated for the mean over {SPEC_RUNS} runs of "
+            f"{SPEC_FIRMS:,} firms (docs/facts.md); this table has {_runs_text(len(files), fewest)}"
+            ", so its values scatter more (the size-tail indices, estimated on the top 10 % "
+            "of firms, most)",
+            file=sys.stderr,
+        )
     if without:
         print(
             f"abm facts: note: {len(without)} run(s) without a firm file left out "
