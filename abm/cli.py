@@ -185,8 +185,14 @@ class RunOutput:
                 raise CannotWrite(out, _reason(exc)) from None
             self._made.append(folder)
 
+    def temporary(self, path: Path) -> Path:
+        """The temporary file :meth:`prepare` made for the target ``path``."""
+        return self._temps[path]
+
     def write(self, model_frame: pd.DataFrame, firm_frame: pd.DataFrame | None = None) -> None:
-        """Write the frames into the temporary files and flush them to disk."""
+        """Write the frames into the temporary files and flush them to disk (without a
+        firm frame, the firm file's temporary file is left as it is: written as the run
+        went)."""
         frames = [(self.out, model_frame)]
         if self.firm_data and firm_frame is not None:
             frames.append((self.firms, firm_frame))
@@ -250,6 +256,25 @@ def write_frames(
         return output.commit()
     finally:
         output.discard()
+
+
+def _simulate_writing_firms(
+    model: TradeClusterModel, steps: int, output: RunOutput, metadata: dict, progress: bool
+) -> None:
+    """Simulate ``steps`` years; with firm data on, each year's firm records go to the
+    firm file's temporary file as they are collected (memory stays flat)."""
+    from abm.firm_records import FirmRecordWriter
+
+    if not model.params.firm_data:
+        simulate(model, steps, progress=progress)
+        return
+    writer = FirmRecordWriter(output.temporary(output.firms), model.params.start_year, metadata)
+    try:
+        model.datacollector.stream_firms(writer)
+        simulate(model, steps, progress=progress)
+        writer.close()
+    except OSError as exc:
+        raise CannotWrite(output.firms, _reason(exc)) from None
 
 
 def _frames(model: TradeClusterModel, metadata: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -325,10 +350,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     restore = _exit_on_sigterm()  # so that a killed run also leaves nothing behind
     try:
         output.prepare(bool(model.params.firm_data))  # folders, names, writability
+        metadata = run_metadata(model, seed)
         t0 = time.perf_counter()
-        simulate(model, args.steps, progress=not args.quiet)
+        _simulate_writing_firms(model, args.steps, output, metadata, not args.quiet)
         elapsed = time.perf_counter() - t0
-        output.write(*_frames(model, run_metadata(model, seed)))
+        frame = model.model_frame().reset_index()
+        frame.attrs.update(metadata)
+        output.write(frame)
         written = output.commit()
     finally:
         output.discard()

@@ -8,6 +8,8 @@ stays cheap in time and memory at scale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from mesa.datacollection import DataCollector
@@ -83,6 +85,22 @@ FIRM_COLUMNS = (
 )
 
 
+def firm_record_frame(
+    time: float, ids: np.ndarray, cols: dict[str, np.ndarray], start_year: int
+) -> pd.DataFrame:
+    """One year's firm records in the layout of ``TradeClusterModel.firm_frame``:
+    ``Step``, ``year``, ``firm_id``, then :data:`FIRM_COLUMNS`."""
+    frame = pd.DataFrame(cols)
+    step = int(time)
+    frame.insert(0, "firm_id", ids)
+    frame.insert(0, "year", step + start_year)
+    frame.insert(0, "Step", step)
+    return frame
+
+
+FirmSink = Callable[[float, np.ndarray, dict[str, np.ndarray]], None]
+
+
 class ModelCollector(DataCollector):
     """Mesa DataCollector whose firm-level records are read from the firm arrays."""
 
@@ -92,10 +110,24 @@ class ModelCollector(DataCollector):
             agenttype = {firm_type: {name: name for name in FIRM_COLUMNS}}
         super().__init__(model_reporters=model_reporters, agenttype_reporters=agenttype)
         self._firm_type = firm_type
+        self._sink: FirmSink | None = None
+
+    def stream_firms(self, sink: FirmSink) -> None:
+        """Hand each year's firm records to ``sink(time, ids, columns)`` as they are
+        collected instead of keeping them (``abm run`` writes them to Parquet a year at a
+        time, so memory stays flat); the records kept so far go first, in order."""
+        for records in self._agenttype_records.values():
+            for record in records.get(self._firm_type, []):
+                sink(*record)
+            records[self._firm_type] = []
+        self._sink = sink
 
     def _record_agenttype(self, model, agent_type):
         if agent_type is not self._firm_type:
             return super()._record_agenttype(model, agent_type)
+        if self._sink is not None:  # used at once: no copies needed
+            self._sink(model.time, model.firm_ids, firm_columns(model))
+            return []
         cols = {
             name: value.copy() if isinstance(value, np.ndarray) else value
             for name, value in firm_columns(model).items()
@@ -106,6 +138,11 @@ class ModelCollector(DataCollector):
         """Agent-type records as a DataFrame indexed by (Step, AgentID)."""
         if agent_type is not self._firm_type:
             return super().get_agenttype_vars_dataframe(agent_type)
+        if self._sink is not None:
+            raise RuntimeError(
+                "the firm records were handed on as they were collected (stream_firms), "
+                "not kept: read them where they were written"
+            )
         frames = []
         for records in self._agenttype_records.values():
             for time, ids, cols in records.get(agent_type, []):

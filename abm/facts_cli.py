@@ -93,11 +93,31 @@ SPEC_RUNS = 10
 SPEC_FIRMS = 2000
 
 
-def _runs_text(runs: int, fewest: int) -> str:
-    """'1 run of 500 firms' or '4 runs, the smallest of 500 firms'."""
+def _scale_note(runs: int, fewest: int) -> str:
+    """The note for a table of fewer runs or firms than the targets are stated for."""
     if runs == 1:
-        return f"1 run of {fewest:,} firms"
-    return f"{runs} runs, the smallest of {fewest:,} firms"
+        table = f"1 run of {fewest:,} firms"
+    else:
+        table = f"{runs} runs, the smallest of {fewest:,} firms"
+    return (
+        f"abm facts: note: the targets are stated for the mean over {SPEC_RUNS} runs of "
+        f"{SPEC_FIRMS:,} firms (docs/facts.md); this table has {table}, so its values scatter "
+        "more (the size-tail indices, estimated on the top 10 % of firms, most)"
+    )
+
+
+def _figure_folder(folder: Path) -> None:
+    """Check that the figures can be drawn and make their folder (before any work)."""
+    from abm.extras import MissingExtra, missing
+
+    if "matplotlib" in missing("experiments"):  # checked before the folder is made
+        raise MissingExtra("experiments", ["matplotlib"], "abm facts")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--figures {folder}: not a directory; allowed: a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--figures {folder}: cannot create it ({exc})") from None
 
 
 # --- reading runs ----------------------------------------------------------------------
@@ -484,16 +504,7 @@ def facts(args: argparse.Namespace) -> int:
     years = tuple(args.years)
     files, without = _run_files(args.path)
     if args.figures is not None:
-        from abm.extras import MissingExtra, missing
-
-        if "matplotlib" in missing("experiments"):  # checked before the folder is made
-            raise MissingExtra("experiments", ["matplotlib"], "abm facts")
-        if args.figures.exists() and not args.figures.is_dir():
-            raise ValueError(f"--figures {args.figures}: not a directory; allowed: a folder")
-        try:
-            args.figures.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ValueError(f"--figures {args.figures}: cannot create it ({exc})") from None
+        _figure_folder(args.figures)
     groups: dict[str, Group] = {}
     fewest = None  # firms in the smallest run
     for name, model_path, firm_file in files:
@@ -505,13 +516,7 @@ def facts(args: argparse.Namespace) -> int:
         group = groups.setdefault(key, Group(label))
         _collect(group, run, years, args.figures is not None)
     if fewest is not None and (fewest < SPEC_FIRMS or len(files) < SPEC_RUNS):
-        print(
-            f"abm facts: note: the targets are stated for the mean over {SPEC_RUNS} runs of "
-            f"{SPEC_FIRMS:,} firms (docs/facts.md); this table has {_runs_text(len(files), fewest)}"
-            ", so its values scatter more (the size-tail indices, estimated on the top 10 % "
-            "of firms, most)",
-            file=sys.stderr,
-        )
+        print(_scale_note(len(files), fewest), file=sys.stderr)
     if without:
         print(
             f"abm facts: note: {len(without)} run(s) without a firm file left out "

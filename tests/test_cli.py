@@ -3,10 +3,11 @@
 import re
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from abm import SCENARIOS
-from abm.cli import main, parse_sets
+from abm import SCENARIOS, TradeClusterModel
+from abm.cli import firm_path, main, parse_sets
 from abm.params import PARAMETERS
 
 
@@ -147,3 +148,18 @@ def test_evaluate_refuses_text_columns_in_one_line(column, tmp_path, capsys):
     assert err.count("\n") == 1, err
     assert err.startswith(f"abm evaluate: error: {out}: column {column!r} holds ")
     assert "e.g. 'lots'; allowed: numbers" in err
+
+
+def test_run_writes_firm_records_as_it_goes_the_same_as_the_firm_frame(tmp_path):
+    # abm run hands each year's firm records to the file as they are collected; the file
+    # reads back as the frame the model would have kept, with the run's metadata
+    out = tmp_path / "r.parquet"
+    args = ["run", "--steps", "4", "--seed", "11", "--n-firms", "70", "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    streamed = pd.read_parquet(firm_path(out))
+    model = TradeClusterModel(rng=11, n_firms=70)
+    for _ in range(4):
+        model.step()
+    pd.testing.assert_frame_equal(streamed, model.firm_frame())
+    assert streamed.attrs["seed"] == 11 and streamed.attrs["parameters"]["n_firms"] == 70
+    assert pq.ParquetFile(firm_path(out)).num_row_groups == 5  # one a year, 2020-2024
