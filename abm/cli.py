@@ -275,6 +275,8 @@ def _simulate_writing_firms(
         writer.close()
     except OSError as exc:
         raise CannotWrite(output.firms, _reason(exc)) from None
+    finally:
+        writer.abort()  # after a failure (or an interrupt) the file is let go of
 
 
 def _frames(model: TradeClusterModel, metadata: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:

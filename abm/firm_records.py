@@ -9,6 +9,7 @@ the total). The file reads back, with ``pandas.read_parquet``, as the frame
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -41,6 +42,14 @@ class FirmRecordWriter:
             self._schema = table.schema.with_metadata(meta)
             self._writer = pq.ParquetWriter(self.path, self._schema)
         self._writer.write_table(table.replace_schema_metadata(self._schema.metadata))
+
+    def abort(self) -> None:
+        """Let go of the file after a failure (errors closing it are ignored: the caller
+        removes it)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
 
     def close(self) -> None:
         """Finish the file and flush it to disk."""

@@ -239,6 +239,9 @@ def test_full_disk_leaves_nothing_partial(tmp_path, capsys, mounts, sizes):
     assert main([*BIG, "--out", str(out)]) == 2
     one_line_error(capsys, abm.cli.firm_path(out), "No space left on device")
     assert listing(where) == []
+    # and no file there is still open (the firm records' writer let go of its file)
+    open_there = [fd for fd in os.listdir("/proc/self/fd") if _fd_path(fd).startswith(str(where))]
+    assert open_there == []
 
 
 def test_a_failed_write_keeps_the_earlier_files_intact(tmp_path, sizes):
@@ -256,6 +259,14 @@ def test_a_failed_write_keeps_the_earlier_files_intact(tmp_path, sizes):
     assert done.returncode == 2, done.stderr
     assert done.stderr == "abm run: error: cannot write r.firms.parquet: File too large\n"
     assert {p: p.read_bytes() for p in folder.iterdir()} == earlier
+
+
+def _fd_path(fd: str) -> str:
+    """What an open file descriptor of this process points to ('' when it is gone)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""
 
 
 def file_size_limit(max_bytes: int) -> None:
