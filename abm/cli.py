@@ -64,7 +64,8 @@ def build_model(scenario: str, seed: int | None, params: dict) -> TradeClusterMo
 
     n = params.get("n_firms")
     n = n if isinstance(n, int) else 0  # the model checks the value itself
-    if tune_for_large_runs(n) or n >= LARGE_RUN_FIRMS:
+    tune_for_large_runs(n)
+    if n >= LARGE_RUN_FIRMS:
         print(f"building {n:,} firms and settling the start-year markets...", file=sys.stderr)
     return TradeClusterModel(preset=scenario, rng=seed, **params)
 
@@ -279,9 +280,15 @@ def _simulate_writing_firms(
         writer.abort()  # after a failure (or an interrupt) the file is let go of
 
 
-def _frames(model: TradeClusterModel, metadata: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _model_frame(model: TradeClusterModel, metadata: dict | None) -> pd.DataFrame:
+    """The model frame as written, ``Step`` a column and ``metadata`` its attrs."""
     frame = model.model_frame().reset_index()
     frame.attrs.update(metadata or {})
+    return frame
+
+
+def _frames(model: TradeClusterModel, metadata: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = _model_frame(model, metadata)
     firms = model.firm_frame()
     firms.attrs.update(metadata or {})
     return frame, firms
@@ -356,9 +363,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         _simulate_writing_firms(model, args.steps, output, metadata, not args.quiet)
         elapsed = time.perf_counter() - t0
-        frame = model.model_frame().reset_index()
-        frame.attrs.update(metadata)
-        output.write(frame)
+        output.write(_model_frame(model, metadata))
         written = output.commit()
     finally:
         output.discard()
