@@ -198,16 +198,22 @@ class RunOutput:
         if self.firm_data and firm_frame is not None:
             frames.append((self.firms, firm_frame))
         for path, frame in frames:
-            temp = self._temps[path]
             try:
-                frame.to_parquet(temp, index=False)
-                fd = os.open(temp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                frame.to_parquet(self._temps[path], index=False)
             except OSError as exc:
                 raise CannotWrite(path, _reason(exc)) from None
+            self.sync(path)
+
+    def sync(self, path: Path) -> None:
+        """Flush the temporary file of the target ``path`` to disk."""
+        try:
+            fd = os.open(self._temps[path], os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise CannotWrite(path, _reason(exc)) from None
 
     def commit(self) -> list[Path]:
         """Rename the written files over their targets; return the targets written."""
@@ -274,6 +280,7 @@ def _simulate_writing_firms(
         model.datacollector.stream_firms(writer)
         simulate(model, steps, progress=progress)
         writer.close()
+        output.sync(output.firms)
     except OSError as exc:
         raise CannotWrite(output.firms, _reason(exc)) from None
     finally:

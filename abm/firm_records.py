@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -52,13 +51,8 @@ class FirmRecordWriter:
                 writer.close()
 
     def close(self) -> None:
-        """Finish the file and flush it to disk."""
+        """Finish the file (its owner flushes it to disk: ``abm run``'s ``RunOutput``)."""
         if self._writer is None:
             return
         self._writer.close()
         self._writer = None
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
