@@ -93,6 +93,35 @@ def test_start_is_a_state_of_the_model():
     assert abs(moves.mean()) < 0.02 and np.abs(moves).max() <= 0.05 + 1e-9, moves
 
 
+def test_exporters_come_to_rest_once_at_most_the_allowed_share_of_firms_flips(monkeypatch):
+    # the last settling rounds stop at the first round in which at most
+    # SETTLE_EXPORT_SHARE x n firms change a destination (none below 100,000 firms, so a
+    # million-firm start does not wait for the one marginal firm that flips for ever);
+    # checked at 500 firms with the share at its default (none may flip) and raised so
+    # that up to 25 may: the rounds after the first SETTLE_EXPORT_ROUNDS + markup rounds
+    import abm.model as model_module
+
+    def flips_per_round(share):
+        monkeypatch.setattr(model_module, "SETTLE_EXPORT_SHARE", share)
+        flips = []
+        settle = TradeClusterModel._settle_exporters
+
+        def counted(self):
+            before = self.firms.exports_to.copy()
+            settle(self)
+            flips.append(int((self.firms.exports_to != before).any(1).sum()))
+
+        monkeypatch.setattr(TradeClusterModel, "_settle_exporters", counted)
+        TradeClusterModel(rng=1, n_firms=500, firm_data=False)
+        monkeypatch.undo()
+        return flips[model_module.SETTLE_EXPORT_ROUNDS :]
+
+    strict, loose = flips_per_round(1e-5), flips_per_round(0.05)
+    assert strict[-1] == 0 and all(k > 0 for k in strict[:-1]), strict
+    assert loose[-1] <= 25 and all(k > 25 for k in loose[:-1]), loose
+    assert len(loose) < len(strict), (loose, strict)
+
+
 def test_reporters_by_destination_add_up():
     m = run_model(steps=8, n_firms=120)
     df = m.model_frame()
