@@ -19,6 +19,7 @@ from abm import TradeClusterModel
 from abm.analysis import load_manifest, load_results
 from abm.cli import main
 from abm.experiments import ExperimentError, parse_experiment, read_manifest, run_experiment
+from abm.experiments.executors import LOCAL_CLUSTER_CONFIG, local_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 ABM = Path(sys.executable).with_name("abm")
@@ -340,3 +341,26 @@ def test_cli_on_an_existing_dask_cluster(tmp_path, capsys):
         )
         == 2
     )  # needs --executor dask
+
+
+
+def test_the_local_dask_cluster_watches_itself_less_and_leaves_the_callers_config():
+    """The cluster ``--executor dask`` starts runs its workers with LOCAL_CLUSTER_CONFIG
+    (no profiler sampling the runs, slower monitors) and restores the caller's settings."""
+    import dask
+    from distributed import Client
+
+    keys = list(LOCAL_CLUSTER_CONFIG)
+
+    def settings() -> dict:
+        import dask
+
+        return {key: dask.config.get(key) for key in keys}
+
+    before = settings()
+    assert before != LOCAL_CLUSTER_CONFIG  # dask's defaults differ
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        seen = list(client.run(settings).values())
+    assert seen == [LOCAL_CLUSTER_CONFIG]
+    assert settings() == before
+    assert dask.config.get("distributed.worker.profile.enabled") is True
