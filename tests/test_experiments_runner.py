@@ -343,7 +343,6 @@ def test_cli_on_an_existing_dask_cluster(tmp_path, capsys):
     )  # needs --executor dask
 
 
-
 def test_the_local_dask_cluster_watches_itself_less_and_leaves_the_callers_config():
     """The cluster ``--executor dask`` starts runs its workers with LOCAL_CLUSTER_CONFIG
     (no profiler sampling the runs, slower monitors) and restores the caller's settings."""
