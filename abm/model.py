@@ -147,7 +147,7 @@ class TradeClusterModel(mesa.Model):
         self._grid: Network | None = None
         self._firm_agents: list[ForeignTradeFirm] = []
         self._institute_agents: list[ResearchInstitute] = []
-        self._pending_ties: list[np.ndarray] = []
+        self._pending_ties: list[np.ndarray] = []  # ties opened since the layer was read
         self._entered: list[np.ndarray] = []  # rows whose entrant has no Mesa agent yet
         self.government = Government(self)
 
@@ -441,7 +441,7 @@ class TradeClusterModel(mesa.Model):
             self.inst_of_cluster,
             self.draws,
         )
-        if len(u):
+        if len(u) and self._grid is not None:  # until it is built, it takes today's ties
             self._pending_ties.append(np.stack([u, v]))
         innovation.spill_over(self.firms, self.ties, self.params)
 
@@ -519,7 +519,8 @@ class TradeClusterModel(mesa.Model):
         if len(rows):  # entrants get their ids now, their Mesa agents when first looked at
             self.firm_ids[rows] = np.arange(len(rows)) + self.agent_id_counter
             self.agent_id_counter += len(rows)
-            self._entered.append(rows)
+            if self._grid is not None:  # until it is built, it takes today's firms
+                self._entered.append(rows)
 
     def collect(self) -> None:
         """Stage 12: the year's innovation index is scored, then collectors record the year."""
@@ -543,8 +544,6 @@ class TradeClusterModel(mesa.Model):
         f = self.firms
         graph = build_graph(self.n_firms, self.ties, f.cluster, self.institutes.cluster)
         self._grid = Network(graph, layout=None, random=self.random)
-        self._pending_ties.clear()  # today's ties are in the graph
-        self._entered.clear()  # and today's firms get their agents below
         counter = self.agent_id_counter
         self.deregister_agent(self.government)  # Mesa's order: firms, institutes, government
         self._firm_agents = list(
