@@ -4,14 +4,15 @@ Investment follows expected demand (K+S: firms plan capacity for the demand they
 their target utilisation, Dosi, Fagiolo & Roventini 2010), only while they make a profit,
 financed by net worth and credit up to ``leverage`` times net worth. Firms with negative net
 worth for ``exit_years`` years, or below the smallest viable size, exit; entrants take their
-rows, small and young, in the categories with the highest profit rates.
+rows, small and young, in the categories the cluster makes, tilted toward the highest profit
+rates.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import N_CAT, by_category, divide_rows, row_sum, scale_rows
+from abm.categories import N_CAT, by_category, divide_rows, per_category, row_sum, scale_rows
 from abm.params import Params
 from abm.state import FirmState, draw_mix, initial_mix, normalise_mix
 
@@ -72,11 +73,20 @@ def exiting(f: FirmState, p: Params) -> np.ndarray:
     return np.flatnonzero((f.loss_years >= p.exit_years) | (f.capacity < p.min_capacity))
 
 
-def entry_weights(rates: np.ndarray, choice: float) -> np.ndarray:
+def entry_weights(
+    rates: np.ndarray, choice: float, present: np.ndarray | None = None
+) -> np.ndarray:
     """Probabilities of an entrant's main category: logit on the categories' profit rates
-    (margin per unit of capacity)."""
+    (margin per unit of capacity), each weighted by ``present``, the cluster's firms making
+    the category (their product mixes summed), when given. Entrants come from the cluster's
+    own firms, workers and suppliers and start in what it already makes (Klepper 2007 on
+    spinoffs inheriting their parents' capabilities; Neffke, Henning & Boschma 2011 on
+    regions entering industries related to their own), tilted toward where profits are: a
+    category the cluster hardly makes gets few entrants however profitable it is."""
     r = np.where(np.isfinite(rates), rates, 0.0)
     w = np.exp(choice * (r - r.max()))
+    if present is not None and present.sum() > 0:
+        w *= present
     return w / w.sum()
 
 
@@ -85,7 +95,7 @@ def renew(
 ) -> None:
     """Replace the firms in ``rows`` by entrants: small (``entrant_size`` of the median
     capacity), young, with the cluster's average technology, in categories drawn by
-    :func:`entry_weights`."""
+    :func:`entry_weights` (on the surviving firms' product mixes)."""
     k = len(rows)
     if k == 0:
         return
@@ -94,7 +104,8 @@ def renew(
     if not alive.any():
         alive[:] = True
     digital = rng.random(k) < f.digital[alive].mean()
-    weights = entry_weights(rates, p.entry_choice) if len(rates) == N_CAT else None
+    present = per_category(f.mix[alive])  # firms making each category
+    weights = entry_weights(rates, p.entry_choice, present) if len(rates) == N_CAT else None
     mean = f.capacity[alive].mean()
     f.capacity[rows] = p.entrant_size * mean * rng.lognormal(0.0, p.entrant_size_dispersion, k)
     f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(

@@ -373,6 +373,20 @@ class Fringe:
         )
 
 
+def varieties(mix: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """(K,) the cluster's varieties in each category (Krugman 1980; Melitz 2003): each firm
+    is one variety spread over its categories by its product mix, counted in full from the
+    median firm's size up and in proportion to its size below it, as a small firm's goods
+    reach only part of a market's buyers (Arkolakis 2010; Eaton, Kortum & Kramarz 2011).
+    Relative to the start year's, raised to ``variety_elasticity``, they scale the
+    cluster's weight in every market (``abm.demand``)."""
+    if not len(capacity):
+        return np.zeros(mix.shape[1])
+    median = column_median(capacity[:, None])[0]
+    reach = np.minimum(capacity / median, 1.0) if median > 0 else np.ones(len(capacity))
+    return per_category(scale_rows(mix, reach))
+
+
 def _unset() -> np.ndarray:
     """An empty array: a market quantity not computed yet this year."""
     return np.empty(0)
@@ -394,7 +408,7 @@ class Market:
     seller: np.ndarray  # (D, n) bool
     p_cluster: np.ndarray  # (D, K) cluster sellers' mean effective price
     p_sellers: np.ndarray  # (D, K) cluster sellers' mean price
-    margin: np.ndarray  # (D, K) extensive margin: share of capacity selling there
+    margin: np.ndarray  # (D, K) extensive margin: varieties x share of capacity selling there
     p_fringe: np.ndarray  # (D, K) fringe's effective price
     carbon_price: float
     cbam_rate: np.ndarray  # (D, K) USD/t
@@ -428,6 +442,7 @@ class Market:
     )  # (n, K) capacity x demand appeal: a firm's weight in the logit attraction
     energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
     cap_total: np.ndarray = field(default_factory=_unset)  # (K,) capacity by category
+    varieties: np.ndarray | float = 1.0  # (K,) varieties over the start year's, ^ elasticity
 
     @classmethod
     def build(
@@ -440,8 +455,12 @@ class Market:
         markup: np.ndarray,
         p_fringe: np.ndarray,
         p: Params,
+        varieties: np.ndarray | float = 1.0,
     ) -> Market:
-        """Costs and prices of this year for every destination."""
+        """Costs and prices of this year for every destination. ``varieties`` (K,): the
+        cluster's varieties in each category over the start year's, to the power
+        ``variety_elasticity`` (see :func:`varieties`), which scale its extensive margin
+        everywhere."""
         n = f.n
         cap = scale_rows(f.mix, f.capacity)
         # CBAM per unit where a destination charges one (0 elsewhere); delivered unit cost
@@ -485,6 +504,7 @@ class Market:
         p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
         p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
         margin = tot / np.maximum(tot[0], 1e-12)[None, :]
+        margin *= varieties
         return cls(
             cap,
             cost,
@@ -505,6 +525,7 @@ class Market:
             weight=scale_rows(cap, np.exp(f.appeal)) if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
             cap_total=cap_total,
+            varieties=varieties,
         )
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:

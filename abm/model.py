@@ -14,6 +14,7 @@ from abm import abatement, innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
     INFRASTRUCTURE_COST,
+    N_CAT,
     N_DEST,
     USD_PER_MILLION,
     category_totals,
@@ -35,6 +36,7 @@ from abm.markets import (
     drift_appeal,
     unit_costs,
     update_scarcity,
+    varieties,
     wage,
 )
 from abm.network import Groups, Ties, build_graph, firm_graph
@@ -163,6 +165,8 @@ class TradeClusterModel(mesa.Model):
         # so this year's policy then acts on competitiveness like any later change
         self.government.policy = reference_policy(actual)
         self.fringe = Fringe.from_population(self.firms, p)
+        # the start year's varieties (mixes and capacities stay put while it settles)
+        self.start_varieties = varieties(self.firms.mix, self.firms.capacity)
         self.compute_costs()
         self._calibrate_markets()
         for rounds in range(SETTLE_ROUNDS):  # exporters and mark-ups by the model's own rules
@@ -324,6 +328,13 @@ class TradeClusterModel(mesa.Model):
             f.markup,
             self._fringe_prices,
             self.params,
+            np.divide(
+                varieties(f.mix, f.capacity),
+                self.start_varieties,
+                out=np.ones(N_CAT),
+                where=self.start_varieties > 0,
+            )
+            ** self.params.variety_elasticity,
         )
 
     def clear_markets(self) -> None:

@@ -82,6 +82,7 @@ class ParamFields:
     market_share_domestic: float
     market_share_foreign: float
     trade_elasticity: float
+    variety_elasticity: float
     appeal_persistence: float
     appeal_volatility: float
     appeal_events: float

@@ -580,6 +580,19 @@ _PARAMS = [
         plausible_source="Head & Mayer (2014), Simonovska & Waugh (2014): estimates about 2-8",
     ),
     _p(
+        "variety_elasticity",
+        0.58,
+        "Elasticity of the cluster's weight in a market with respect to its varieties (its "
+        "firms' product mixes summed over the start year's): 1 is Krugman's love of variety, "
+        "0 Armington's fixed national goods.",
+        "1",
+        0.0,
+        1.0,
+        source="Ardelean (2006), How strong is the love of variety?: 42 % below Krugman's 1",
+        plausible=(0.0, 1.0),
+        plausible_source="Armington (1969) 0 to Krugman (1980) 1",
+    ),
+    _p(
         "appeal_persistence",
         0.9,
         "Yearly persistence of a firm's demand appeal (AR(1) coefficient of its log): "

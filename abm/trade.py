@@ -50,13 +50,14 @@ def potential_export_profit(
 def first_seller_sales(m: Market, d: int) -> np.ndarray:
     """(n, K) what each firm would sell in destination ``d`` as the cluster's only seller of
     a category there: the demand system's share for an extensive margin equal to its share
-    of the category's capacity, at its own effective price."""
+    of the category's capacity (times the cluster's varieties, as every margin), at its own
+    effective price."""
     if m.kappa is None:
         raise RuntimeError("the market's demand is not computed yet (see demand_for_cluster)")
     cap_k = np.maximum(per_category(m.cap), 1e-12)
     share, _ = cluster_share(
         np.broadcast_to(m.kappa[d], m.cap.shape),
-        m.cap / cap_k,
+        m.cap / cap_k * m.varieties,
         m.eff[d],
         np.broadcast_to(m.p_fringe[d], m.cap.shape),
         m.sigma,
