@@ -589,8 +589,6 @@ _PARAMS = [
         0.0,
         1.0,
         source="Ardelean (2006), How strong is the love of variety?: 42 % below Krugman's 1",
-        plausible=(0.0, 1.0),
-        plausible_source="Armington (1969) 0 to Krugman (1980) 1",
     ),
     _p(
         "appeal_persistence",
