@@ -583,8 +583,9 @@ _PARAMS = [
         "variety_elasticity",
         0.58,
         "Elasticity of the cluster's weight in a market with respect to its varieties (its "
-        "firms' product mixes summed over the start year's): 1 is Krugman's love of variety, "
-        "0 Armington's fixed national goods.",
+        "firms' product mixes summed, a firm below the median size counted in proportion to "
+        "its size, over the start year's): 1 is Krugman's love of variety, 0 Armington's fixed "
+        "national goods.",
         "1",
         0.0,
         1.0,

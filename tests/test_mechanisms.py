@@ -90,6 +90,13 @@ def test_entrants_choose_categories_by_profit_rate_and_start_small_and_young():
     w = entry_weights(np.array([0.1, 0.1, 0.3, 0.1]), 10.0)
     assert w.sum() == pytest.approx(1.0) and w.argmax() == 2
     np.testing.assert_allclose(entry_weights(np.array([0.1, 0.2, 0.3, 0.4]), 0.0), 0.25)
+    # weighted by the firms making each category: equal profit rates give their shares, and
+    # a category nobody makes gets no entrant however profitable it is
+    present = np.array([30.0, 10.0, 0.0, 0.0])
+    np.testing.assert_allclose(entry_weights(np.full(4, 0.1), 10.0, present), [0.75, 0.25, 0, 0])
+    assert entry_weights(np.array([0.1, 0.1, 0.9, 0.1]), 10.0, present)[2] == 0.0
+    tilted = entry_weights(np.array([0.1, 0.2, 0.1, 0.1]), 10.0, present)
+    assert tilted[1] > 0.25  # tilted toward the more profitable of the categories made
     f, p = firms(40)
     f.capacity[:] = np.linspace(5, 50, 40)
     f.age[:] = 30
