@@ -283,7 +283,8 @@ class TradeClusterModel(mesa.Model):
         """Stage 2: the wage follows productivity and fixed costs the firms' mean size; unit
         costs with the domestic carbon price and the running cost of abatement;
         export costs add trade cost (lower on a platform) and the CBAM charge of each
-        destination; prices are mark-ups with this year's scarcity factor."""
+        destination; the cluster's varieties scale its weight in every market; prices are
+        mark-ups with this year's scarcity factor."""
         f, p, pol = self.firms, self.params, self.government.current_policy
         self.wage = wage(
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
@@ -311,12 +312,23 @@ class TradeClusterModel(mesa.Model):
         self._fringe_prices = self.fringe.prices(
             pol, p, t, capacity_mean(f, f.green), capacity_mean(f, f.energy)
         )
+        # varieties over the start year's, ^ variety_elasticity: mixes and capacities hold
+        # still for the year (and while the start settles), so once a year
+        self._variety_factor = (
+            np.divide(
+                varieties(f.mix, f.capacity),
+                self.start_varieties,
+                out=np.ones(N_CAT),
+                where=self.start_varieties > 0,
+            )
+            ** p.variety_elasticity
+        )
         self._price_markets()
 
     def _price_markets(self) -> None:
         """Stage 2 (continued): this year's markets at today's mark-ups and exporters, on the
-        unit costs :meth:`compute_costs` computed (while the start settles, only mark-ups,
-        exporters and demand move, so only this part is redone)."""
+        unit costs and varieties :meth:`compute_costs` computed (while the start settles,
+        only mark-ups, exporters and demand move, so only this part is redone)."""
         f = self.firms
         self._reset_year_sums()  # once sales are known
         self.market = Market.build(
@@ -328,13 +340,7 @@ class TradeClusterModel(mesa.Model):
             f.markup,
             self._fringe_prices,
             self.params,
-            np.divide(
-                varieties(f.mix, f.capacity),
-                self.start_varieties,
-                out=np.ones(N_CAT),
-                where=self.start_varieties > 0,
-            )
-            ** self.params.variety_elasticity,
+            self._variety_factor,
         )
 
     def clear_markets(self) -> None:

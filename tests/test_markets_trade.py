@@ -284,7 +284,7 @@ def test_the_clusters_weight_in_a_market_rises_with_its_varieties():
         f = m.firms
         f.mix[:, TIB] += 0.5
         f.mix /= f.mix.sum(1, keepdims=True)
-        m._price_markets()
+        m.compute_costs()  # the year's costs, varieties and markets
     f = models[0].firms
     rise = varieties(f.mix, f.capacity) / models[0].start_varieties
     assert rise[TIB] > 1 > rise[LIB]
