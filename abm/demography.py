@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import N_CAT, by_category, divide_rows, per_category, row_sum, scale_rows
+from abm import demography_loops
+from abm.categories import N_CAT
 from abm.params import Params
-from abm.state import FirmState, draw_mix, initial_mix, normalise_mix
+from abm.state import FirmState, draw_mix, initial_mix
 
 
 def grow(
@@ -30,41 +31,24 @@ def grow(
     ``mix_speed = 0`` investment keeps the mix.
     """
     f.net_worth += np.where(f.profit > 0, p.retained_share * f.profit, f.profit)
-    cap = scale_rows(f.mix, f.capacity)
-    cap *= 1.0 - p.depreciation
-    if np.ndim(growth):
-        wanted = by_category(np.multiply, f.demand, np.asarray(growth))
-    else:
-        wanted = f.demand * growth
-    wanted /= p.target_utilisation
-    add = np.maximum(wanted - cap, 0.0, out=wanted)
-    add *= allowed  # 0 where not allowed (add >= 0: the same as np.where, faster)
-    add[np.flatnonzero(~(f.profit > 0))] = 0.0  # (row numbers: faster than a mask)
-    kept = row_sum(cap)
-    limit = np.maximum(
-        (1.0 + p.leverage) * np.maximum(f.net_worth, 0.0) / p.capital_cost - kept, 0.0
+    capacity, added = demography_loops.invest(
+        f.mix,
+        f.capacity,
+        f.demand,
+        np.broadcast_to(np.asarray(growth, float), (N_CAT,)).copy(),
+        allowed,
+        f.profit,
+        f.net_worth,
+        p.depreciation,
+        p.target_utilisation,
+        p.leverage,
+        p.capital_cost,
+        p.mix_speed,
     )
-    total = row_sum(add)
-    scale = np.divide(np.minimum(total, limit), total, out=np.zeros(f.n), where=total > 0)
-    add = scale_rows(add, scale)
-    new = cap + add
-    capacity = row_sum(new)
-    if (capacity > 0).all():
-        diff = divide_rows(new, capacity)  # the target mix, less the mix below
-    else:
-        diff = np.divide(new, capacity[:, None], out=f.mix.copy(), where=capacity[:, None] > 0)
-    diff -= f.mix
-    change = np.abs(diff)
-    step = change[:, 0].copy()  # the largest change of a share, column by column
-    for j in range(1, change.shape[1]):
-        np.maximum(step, change[:, j], out=step)
-    lam = np.divide(p.mix_speed, step, out=np.ones(f.n), where=step > p.mix_speed)
-    f.mix += scale_rows(diff, np.minimum(lam, 1.0))
-    normalise_mix(f.mix)
     f.capacity = capacity
     f.debt = np.maximum(p.capital_cost * f.capacity - f.net_worth, 0.0)
     f.age += 1
-    return row_sum(add) * p.capital_cost
+    return added * p.capital_cost
 
 
 def exiting(f: FirmState, p: Params) -> np.ndarray:
@@ -103,21 +87,27 @@ def renew(
     alive[rows] = False
     if not alive.any():
         alive[:] = True
-    digital = rng.random(k) < f.digital[alive].mean()
-    present = per_category(f.mix[alive])  # firms making each category
+    present, on_platform, mean, productivity, energy, green, knowledge, markup = (
+        demography_loops.survivors(
+            alive,
+            f.digital,
+            f.mix,
+            f.capacity,
+            f.productivity,
+            f.energy,
+            f.green,
+            f.knowledge,
+            f.markup,
+        )
+    )
+    digital = rng.random(k) < on_platform
     weights = entry_weights(rates, p.entry_choice, present) if len(rates) == N_CAT else None
-    mean = f.capacity[alive].mean()
     f.capacity[rows] = p.entrant_size * mean * rng.lognormal(0.0, p.entrant_size_dispersion, k)
-    f.productivity[rows] = np.exp(np.log(f.productivity[alive]).mean()) * rng.lognormal(
-        0, p.entrant_productivity_dispersion, k
-    )
-    f.energy[rows] = np.exp(np.log(f.energy[alive]).mean())
+    f.productivity[rows] = productivity * rng.lognormal(0, p.entrant_productivity_dispersion, k)
+    f.energy[rows] = energy
     spread = p.entrant_green_spread
-    green = f.green[alive].mean() * rng.uniform(1.0 - spread, 1.0 + spread, k)
-    f.green[rows] = np.clip(green, 0.0, 1.0)
-    f.knowledge[rows] = f.knowledge[alive].mean() * rng.lognormal(
-        0.0, p.entrant_knowledge_dispersion, k
-    )
+    f.green[rows] = np.clip(green * rng.uniform(1.0 - spread, 1.0 + spread, k), 0.0, 1.0)
+    f.knowledge[rows] = knowledge * rng.lognormal(0.0, p.entrant_knowledge_dispersion, k)
     f.mix[rows] = draw_mix(rng, k, digital, p.initial_specialisation, initial_mix(p), weights)
     f.rd_taste[rows] = rng.lognormal(0.0, p.rd_taste_dispersion, k)
     f.green_rd_share[rows] = np.clip(
@@ -127,7 +117,7 @@ def renew(
     f.digital[rows] = digital
     f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]
     f.debt[rows] = np.maximum(p.capital_cost - p.initial_net_worth, 0.0) * f.capacity[rows]
-    f.markup[rows] = np.exp(np.log(f.markup[alive]).mean())  # priced like the incumbents
+    f.markup[rows] = markup  # priced like the incumbents
     f.appeal[rows] = 0.0
     f.age[rows] = 0
     f.loss_years[rows] = 0

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm import abatement
+from abm import innovation_loops
 from abm.categories import (
     BASE_EMISSION,
     LABOUR_COST,
-    N_CAT,
     RD_INTENSITY,
-    USD_PER_MILLION,
     by_category,
-    emission_intensity,
     energy_cost,
-    outer_by_category,
-    per_firm,
 )
+from abm.market_loops import sales_margins
 from abm.markets import Market
 from abm.network import Groups, Ties
 from abm.params import Params
@@ -99,12 +95,18 @@ def do_rd(
     f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
     # the second step (K+S): the outcome around the firm's technology, kept when better,
     # and now and then a radical jump from a heavy tail
-    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
-    gain = process_gain(draw, rng.random(f.n), rng.pareto(p.radical_tail, f.n), p)
-    f.productivity *= 1.0 + p.process_draw_width * gain * p_ok
+    # (drawn for the successful firms only, in row order)
+    won = np.flatnonzero(p_ok)
+    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, len(won)) - 1.0
+    u = rng.random(len(won))
+    lomax = np.zeros(len(won))
+    radical = u < p.radical_share
+    lomax[radical] = rng.pareto(p.radical_tail, int(radical.sum()))
+    gain = process_gain(draw, u, lomax, p)
+    f.productivity[won] *= 1.0 + p.process_draw_width * gain
     # and the new technique's energy use per unit of output, its own draw (DSK)
-    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
-    f.energy /= 1.0 + p.energy_draw_width * np.maximum(draw, 0.0) * p_ok
+    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, len(won)) - 1.0
+    f.energy[won] /= 1.0 + p.energy_draw_width * np.maximum(draw, 0.0)
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)
@@ -120,34 +122,27 @@ def process_gain(draw: np.ndarray, u: np.ndarray, lomax: np.ndarray, p: Params) 
     return np.where(u < p.radical_share, 1.0 + lomax, np.maximum(draw, 0.0))
 
 
+def green_coef(m: Market) -> np.ndarray:
+    """(D, K) the rise in a firm's logit share per unit of its price cut by consumers'
+    green preference: ``beta x WTP / mean price`` in each destination-category market."""
+    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
+    return m.beta * m.wtp[:, None] / p_mean
+
+
 def green_value_terms(
-    f: FirmState, m: Market, margin_sales: np.ndarray | None = None
+    f: FirmState, m: Market, won: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """What one t CO2 per USD m less is worth to each firm in each category a year, USD, as
     two (n, K) terms of :func:`green_gain_value`: the carbon payments and CBAM it saves,
-    and the margin consumers' green preference wins. ``margin_sales`` is this year's unit
-    margin x sales (D, n, K), when the caller has it."""
+    and the margin consumers' green preference wins (``won``, when the caller has it: the
+    unit margin x sales in each destination times :func:`green_coef`, summed over
+    destinations)."""
     # the CBAM per t embedded in sales (0.0 + each charging destination's, in order)
     saved = m.carbon_price * f.output
-    border = None
     for charged in np.flatnonzero(m.cbam_rate.any(1)):
-        term = by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
-        if border is None:
-            border = term
-            border += 0.0
-        else:
-            border += term
-    saved += 0.0 if border is None else border
-    p_mean = np.nan_to_num(m.p_sellers, nan=1.0)
-    coef = m.beta * m.wtp[:, None] / p_mean  # (D, K) share rise per unit of price cut
-    if margin_sales is None:
-        margin_sales = m.unit_margin * f.q
-    # einsum("dk,dnk->nk", coef, margin_sales): the destinations added in order, from 0
-    won = by_category(np.multiply, margin_sales[0], coef[0])
-    won += 0.0
-    term = np.empty_like(won)
-    for d in range(1, len(coef)):
-        won += by_category(np.multiply, margin_sales[d], coef[d], out=term)
+        saved += by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
+    if won is None:
+        won = sales_margins(m.unit_margin, f.q, green_coef(m))[2]
     return saved, won
 
 
@@ -170,24 +165,19 @@ def green_gain_value(
     ``rows``, only those firms' values are computed (each firm's value is its own); the
     others are 0."""
     saved, won = green_value_terms(f, m) if terms is None else terms
-    energy, green, output = f.energy, f.green, f.output
-    if rows is not None:
-        gain, energy, green = gain[rows], energy[rows], green[rows]
-        output, saved, won = (a.take(rows, axis=0) for a in (output, saved, won))
-    e = energy * m.energy_carbon  # the CO2 of each firm's energy per unit of output
-    d_emis = outer_by_category(gain * e, BASE_EMISSION)  # t per USD m, per category
-    saving = per_firm(d_emis, saved)
-    premium = per_firm(d_emis, won)
-    b, theta = p.abatement_backstop, p.abatement_exponent
-    running = abatement.unit_cost(green + gain, b, theta, e) - abatement.unit_cost(
-        green, b, theta, e
+    return innovation_loops.gain_value(
+        np.asarray(gain, float),
+        f.energy,
+        f.green,
+        f.output,
+        saved,
+        won,
+        np.arange(f.n) if rows is None else rows,
+        m.energy_carbon,
+        BASE_EMISSION,
+        p.abatement_backstop,
+        p.abatement_exponent,
     )
-    value = (saving + premium) / USD_PER_MILLION - per_firm(running, output)
-    if rows is None:
-        return value
-    out = np.zeros(f.n)
-    out[rows] = value
-    return out
 
 
 def choose_green_share(
@@ -203,16 +193,19 @@ def choose_green_share(
     """
     terms = green_value_terms(f, m) if terms is None else terms
     v_green = np.maximum(green_gain_value(f, p.green_step * (1.0 - f.green), m, p, terms), 0.0)
-    saved, won = terms
-    labour = np.empty((f.n, N_CAT))  # labour cost per unit, column by column
-    for k in range(N_CAT):
-        np.divide(LABOUR_COST[k], f.productivity, out=labour[:, k])
-    energy = outer_by_category(f.energy, energy_cost(p.energy_price))
-    emis = emission_intensity(f.green, f.energy * m.energy_carbon)
-    carbon = per_firm(emis, saved + won) / USD_PER_MILLION
-    v_proc = PROCESS_KEPT_GAIN * (
-        p.process_draw_width * per_firm(labour, f.output)
-        + p.energy_draw_width * (per_firm(energy, f.output) + carbon)
+    v_proc = innovation_loops.process_value(
+        f.productivity,
+        f.energy,
+        f.green,
+        f.output,
+        *terms,
+        m.energy_carbon,
+        LABOUR_COST,
+        energy_cost(p.energy_price),
+        BASE_EMISSION,
+        p.process_draw_width,
+        p.energy_draw_width,
+        PROCESS_KEPT_GAIN,
     )
     total = v_green + v_proc
     target = np.divide(v_green, total, out=f.green_rd_share.copy(), where=total > 0)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from abm import abatement
+from abm import market_loops as loops
 from abm.categories import (
     BASE_EMISSION,
     KNOWLEDGE_INTENSIVE,
@@ -29,7 +30,6 @@ from abm.categories import (
     energy_cost,
     outer_by_category,
     per_category,
-    per_firm,
     scale_rows,
 )
 from abm.demand import DemandSystem, cluster_share
@@ -61,21 +61,20 @@ def unit_costs(
     at ``energy_price`` USD per t CO2 is part of ``MATERIAL_COST``); the result is in USD m
     per USD m of output at base cost.
     """
-    boosted = productivity
-    if knowledge is not None and knowledge_elasticity:
-        boosted = productivity * np.maximum(knowledge, 1e-6) ** knowledge_elasticity
-    labour = wage_index * LABOUR_COST
-    cost = np.empty(emis.shape)
-    for j in range(emis.shape[1]):  # column by column: the category axis is short
-        prod = boosted if KNOWLEDGE_INTENSIVE[j] else productivity
-        np.divide(labour[j], prod, out=cost[:, j])
-    by_category(np.add, cost, MATERIAL_COST, out=cost)
-    if energy is not None and energy_price:
-        cost -= outer_by_category(1.0 - energy, energy_cost(energy_price))
-    carbon = carbon_price * emis
-    carbon /= USD_PER_MILLION
-    cost += carbon
-    return cost
+    n = len(productivity)
+    return loops.unit_costs(
+        productivity,
+        np.ones(n) if knowledge is None else knowledge,
+        knowledge_elasticity if knowledge is not None else 0.0,
+        KNOWLEDGE_INTENSIVE,
+        wage_index * LABOUR_COST,
+        MATERIAL_COST,
+        np.ones(n) if energy is None else energy,
+        energy_cost(energy_price),
+        emis,
+        carbon_price,
+        USD_PER_MILLION,
+    )
 
 
 def prices(
@@ -137,59 +136,14 @@ def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray)
     firms keep shares proportional to their weights. Solved by water-filling: firms whose
     proportional share would exceed their capacity get their capacity, the rest share what
     is left, until no share exceeds a capacity (each pass O(n); few passes in practice).
+    This is how :meth:`Market.allocate` clears each market (:func:`abm.market_loops.clear`).
     """
-    weight = np.where(cap > 0, np.maximum(weight, 0.0), 0.0)
-    cap = np.where(weight > 0, cap, 0.0)
-    return _water_fill(demand, weight.T.copy(), cap.T.copy()).T
-
-
-def _water_fill(
-    demand: np.ndarray,
-    wt: np.ndarray,
-    mt: np.ndarray,
-    rows: np.ndarray | None = None,
-    n: int = 0,
-) -> np.ndarray:
-    """:func:`capped_proportional` on weights and caps already cleaned and transposed to
-    (k, L), category by category on contiguous rows; returns q as (k, L). With ``rows``,
-    the L firms are these rows of ``n`` firms whose others have weight 0: the totals are
-    summed over all ``n`` as there (same rounding), the work is over the L firms only."""
-    qt = np.zeros_like(wt)
-    column = None if rows is None else np.zeros(n)  # the other rows stay 0
-    for c in range(len(wt)):
-        w, m, d = wt[c], mt[c], float(demand[c])
-        if d <= 0:
-            continue
-        if column is None:
-            total = m.sum()
-        else:
-            column[rows] = m
-            total = column.sum()
-        if total <= d:
-            qt[c] = m
-            continue
-        # the firms still sharing (None: all of them), their weights and capacities
-        positive = w > 0
-        free: np.ndarray | None = None
-        wf, mf = w, m
-        if not positive.all():
-            free = np.flatnonzero(positive)
-            wf, mf = w[free], m[free]
-        left = d
-        while len(wf):
-            share = wf * (left / wf.sum())
-            at_cap = share >= mf
-            if not at_cap.any():
-                qt[c, slice(None) if free is None else free] = share
-                break
-            full = np.flatnonzero(at_cap)
-            capped = mf[full]
-            qt[c, full if free is None else free[full]] = capped
-            left -= capped.sum()
-            keep = ~at_cap
-            free = np.flatnonzero(keep) if free is None else free[keep]
-            wf, mf = wf[keep], mf[keep]
-    return qt
+    weight = np.ascontiguousarray(weight, dtype=float)
+    q = np.zeros(weight.shape)
+    rest = np.array(cap, dtype=float)
+    rows = np.arange(len(weight))
+    loops.clear(weight, rows, np.asarray(demand, float), rest, np.zeros(weight.shape), q)
+    return q
 
 
 def column_median(a: np.ndarray) -> np.ndarray:
@@ -231,7 +185,7 @@ def attraction(
     u -= 1.0
     u *= -beta
     np.minimum(u, 50.0, out=u)
-    np.exp(u, out=u)
+    np.exp(u, out=u)  # (numpy's vectorised exp: faster than a compiled loop's)
     u *= cap
     return u
 
@@ -263,7 +217,9 @@ def drift_appeal(
             relative = np.maximum(size, 1e-12 * median) / median
             lam *= relative ** (2.0 * p.appeal_size_elasticity)
             scale *= relative**-p.appeal_size_elasticity
-    events = rng.poisson(lam)
+    events = loops.poisson_by_inversion(lam, np.exp(-lam), rng.random(n))
+    large = np.flatnonzero(events < 0)  # (a firm thousands of times the median's size)
+    events[large] = rng.poisson(lam[large])
     z = rng.standard_normal(n)
     return p.appeal_persistence * appeal + scale * np.sqrt(events / lam) * z
 
@@ -401,8 +357,6 @@ class Market:
     """
 
     cap: np.ndarray  # (n, K) capacity by category
-    cost: np.ndarray  # (D, n, K) unit cost delivered to each destination
-    cbam_unit: np.ndarray  # (D, n, K) CBAM per unit, USD m per USD m
     price: np.ndarray  # (D, n, K)
     eff: np.ndarray  # (D, n, K) effective prices (price + green WTP x emissions)
     seller: np.ndarray  # (D, n) bool
@@ -461,45 +415,22 @@ class Market:
         cluster's varieties in each category over the start year's, to the power
         ``variety_elasticity`` (see :func:`varieties`), which scale its extensive margin
         everywhere."""
-        n = f.n
-        cap = scale_rows(f.mix, f.capacity)
-        # CBAM per unit where a destination charges one (0 elsewhere); delivered unit cost
-        cbam_unit = np.zeros((N_DEST, *emis.shape))
-        cost = np.empty_like(cbam_unit)
-        for d in range(N_DEST):
-            if pol.cbam_rate[d].any():
-                by_category(np.multiply, emis, pol.cbam_rate[d], out=cbam_unit[d])
-                cbam_unit[d] /= USD_PER_MILLION
-                np.add(unit_cost, cbam_unit[d], out=cost[d])
-                if d:
-                    cost[d] += trade_unit
-            elif d:
-                np.add(unit_cost, trade_unit, out=cost[d])
-            else:
-                cost[d] = unit_cost
-        cap_total = per_category(cap)
-        price = prices(cost, cap, p.cost_pass_through, markup, cap_total)
-        eff, unit_margin = np.empty_like(price), np.empty_like(price)
-        seller = np.empty((N_DEST, n), bool)
-        seller[0] = True
-        seller[1:] = f.exports_to.T
-        # effective prices, unit margins, sellers' capacity and their capacity-weighted
-        # effective and asking prices, destination by destination (the last priced first)
-        tot = np.empty((N_DEST, cap.shape[1]))
-        s_eff, s_price = np.empty_like(tot), np.empty_like(tot)
-        for d in reversed(range(N_DEST)):
-            effective_price(price[d], emis, pol.green_wtp[d], out=eff[d])
-            np.subtract(price[d], cost[d], out=unit_margin[d])
-            if d == 0:  # every firm sells at home
-                tot[d] = cap_total
-                s_eff[d] = per_category(cap, eff[d])
-                s_price[d] = per_category(cap, price[d])
-                continue
-            rows = np.flatnonzero(seller[d])  # the others add 0
-            capw = cap.take(rows, axis=0)  # (take: faster than indexing rows)
-            tot[d] = per_category(capw)
-            s_eff[d] = per_category(capw, eff[d].take(rows, axis=0))
-            s_price[d] = per_category(capw, price[d].take(rows, axis=0))
+        (cap, price, eff, unit_margin, seller, tot, s_eff, s_price, cap_total) = (
+            loops.price_markets(
+                f.mix,
+                f.capacity,
+                unit_cost,
+                trade_unit,
+                emis,
+                pol.cbam_rate,
+                markup,
+                1.0 + MARKUP,
+                p.cost_pass_through,
+                pol.green_wtp,
+                f.exports_to,
+                USD_PER_MILLION,
+            )
+        )
         nan = np.full(tot.shape, np.nan)
         p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
         p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
@@ -507,8 +438,6 @@ class Market:
         margin *= varieties
         return cls(
             cap,
-            cost,
-            cbam_unit,
             price,
             eff,
             seller,
@@ -522,7 +451,7 @@ class Market:
             p.price_sensitivity,
             unit_margin,
             p_mean=s_eff / np.maximum(tot, 1e-12),
-            weight=scale_rows(cap, np.exp(f.appeal)) if f.appeal.any() else cap,
+            weight=loops.appeal_weight(cap, f.appeal) if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
             cap_total=cap_total,
             varieties=varieties,
@@ -542,66 +471,25 @@ class Market:
             value, self.p_sellers, out=np.zeros_like(value), where=np.isfinite(self.p_sellers)
         )
 
-    def allocate(self, f, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    def allocate(self, f, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Share each market's demand among its sellers (export markets first), capped by
-        the capacity left; return sales (D, n, K) and each firm's demand by category (n, K):
-        what it sold plus the customers it turned away that no other firm served."""
+        the capacity left; return sales (D, n, K), exports and output (n, K), and each
+        firm's demand by category (n, K): what it sold plus the customers it turned away
+        that no other firm served."""
         q = np.zeros((N_DEST, f.n, self.cap.shape[1]))
         directed = np.zeros_like(self.cap)
         rest = self.cap.copy()
         self.attraction = [None] * N_DEST
         self.attraction_total = np.zeros_like(self.demand)
-        for d in (*range(1, N_DEST), 0):
+        everyone = np.arange(f.n)
+        for d in (*range(1, N_DEST), 0):  # export markets first, home takes what is left
             u = attraction(self.eff[d], self.weight, self.seller[d], beta, self.p_mean[d])
             self.attraction[d] = u
-            rows: slice | np.ndarray
-            sellers: np.ndarray | None = None  # the exporters' rows abroad
-            if d == 0:  # every firm sells at home
-                rows, w, left = slice(None), u, rest
-            else:  # abroad only the exporters: work on their rows (the others get 0)
-                rows = sellers = np.flatnonzero(self.seller[d])
-                if not len(rows):
-                    continue
-                w, left = u.take(rows, axis=0), rest.take(rows, axis=0)
-            tot = self.attraction_total[d] = per_category(w)
-            if not (self.demand[d] > 0).any():
-                continue
-            if (tot > 0).all():
-                share = by_category(np.divide, w, tot)
-            else:
-                share = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
-            by_category(np.multiply, share, self.demand[d], out=share)
-            if sellers is None:
-                directed += share
-            else:  # rows are distinct: the same as directed[rows] += share, faster
-                directed[sellers] = directed.take(sellers, axis=0) + share
-            # as in capped_proportional: no weight without capacity left, no capacity
-            # without weight (by multiplying with the masks: both are >= 0 here), transposed
-            # to contiguous categories for the water-filling
-            wt, lt = w.T.copy(), left.T.copy()
-            np.maximum(wt, 0.0, out=wt)
-            wt *= lt > 0
-            lt *= wt > 0
-            sold_d = _water_fill(self.demand[d], wt, lt, sellers, f.n).T
-            q[d][rows] = sold_d
-            if sellers is None:
-                rest -= sold_d
-            else:  # as rest[rows] -= sold_d
-                rest[sellers] = rest.take(sellers, axis=0) - sold_d
-        sold = q.sum(0)
-        served = per_category(sold)
-        wanted = self.demand.sum(0)
-        self.unmet = np.maximum(wanted - served, 0.0)
-        cap_total = self.cap_total if len(self.cap_total) else per_category(self.cap)
-        self.utilisation = wanted / np.maximum(cap_total, 1e-12)
-        self.directed = per_firm(directed)
-        # a firm counts the customers it turned away only as far as no other firm served them
-        excess = np.subtract(directed, sold, out=directed)
-        np.maximum(excess, 0.0, out=excess)
-        turned_away = per_category(excess)
-        lost = np.divide(
-            self.unmet, turned_away, out=np.zeros_like(self.unmet), where=turned_away > 0
+            rows = everyone if d == 0 else np.flatnonzero(self.seller[d])
+            self.attraction_total[d] = loops.clear(u, rows, self.demand[d], rest, directed, q[d])
+        q_for, output, self.unmet, self.directed, demand = loops.settle(
+            q, self.demand.sum(0), directed
         )
-        by_category(np.multiply, excess, np.minimum(lost, 1.0), out=excess)
-        excess += sold
-        return q, excess
+        cap_total = self.cap_total if len(self.cap_total) else per_category(self.cap)
+        self.utilisation = self.demand.sum(0) / np.maximum(cap_total, 1e-12)
+        return q, q_for, output, demand

@@ -17,18 +17,15 @@ from abm.categories import (
     N_CAT,
     N_DEST,
     USD_PER_MILLION,
-    category_totals,
     emission_intensity,
     per_category,
     per_firm,
-    sales_value,
     scale_rows,
-    sum_destinations,
 )
 from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
 from abm.demography import exiting, grow, renew
-from abm.evaluation import InnovationIndex
+from abm.market_loops import book_sales, sales_margins
 from abm.markets import (
     Fringe,
     Market,
@@ -42,7 +39,12 @@ from abm.markets import (
 from abm.network import Groups, Ties, build_graph, firm_graph
 from abm.params import PARAMETERS, Params, resolve
 from abm.policy import reference_policy
-from abm.reporters import MODEL_REPORTERS, covered_export_shares
+from abm.reporters import (
+    FRAME_REPORTERS,
+    MODEL_REPORTERS,
+    covered_export_shares,
+    with_frame_reporters,
+)
 from abm.seeding import check_rng
 from abm.state import init_firms, init_institutes
 
@@ -194,9 +196,9 @@ class TradeClusterModel(mesa.Model):
         self.compute_costs()
 
         self.datacollector = ModelCollector(
-            MODEL_REPORTERS, ForeignTradeFirm if p.firm_data else None
+            {k: f for k, f in MODEL_REPORTERS.items() if k not in FRAME_REPORTERS},
+            ForeignTradeFirm if p.firm_data else None,
         )
-        self.innovation = InnovationIndex()
         self.running = True
         # the start year: stages 2-4 and 12, so step 0 is recorded with its markets cleared
         self.clear_markets()
@@ -350,35 +352,34 @@ class TradeClusterModel(mesa.Model):
         f, p, m = self.firms, self.params, self.market
         t = self.year - p.start_year
         m.demand_for_cluster(self.demand, t, p)
-        q, f.demand[:] = m.allocate(f, p.price_sensitivity)
-        f.set_sales(q)
+        q, q_for, output, f.demand[:] = m.allocate(f, p.price_sensitivity)
+        f.set_sales(q, q_for, output)
         self._reset_year_sums()
         if self.steps:  # the start year only records its markets
             self._update_markups()
 
     def _reset_year_sums(self) -> None:
         """Forget the sums of this year's sales computed once a year (sales changed)."""
-        self._sales_margin: np.ndarray | None = None
-        self._earned_sum: np.ndarray | None = None
+        self._margins: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._green_terms: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _margin_on_sales(self) -> np.ndarray:
-        """(D, n, K) unit margin x this year's sales, computed once a year."""
-        if self._sales_margin is None:
-            self._sales_margin = self.market.unit_margin * self.firms.q
-        return self._sales_margin
+    def _year_margins(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This year's unit margin x sales, summed over destinations (n, K), over categories
+        (n, D), and weighted by :func:`abm.innovation.green_coef` (n, K); once a year."""
+        if self._margins is None:
+            m = self.market
+            self._margins = sales_margins(m.unit_margin, self.firms.q, innovation.green_coef(m))
+        return self._margins
 
     def _earned(self) -> np.ndarray:
         """(n, K) margin earned on this year's sales, summed over destinations (once a year)."""
-        if self._earned_sum is None:
-            self._earned_sum = sum_destinations(self._margin_on_sales())
-        return self._earned_sum
+        return self._year_margins()[0]
 
     def _green_value_terms(self) -> tuple[np.ndarray, np.ndarray]:
         """This year's :func:`abm.innovation.green_value_terms`, computed once a year."""
         if self._green_terms is None:
             self._green_terms = innovation.green_value_terms(
-                self.firms, self.market, self._margin_on_sales()
+                self.firms, self.market, self._year_margins()[2]
             )
         return self._green_terms
 
@@ -402,23 +403,21 @@ class TradeClusterModel(mesa.Model):
     def account(self) -> None:
         """Stage 4: revenue, costs, carbon payments, CBAM, R&D spending, subsidies, profit."""
         f, p, gov, m = self.firms, self.params, self.government, self.market
-        with np.errstate(all="ignore"):  # as the einsum these sums stand for
-            value = m.price * f.q  # (D, n, K) sales value
-        f.set_sales_value(sales_value(value))
-        # (destinations, categories), for reporters: np.einsum("dnk->dk", f.q)
-        self.sold = np.array([per_category(q) for q in f.q])
-        self.sales_value_by_category = category_totals(value)  # (K,), for reporters
-        out = f.output
-        f.emissions = per_firm(self.emis, out)
-        self.export_emissions_by_dest = np.einsum("nk,dnk->d", self.emis, f.q)
+        (
+            sales,
+            f.emissions,
+            f.cbam_paid,
+            production,  # includes carbon payments
+            trade_costs,
+            self.sold,  # (destinations, categories), for reporters
+            self.sales_value_by_category,  # (K,), for reporters
+            self.export_emissions_by_dest,
+        ) = book_sales(
+            m.price, f.q, self.emis, m.cbam_rate, self.unit_cost, self.trade_unit, USD_PER_MILLION
+        )
+        f.set_sales_value(sales)
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
-        f.cbam_paid = np.zeros(f.n)
-        with np.errstate(all="ignore"):  # as the einsum this sum stands for
-            for d in np.flatnonzero(m.cbam_rate.any(1)):  # elsewhere the CBAM per unit is 0
-                f.cbam_paid += per_firm(m.cbam_unit[d], f.q[d])
-        production = per_firm(self.unit_cost, out)  # includes carbon payments
-        trade_costs = per_firm(self.trade_unit, f.q_for)
         fixed = trade.export_fixed_cost(f.digital, p, self.scale) * f.destinations_served
         platform = trade.platform_fee(p, gov.digital_infrastructure, self.scale) * f.digital
         capital = p.depreciation * p.capital_cost * f.capacity + p.interest_rate * f.debt
@@ -494,7 +493,7 @@ class TradeClusterModel(mesa.Model):
         for j in range(N_DEST - 1):
             gross = trade.potential_export_profit(f, m, j + 1, p)
             self._export_margin.append(gross)
-            realised = per_firm(self._margin_on_sales()[j + 1]) - fixed
+            realised = self._year_margins()[1][:, j + 1] - fixed
             trade.update_exporters(f, j, gross - fixed, realised, p, self.draws)
 
     def adopt_digital(self) -> None:
@@ -540,14 +539,11 @@ class TradeClusterModel(mesa.Model):
                 self._entered.append(rows)
 
     def collect(self) -> None:
-        """Stage 12: the year's innovation index is scored, then collectors record the year."""
+        """Stage 12: collectors record the year (the innovation index is scored from the
+        recorded reporters when the run's frame is read, :meth:`model_frame`)."""
         self.emission_history.append(float(self.firms.emissions.sum()))
         if self.start_covered_share is None:
             self.start_covered_share = covered_export_shares(self)
-        needed = self.innovation.required_reporters
-        self.innovation_value = self.innovation.update(
-            {name: MODEL_REPORTERS[name](self) for name in needed}
-        )
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ agents
@@ -652,7 +648,7 @@ class TradeClusterModel(mesa.Model):
         df = self.datacollector.get_model_vars_dataframe()
         df.index = np.arange(len(df))
         df.index.name = "Step"
-        return df
+        return with_frame_reporters(df)
 
     def firm_frame(self):
         """Firm reporters as a long DataFrame, one row per (step, firm); empty when

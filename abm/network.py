@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from abm import network_loops
 from abm.params import TOPOLOGIES
 
 
@@ -206,17 +207,11 @@ def _insert_sorted(
     arrays: tuple[np.ndarray, ...], at: np.ndarray, values: tuple[np.ndarray, ...]
 ) -> list[np.ndarray]:
     """``np.insert(a, at, v)`` for each pair (a, v) of arrays of one length, ``at`` sorted
-    (values at one position keep their order): the positions are worked out once."""
-    new = at + np.arange(len(at))
-    old = np.ones(len(arrays[0]) + len(at), bool)
-    old[new] = False
-    out = []
-    for a, v in zip(arrays, values, strict=True):
-        b = np.empty(len(old), a.dtype)
-        b[new] = v
-        b[old] = a
-        out.append(b)
-    return out
+    (values at one position keep their order)."""
+    return [
+        network_loops.insert_at(a, at, v.astype(a.dtype, copy=False))
+        for a, v in zip(arrays, values, strict=True)
+    ]
 
 
 @dataclass(init=False)
@@ -312,35 +307,23 @@ class Ties:
         """Each firm's sum of tie weights, kept until ties are added or strengthened."""
         if self._sums is None or self._sums[0] is not self.weight:
             w = self.weight
-            self._sums = (w, np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n))
+            self._sums = (w, network_loops.neighbour_sums(self.u, self.v, w, np.ones(self.n)))
         return self._sums[1]
 
     def neighbour_mean(self, x: np.ndarray, weighted: bool = True) -> np.ndarray:
         """Tie-weighted mean of ``x`` over each firm's neighbours (0 where none)."""
         w = self.weight if weighted else np.ones(len(self.u))
-        num = np.bincount(self.u, w * x[self.v], self.n) + np.bincount(
-            self.v, w * x[self.u], self.n
-        )
-        if weighted:
-            den = self._weight_sums()
-        else:
-            den = np.bincount(self.u, w, self.n) + np.bincount(self.v, w, self.n)
+        num = network_loops.neighbour_sums(self.u, self.v, w, np.asarray(x, float))
+        den = self._weight_sums() if weighted else self.degree.astype(float)
         return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
 
     def neighbour_max(self, x: np.ndarray) -> np.ndarray:
         """Maximum of ``x`` over each firm's neighbours (-inf where none)."""
-        out = np.full(self.n, -np.inf)
-        np.maximum.at(out, self.u, x[self.v])
-        np.maximum.at(out, self.v, x[self.u])
-        return out
+        return network_loops.neighbour_max(self.u, self.v, np.asarray(x, float))
 
     def pull(self, x: np.ndarray) -> np.ndarray:
         """Tie-weighted mean lead of neighbours over each firm: mean of max(0, x_j - x_i)."""
-        xu, xv = x[self.u], x[self.v]
-        lead_uv = np.maximum(0.0, xv - xu)
-        lead_vu = np.maximum(0.0, xu - xv)
-        w = self.weight
-        num = np.bincount(self.u, w * lead_uv, self.n) + np.bincount(self.v, w * lead_vu, self.n)
+        num = network_loops.neighbour_lead(self.u, self.v, self.weight, np.asarray(x, float))
         den = self._weight_sums()
         return np.divide(num, den, out=np.zeros(self.n), where=den > 0)
 

@@ -8,11 +8,15 @@ and the experiment runner all read the same numbers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from abm.categories import CATEGORIES, DESTINATIONS, EU, EXPORT_DESTINATIONS, RANK, row_sum
 from abm.policy import cbam_coverage
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _share(x: np.ndarray) -> np.ndarray:
@@ -291,8 +295,10 @@ def carbon_productivity(m) -> float:
 
 
 def innovation_index(m) -> float:
-    """Low-carbon innovation performance index of the year (0..100), see ``abm.evaluation``."""
-    return float(m.innovation_value)
+    """Low-carbon innovation performance index of the year (0..100), see ``abm.evaluation``:
+    scored from the reporters recorded so far (its smoothing and cumulative indicators read
+    the run to date), when the run's frame is read (:data:`FRAME_REPORTERS`)."""
+    return float(m.model_frame()["innovation_index"].iloc[-1])
 
 
 def budget_balance(m) -> float:
@@ -349,3 +355,21 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "export_emission_intensity_EU": export_emission_intensity_EU,
     "cbam_diversion": cbam_diversion,
 }
+
+#: Reporters computed from the other reporters of the whole run when its frame is read
+#: (``TradeClusterModel.model_frame``), not collected every step: the innovation index
+#: (``abm.evaluation.score_run``, the same numbers as scoring it step by step).
+FRAME_REPORTERS: tuple[str, ...] = ("innovation_index",)
+
+
+def with_frame_reporters(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (the collected reporters, one row per step) with the
+    :data:`FRAME_REPORTERS` inserted where they stand in ``MODEL_REPORTERS``."""
+    from abm.evaluation import score_run
+
+    scored = score_run(frame) if len(frame) else None
+    order = [name for name in MODEL_REPORTERS if name in frame or name in FRAME_REPORTERS]
+    for name in FRAME_REPORTERS:
+        values = scored[name].to_numpy() if scored is not None else np.zeros(0)
+        frame.insert(order.index(name), name, values)
+    return frame

@@ -81,12 +81,10 @@ class FirmState:
         """(n, 4) domestic sales, USD m at base cost."""
         return self.q[0]
 
-    def set_sales(self, q: np.ndarray) -> None:
+    def set_sales(self, q: np.ndarray, q_for: np.ndarray, output: np.ndarray) -> None:
         """Store this year's sales (destinations, n, 4), keeping the array (not a copy),
-        and their sums by firm."""
-        self.q = q
-        self.q_for = q[1:].sum(0)
-        self.output = q[0] + self.q_for
+        with their sums by firm: exports ``q[1:].sum(0)`` and output ``q[0] + q_for``."""
+        self.q, self.q_for, self.output = q, q_for, output
 
     def set_sales_value(self, sales: np.ndarray) -> None:
         """Store this year's sales value by destination (n, destinations), USD m."""

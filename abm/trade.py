@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.categories import DS, by_category, per_category, per_firm
+from abm import trade_loops
+from abm.categories import DS, per_category, per_firm
 from abm.demand import cluster_share
 from abm.markets import Market, attraction
 from abm.network import Ties
@@ -40,11 +41,10 @@ def potential_export_profit(
     first = m.kappa is not None and bool((total <= 0).any())  # a first seller somewhere
     if not first and not per_unit.any():  # nothing to win there
         return np.zeros(f.n) - fixed
-    q = by_category(np.multiply, u, per_unit)
-    if first:
-        q = np.where(total > 0, q, first_seller_sales(m, d))
-    q = np.minimum(m.cap, q, out=q)  # (q is new)
-    return per_firm(m.unit_margin[d], q) - fixed
+    opening = total <= 0 if first else np.zeros(len(total), bool)
+    first_sales = first_seller_sales(m, d) if first else np.zeros((0, len(total)))
+    margin = trade_loops.expected_margin(u, per_unit, m.cap, m.unit_margin[d], opening, first_sales)
+    return margin - fixed
 
 
 def first_seller_sales(m: Market, d: int) -> np.ndarray:

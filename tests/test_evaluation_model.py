@@ -72,10 +72,18 @@ def test_green_rd_per_tonne_does_not_fall_when_firms_are_made_greener(preset):
         assert shares[1] < shares[0], (preset, seed)
 
 
-def test_model_reporter_equals_score_run_on_the_collected_frame():
+def test_the_frames_index_is_the_run_scored_step_by_step():
+    # the frame's index column is scored from the whole run's reporters when the frame is
+    # read; fed the same reporters one step at a time, the tracker gives the same numbers
+    from abm.evaluation import InnovationIndex
+
     frame, _ = final_scores(3)
-    np.testing.assert_array_equal(
-        frame.innovation_index.to_numpy(), score_run(frame).innovation_index.to_numpy()
+    tracker = InnovationIndex()
+    stepwise = [tracker.update(row) for row in frame.to_dict("records")]
+    np.testing.assert_array_equal(frame.innovation_index.to_numpy(), stepwise)
+    assert (
+        list(frame.columns).index("innovation_index")
+        == list(frame.columns).index("budget_balance") + 1
     )
 
 

@@ -138,12 +138,13 @@ def test_reporters_by_destination_add_up():
 def test_cbam_is_paid_only_on_covered_goods_sent_to_cbam_destinations():
     m = run_model(steps=12, n_firms=150, cbam_coverage=0.8, cbam_coverage_downstream=0.0)
     f, mk = m.firms, m.market
-    assert np.all(mk.cbam_unit[0] == 0) and np.all(mk.cbam_unit[ROW] == 0)
-    assert np.all(mk.cbam_unit[:, :, DS] == 0)
-    covered = (
-        mk.cbam_unit[EU, :, RIB] * f.q[EU, :, RIB] + mk.cbam_unit[UK, :, RIB] * f.q[UK, :, RIB]
-    )
+    assert np.all(mk.cbam_rate[0] == 0) and np.all(mk.cbam_rate[ROW] == 0)
+    assert np.all(mk.cbam_rate[:, DS] == 0)
+    assert mk.cbam_rate[EU, RIB] > 0 and mk.cbam_rate[UK, RIB] > 0
+    # t CO2 of the RIB sold in the EU and the UK at their rates, USD m
+    covered = sum(m.emis[:, RIB] * f.q[d, :, RIB] * mk.cbam_rate[d, RIB] / 1e6 for d in (EU, UK))
     np.testing.assert_allclose(f.cbam_paid, covered, rtol=1e-9, atol=1e-15)
+    assert f.cbam_paid.max() > 0
 
 
 def test_expenditure_grows_with_income_in_every_destination():

@@ -1,0 +1,86 @@
+"""Compiled loops of the innovation stages (:mod:`abm.innovation`): what a green or a
+process success is worth to each firm this year. The mechanisms are described where they are
+used, in :mod:`abm.innovation`; these loops compute them in one pass over the firms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.jit import njit
+
+
+@njit
+def _running(green: float, carbon: float, backstop: float, exponent: float) -> float:
+    """Running abatement cost per unit of base emissions (``abm.abatement.unit_cost`` over
+    ``BASE_EMISSION``), USD m per USD m."""
+    g = min(max(green, 0.0), 1.0)
+    return g**exponent * backstop / exponent / 1e6 * carbon
+
+
+@njit
+def gain_value(
+    gain: np.ndarray,
+    energy: np.ndarray,
+    green: np.ndarray,
+    output: np.ndarray,
+    saved: np.ndarray,
+    won: np.ndarray,
+    rows: np.ndarray,
+    energy_carbon: float,
+    base_emission: np.ndarray,
+    backstop: float,
+    exponent: float,
+) -> np.ndarray:
+    """The yearly value, USD m, of raising the green level of the firms ``rows`` by
+    ``gain`` (see :func:`abm.innovation.green_gain_value`); 0 for the other firms."""
+    n, k_n = output.shape
+    value = np.zeros(n)
+    for j in range(len(rows)):
+        i = rows[j]
+        e = energy[i] * energy_carbon
+        cut = gain[i] * e
+        worth = 0.0
+        extra = 0.0
+        running = _running(green[i] + gain[i], e, backstop, exponent) - _running(
+            green[i], e, backstop, exponent
+        )
+        for k in range(k_n):
+            worth += cut * base_emission[k] * (saved[i, k] + won[i, k])
+            extra += running * base_emission[k] * output[i, k]
+        value[i] = worth / 1e6 - extra
+    return value
+
+
+@njit
+def process_value(
+    productivity: np.ndarray,
+    energy: np.ndarray,
+    green: np.ndarray,
+    output: np.ndarray,
+    saved: np.ndarray,
+    won: np.ndarray,
+    energy_carbon: float,
+    labour_cost: np.ndarray,
+    energy_cost: np.ndarray,
+    base_emission: np.ndarray,
+    process_width: float,
+    energy_width: float,
+    kept_gain: float,
+) -> np.ndarray:
+    """The yearly value, USD m, of each firm's expected process success (see
+    :func:`abm.innovation.choose_green_share`): the labour and energy it saves, with the
+    carbon payments, CBAM and green margin of the emissions the saved energy carried."""
+    n, k_n = output.shape
+    value = np.empty(n)
+    for i in range(n):
+        carbon = (1.0 - green[i]) * energy[i] * energy_carbon
+        labour = 0.0
+        power = 0.0
+        emitted = 0.0
+        for k in range(k_n):
+            out = output[i, k]
+            labour += labour_cost[k] / productivity[i] * out
+            power += energy[i] * energy_cost[k] * out
+            emitted += carbon * base_emission[k] * (saved[i, k] + won[i, k])
+        value[i] = kept_gain * (process_width * labour + energy_width * (power + emitted / 1e6))
+    return value

@@ -1,0 +1,20 @@
+"""Compiled loops: numba's ``njit`` with the settings every compiled loop of the model uses.
+
+A stage that would make many passes over its firm arrays in numpy makes one or two in a
+compiled loop. The loops keep numpy's floating-point semantics: division by zero gives
+``inf`` or ``nan`` (``error_model="numpy"``), no fast-math reordering, so sums are added in
+the order written. Compiled code is cached next to the module (numba's ``cache=True``), so
+only the first run on a machine pays the compilation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from numba import njit as _njit
+
+
+def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` compiled in nopython mode, cached, with numpy's division semantics."""
+    return _njit(cache=True, nogil=True, error_model="numpy")(fn)
