@@ -92,47 +92,6 @@ def _row_blocks(n: int) -> list[slice]:
     return [slice(i, min(i + _ROWS_PER_BLOCK, n)) for i in range(0, max(n, 1), _ROWS_PER_BLOCK)]
 
 
-def sum_destinations(a: np.ndarray) -> np.ndarray:
-    """``np.einsum("dnk->nk", a)`` of a (D, n, K) array: the destinations added in order,
-    from 0 (so never -0.0), without einsum's loop over short rows (and, as einsum, silent
-    on floating-point errors)."""
-    with np.errstate(all="ignore"):
-        out = a[0] + a[1] if len(a) > 1 else a[0] + 0.0
-        for d in range(2, len(a)):
-            out += a[d]
-        out += 0.0  # -0.0 becomes 0.0, as a sum from 0
-    return out
-
-
-def sales_value(value: np.ndarray) -> np.ndarray:
-    """Each firm's sales value (n, D) by destination from the value of its sales (D, n, K)
-    (price x quantity): ``np.einsum("dnk,dnk->nd", price, q)``, the same numbers (each
-    destination's sum over categories as :func:`per_firm`)."""
-    out = np.empty((value.shape[1], len(value)))
-    for d in range(len(value)):
-        out[:, d] = per_firm(value[d])
-    return out
-
-
-#: Elements numpy's einsum sums per buffered chunk when its operands are strided views
-#: (numpy's built-in buffer size, whatever ``np.setbufsize`` says).
-_EINSUM_CHUNK = 8192
-
-
-def category_totals(value: np.ndarray) -> np.ndarray:
-    """(K,) the sales value (D, n, K) of each category summed over destinations and firms:
-    ``np.einsum("dn,dn->", price[:, :, k], q[:, :, k])`` for every category ``k``, the same
-    numbers for all categories at once. Einsum adds a strided category's products in order
-    over (destination, firm), in chunks of ``_EINSUM_CHUNK`` each summed from 0, each
-    chunk's sum then added to the total."""
-    a = value.reshape(-1, value.shape[-1])
-    total = np.zeros(a.shape[1])
-    with np.errstate(all="ignore"):  # as einsum
-        for start in range(0, len(a), _EINSUM_CHUNK):
-            total = total + per_category(a[start : start + _EINSUM_CHUNK])
-    return total
-
-
 def per_category(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Sum over firms for each category: of ``a``, or of ``a * b`` when ``b`` is given.
 
@@ -216,20 +175,6 @@ def row_sum(a: np.ndarray) -> np.ndarray:
         for j in range(1, a.shape[1]):
             o += a[rows, j]
     return out
-
-
-def row_argmax(a: np.ndarray) -> np.ndarray:
-    """``a.argmax(1)`` of an (n, K) array (first maximum of each row), column by column."""
-    if np.isnan(a).any() or a.shape[1] > 127:
-        return a.argmax(1)
-    cols = a.T.copy()  # contiguous columns
-    best = np.zeros(len(a), np.int8)
-    top = cols[0].copy()
-    for j in range(1, len(cols)):
-        better = (cols[j] > top).view(np.int8)
-        best -= better * (best - np.int8(j))  # j where better (no branches)
-        np.maximum(top, cols[j], out=top)
-    return best.astype(np.intp)
 
 
 def emission_intensity(green: np.ndarray, carbon: np.ndarray | None = None) -> np.ndarray:

@@ -39,11 +39,6 @@ def rd_intensity(mix: np.ndarray, rd_taste: np.ndarray, boost: float) -> np.ndar
     return (mix @ RD_INTENSITY) * rd_taste * boost
 
 
-def success_probability(intensity: np.ndarray, zeta: float | np.ndarray) -> np.ndarray:
-    """P(success) = 1 - exp(-zeta x intensity) for R&D at ``intensity`` (share of revenue)."""
-    return 1.0 - np.exp(-zeta * np.maximum(intensity, 0.0))
-
-
 def absorptive_capacity(knowledge: np.ndarray, half: float) -> np.ndarray:
     """Absorptive capacity k / (k + half), in [0, 1)."""
     return knowledge / (knowledge + half)
@@ -76,18 +71,19 @@ def do_rd(
     beats the old (``terms`` as in :func:`green_gain_value`). (The green R&D subsidy is paid
     as cash in the accounts and not counted again here.)
     """
-    x = np.divide(f.rd_spend, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
-    partnered = (f.partner_firm >= 0) | (f.partner_inst >= 0)
-    zeta = p.rd_effectiveness * (1.0 + p.collaboration_bonus * partnered)
-    green_x = x * f.green_rd_share
-    proc_x = x * (1.0 - f.green_rd_share)
-    u = rng.random((f.n, 2))
-    g_ok = u[:, 0] < success_probability(green_x, zeta)
-    p_ok = u[:, 1] < success_probability(proc_x, zeta)
-    gain = p.green_step * (1.0 - f.green)
-    with_inst = g_ok & (f.partner_inst >= 0)
-    frontier = partner_frontier(f, inst)
-    gain = np.where(with_inst, np.maximum(gain, 0.3 * (frontier - f.green)), gain)
+    g_ok, p_ok, gain = innovation_loops.rd_outcomes(
+        f.rd_spend,
+        f.revenue,
+        f.green_rd_share,
+        f.partner_firm,
+        f.partner_inst,
+        inst.frontier,
+        f.green,
+        rng.random((f.n, 2)),
+        p.rd_effectiveness,
+        p.collaboration_bonus,
+        p.green_step,
+    )
     use = g_ok
     if m is not None:  # a firm puts a green result into use only when it pays (K+S)
         value = green_gain_value(f, gain, m, p, terms, rows=np.flatnonzero(g_ok))

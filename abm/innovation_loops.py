@@ -84,3 +84,39 @@ def process_value(
             emitted += carbon * base_emission[k] * (saved[i, k] + won[i, k])
         value[i] = kept_gain * (process_width * labour + energy_width * (power + emitted / 1e6))
     return value
+
+
+@njit
+def rd_outcomes(
+    rd_spend: np.ndarray,
+    revenue: np.ndarray,
+    green_share: np.ndarray,
+    partner_firm: np.ndarray,
+    partner_inst: np.ndarray,
+    frontier: np.ndarray,
+    green: np.ndarray,
+    u: np.ndarray,
+    effectiveness: float,
+    bonus: float,
+    green_step: float,
+):
+    """The first step of each firm's R&D draw (see :func:`abm.innovation.do_rd`): whether
+    its green and its process projects succeed (uniforms ``u`` (n, 2) below ``1 -
+    exp(-zeta x intensity)``), and the green level a green success would add."""
+    n = len(green)
+    green_ok = np.empty(n, np.bool_)
+    process_ok = np.empty(n, np.bool_)
+    gain = np.empty(n)
+    for i in range(n):
+        x = rd_spend[i] / revenue[i] if revenue[i] > 0 else 0.0
+        partnered = partner_firm[i] >= 0 or partner_inst[i] >= 0
+        zeta = effectiveness * (1.0 + bonus * partnered)
+        green_x = x * green_share[i]
+        process_x = x * (1.0 - green_share[i])
+        green_ok[i] = u[i, 0] < 1.0 - np.exp(-zeta * max(green_x, 0.0))
+        process_ok[i] = u[i, 1] < 1.0 - np.exp(-zeta * max(process_x, 0.0))
+        g = green_step * (1.0 - green[i])
+        if green_ok[i] and partner_inst[i] >= 0:  # toward its partner institute's frontier
+            g = max(g, 0.3 * (frontier[partner_inst[i]] - green[i]))
+        gain[i] = g
+    return green_ok, process_ok, gain

@@ -107,7 +107,8 @@ def clear(
     directed: np.ndarray,
     q: np.ndarray,
 ) -> np.ndarray:
-    """Share one destination's demand (K,) among its sellers ``rows`` by attraction ``u``,
+    """Share one destination's demand (K,) among its sellers ``rows`` by their attraction
+    ``u`` (one row per seller),
     capped by the capacity they have left ``rest``: sales go to ``q`` (n, K) and out of
     ``rest``; the demand directed at each seller (its attraction share) is added to
     ``directed``. Returns the sellers' total attraction (K,).
@@ -120,7 +121,7 @@ def clear(
     total = np.zeros(k_n)
     for j in range(n_rows):
         for k in range(k_n):
-            total[k] += u[rows[j], k]
+            total[k] += u[j, k]
     any_demand = False
     for k in range(k_n):
         if demand[k] > 0:
@@ -131,7 +132,7 @@ def clear(
         r = rows[j]
         for k in range(k_n):
             if total[k] > 0:
-                directed[r, k] += u[r, k] / total[k] * demand[k]
+                directed[r, k] += u[j, k] / total[k] * demand[k]
     w = np.empty(n_rows)
     m = np.empty(n_rows)
     free = np.empty(n_rows, np.bool_)
@@ -142,7 +143,7 @@ def clear(
         caps = 0.0
         for j in range(n_rows):
             r = rows[j]
-            wj = max(u[r, k], 0.0) if rest[r, k] > 0 else 0.0
+            wj = max(u[j, k], 0.0) if rest[r, k] > 0 else 0.0
             mj = rest[r, k] if wj > 0 else 0.0
             w[j], m[j] = wj, mj
             free[j] = wj > 0

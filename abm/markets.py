@@ -77,57 +77,6 @@ def unit_costs(
     )
 
 
-def prices(
-    cost: np.ndarray,
-    cap: np.ndarray,
-    pass_through: float,
-    scarcity: np.ndarray | float = 1.0,
-    weight: np.ndarray | None = None,
-) -> np.ndarray:
-    """Mark-up prices on a blend of own and average unit cost.
-
-    ``price = (1 + MARKUP) x scarcity x (pass_through x cost + (1 - pass_through) x mean)``,
-    with the capacity-weighted mean cost of the category: a firm passes on only part of a
-    cost advantage (or handicap), so more productive and cleaner firms earn higher margins;
-    ``scarcity`` (per firm, shape (n,)) is the mark-up factor its own excess demand sets.
-    ``cost`` is (n, K), or (D, n, K) for D markets priced each on its own mean cost;
-    ``weight`` is ``per_category(cap)`` when the caller has it.
-    """
-    if weight is None:
-        weight = per_category(cap)
-    ok = weight > 0
-    if np.ndim(scarcity):
-        scale = outer_by_category(np.asarray(scarcity), 1.0 + MARKUP)
-    else:
-        scale = (1.0 + MARKUP) * scarcity
-    out = np.empty(np.broadcast_shapes(cost.shape, scale.shape))
-    for c, o in zip(cost.reshape(-1, *cap.shape), out.reshape(-1, *cap.shape), strict=True):
-        fallback = np.empty(len(weight)) if ok.all() else c.mean(0)
-        mean = np.divide(per_category(cap, c), weight, out=fallback, where=ok)
-        np.multiply(c, pass_through, out=o)
-        by_category(np.add, o, (1.0 - pass_through) * mean, out=o)
-        if np.ndim(scale) == 2:
-            o *= scale
-        else:
-            by_category(np.multiply, o, scale, out=o)
-    return out
-
-
-def effective_price(
-    price: np.ndarray,
-    emis: np.ndarray,
-    wtp: float | np.ndarray,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """The price consumers weigh: price plus their willingness to pay (USD/t) for the
-    emissions embedded in a unit, so a cleaner good is worth a premium to them."""
-    premium = np.multiply(wtp, emis, out=out)
-    premium /= USD_PER_MILLION
-    if np.shape(premium) == np.shape(price):
-        return np.add(price, premium, out=premium)
-    return price + premium
-
-
 def capped_proportional(demand: np.ndarray, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """Share ``demand`` (k,) among firms by ``weight`` (n, k), capped by ``cap`` (n, k).
 
@@ -162,7 +111,7 @@ def column_median(a: np.ndarray) -> np.ndarray:
 def attraction(
     price: np.ndarray,
     cap: np.ndarray,
-    seller: np.ndarray,
+    seller: np.ndarray | None,
     beta: float,
     p_mean: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -171,12 +120,11 @@ def attraction(
     ``cap * exp(-beta * (p / p_mean - 1))`` on effective prices, where ``cap`` is the
     firm's weight (capacity times demand appeal, ``Market.weight``) and ``p_mean`` the
     capacity-weighted mean effective price of the sellers (``Market.p_mean``; computed from
-    ``cap`` when not given). Every firm gets a value: a non-seller's is the attraction it
-    would have if it sold there, which export decisions use; clearing multiplies by the
-    seller mask.
+    ``cap`` and the ``seller`` mask when not given). Every firm gets a value: a
+    non-seller's is the attraction it would have if it sold there.
     """
     if p_mean is None:
-        capw = cap * seller[:, None]
+        capw = cap if seller is None else cap * seller[:, None]
         p_mean = per_category(capw, price) / np.maximum(per_category(capw), 1e-12)
     if np.any(p_mean <= 0):  # no seller in a category: compare with the median price
         fallback = column_median(price) if len(price) else np.ones(price.shape[1])
@@ -384,7 +332,6 @@ class Market:
     directed: np.ndarray = field(
         default_factory=_unset
     )  # (n,) demand directed at each firm, served or not
-    attraction: list | None = None  # per destination (n, K), non-sellers' would-be included
     kappa: np.ndarray | None = None  # (D, K) the cluster's weight against the fringe
     sigma: float = 4.0  # trade elasticity
     attraction_total: np.ndarray = field(default_factory=_unset)  # (D, K) sellers' total attraction
@@ -471,6 +418,25 @@ class Market:
             value, self.p_sellers, out=np.zeros_like(value), where=np.isfinite(self.p_sellers)
         )
 
+    def logit(self, d: int, rows: np.ndarray) -> np.ndarray:
+        """The logit attraction (len(rows), K) of the firms ``rows`` in destination ``d``
+        (:func:`attraction` against the sellers' mean effective price ``p_mean``), whether
+        they sell there or not: a non-seller's is the attraction it would have if it did,
+        which export decisions use."""
+        take = len(rows) < len(self.weight)
+        price = self.eff[d].take(rows, axis=0) if take else self.eff[d]
+        weight = self.weight.take(rows, axis=0) if take else self.weight
+        return attraction(price, weight, None, self.beta, self.logit_means(d))
+
+    def logit_means(self, d: int) -> np.ndarray:
+        """(K,) the prices the logit compares with in destination ``d``: the sellers' mean
+        effective price, or where a category has no seller the median firm's."""
+        p_mean = self.p_mean[d]
+        if np.any(p_mean <= 0):
+            fallback = column_median(self.eff[d]) if self.eff.shape[1] else 1.0
+            p_mean = np.where(p_mean > 0, p_mean, fallback)
+        return p_mean
+
     def allocate(self, f, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Share each market's demand among its sellers (export markets first), capped by
         the capacity left; return sales (D, n, K), exports and output (n, K), and each
@@ -479,13 +445,10 @@ class Market:
         q = np.zeros((N_DEST, f.n, self.cap.shape[1]))
         directed = np.zeros_like(self.cap)
         rest = self.cap.copy()
-        self.attraction = [None] * N_DEST
         self.attraction_total = np.zeros_like(self.demand)
-        everyone = np.arange(f.n)
         for d in (*range(1, N_DEST), 0):  # export markets first, home takes what is left
-            u = attraction(self.eff[d], self.weight, self.seller[d], beta, self.p_mean[d])
-            self.attraction[d] = u
-            rows = everyone if d == 0 else np.flatnonzero(self.seller[d])
+            rows = np.arange(f.n) if d == 0 else np.flatnonzero(self.seller[d])
+            u = self.logit(d, rows)
             self.attraction_total[d] = loops.clear(u, rows, self.demand[d], rest, directed, q[d])
         q_for, output, self.unmet, self.directed, demand = loops.settle(
             q, self.demand.sum(0), directed

@@ -19,7 +19,6 @@ from abm.categories import (
     USD_PER_MILLION,
     emission_intensity,
     per_category,
-    per_firm,
     scale_rows,
 )
 from abm.collectors import ModelCollector
@@ -239,12 +238,7 @@ class TradeClusterModel(mesa.Model):
         """Exporters by the model's own rule (stage 9) with every firm reviewing: a firm
         starts serving a destination when its expected export profit there beats the fixed
         cost, and stops when its realised export profit there is negative."""
-        f, p, m = self.firms, self.params, self.market
-        fixed = trade.export_fixed_cost(f.digital, p, self.scale)
-        for j in range(N_DEST - 1):
-            expected = trade.potential_export_profit(f, m, j + 1, p, fixed)
-            realised = per_firm(m.unit_margin[j + 1], f.q[j + 1]) - fixed
-            trade.update_exporters(f, j, expected, realised, p, None)
+        self._decide_exports(None)
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -487,20 +481,36 @@ class TradeClusterModel(mesa.Model):
     def enter_and_exit_exports(self) -> None:
         """Stage 9: serve a destination while expected export profit there beats its fixed
         cost."""
+        self._decide_exports(self.draws)
+
+    def _decide_exports(self, rng: np.random.Generator | None) -> None:
+        """Each destination's exporters by the rule of stage 9: the firms that review (all
+        with ``rng=None``) start serving a destination when their expected export profit
+        there beats the fixed cost, and stop when their realised export profit there is
+        negative."""
         f, p, m = self.firms, self.params, self.market
         fixed = trade.export_fixed_cost(f.digital, p, self.scale)
-        self._export_margin = []  # expected margins by destination, reused by stage 10
+        realised_all = self._year_margins()[1]  # margin on sales, by destination
         for j in range(N_DEST - 1):
-            gross = trade.potential_export_profit(f, m, j + 1, p)
-            self._export_margin.append(gross)
-            realised = self._year_margins()[1][:, j + 1] - fixed
-            trade.update_exporters(f, j, gross - fixed, realised, p, self.draws)
+            review = trade.reviewing(f.n, p, rng)
+            rows = np.flatnonzero(review & ~f.exports_to[:, j])  # the entry decisions
+            expected = np.zeros(f.n)
+            expected[rows] = trade.potential_export_profit(f, m, j + 1, p, rows) - fixed[rows]
+            realised = realised_all[:, j + 1] - fixed
+            trade.update_exporters(f, j, expected, realised, review)
 
     def adopt_digital(self) -> None:
         """Stage 10: digital-platform adoption with neighbour and infrastructure effects."""
-        f, p = self.firms, self.params
+        f, p, m = self.firms, self.params, self.market
         fixed = trade.export_fixed_cost(np.ones(f.n, bool), p, self.scale)
-        with_platform = np.max(self._export_margin, axis=0) - fixed
+
+        def with_platform(rows: np.ndarray) -> np.ndarray:
+            """The best export profit the firms ``rows`` would expect on a platform."""
+            best = trade.potential_export_profit(f, m, 1, p, rows)
+            for d in range(2, N_DEST):
+                np.maximum(best, trade.potential_export_profit(f, m, d, p, rows), out=best)
+            return best - fixed[rows]
+
         trade.adopt_platform(
             f,
             self.ties,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.categories import CATEGORIES, DS, N_CAT, N_DEST, TIB, divide_rows, row_sum
+from abm.categories import CATEGORIES, DS, N_CAT, N_DEST, TIB, row_sum
 from abm.params import Params
 
 
@@ -91,11 +91,6 @@ class FirmState:
         self.sales[:] = sales
         self.export_sales = row_sum(sales[:, 1:])
         self.revenue = sales[:, 0] + self.export_sales
-
-
-def normalise_mix(mix: np.ndarray) -> None:
-    """Rescale each row of ``mix`` to sum to 1, in place: ``mix /= mix.sum(1)[:, None]``."""
-    divide_rows(mix, row_sum(mix), out=mix)
 
 
 def zeros_flows(n: int) -> dict[str, np.ndarray]:

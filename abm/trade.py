@@ -3,12 +3,14 @@ and digital-platform adoption."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from abm import trade_loops
 from abm.categories import DS, per_category, per_firm
 from abm.demand import cluster_share
-from abm.markets import Market, attraction
+from abm.markets import Market
 from abm.network import Ties
 from abm.params import Params
 from abm.state import FirmState
@@ -24,27 +26,32 @@ def export_fixed_cost(digital: np.ndarray, p: Params, scale: float = 1.0) -> np.
 
 
 def potential_export_profit(
-    f: FirmState, m: Market, d: int, p: Params, fixed: np.ndarray | float = 0.0
+    f: FirmState, m: Market, d: int, p: Params, rows: np.ndarray
 ) -> np.ndarray:
-    """Export profit each firm expects in destination ``d``, USD m: the margin on the sales
-    its logit attraction wins at the market's demand per unit of attraction, capped by its
-    capacity, minus the fixed cost ``fixed``. A new seller widens the cluster's extensive
-    margin (``abm.demand``), so it expects what a seller like it gets, without taking it
-    from the others."""
-    seller = m.seller[d]
-    if m.attraction is not None:
-        u, total = m.attraction[d], m.attraction_total[d]
-    else:
-        u = attraction(m.eff[d], m.weight, seller, m.beta, m.p_mean[d])
-        total = per_category(u * seller[:, None])
+    """Export profit before fixed costs that the firms ``rows`` expect in destination ``d``,
+    USD m: the margin on the sales their logit attraction wins at the market's demand per
+    unit of attraction, capped by their capacity. A new seller widens the cluster's
+    extensive margin (``abm.demand``), so it expects what a seller like it gets, without
+    taking it from the others."""
+    total = m.attraction_total[d]
     per_unit = np.divide(m.demand[d], total, out=np.zeros_like(total), where=total > 0)
     first = m.kappa is not None and bool((total <= 0).any())  # a first seller somewhere
-    if not first and not per_unit.any():  # nothing to win there
-        return np.zeros(f.n) - fixed
+    if not len(rows) or (not first and not per_unit.any()):  # nothing to win there
+        return np.zeros(len(rows))
     opening = total <= 0 if first else np.zeros(len(total), bool)
     first_sales = first_seller_sales(m, d) if first else np.zeros((0, len(total)))
-    margin = trade_loops.expected_margin(u, per_unit, m.cap, m.unit_margin[d], opening, first_sales)
-    return margin - fixed
+    return trade_loops.expected_margin(
+        m.eff[d],
+        m.weight,
+        m.logit_means(d),
+        m.beta,
+        rows,
+        per_unit,
+        m.cap,
+        m.unit_margin[d],
+        opening,
+        first_sales,
+    )
 
 
 def first_seller_sales(m: Market, d: int) -> np.ndarray:
@@ -67,23 +74,29 @@ def first_seller_sales(m: Market, d: int) -> np.ndarray:
     )
 
 
+def reviewing(n: int, p: Params, rng: np.random.Generator | None) -> np.ndarray:
+    """The firms that review an export decision this year: each with probability
+    ``export_review_rate`` (inertia); with ``rng=None`` every firm (the start settles this
+    way)."""
+    if rng is None:
+        return np.ones(n, bool)
+    return rng.random(n) < p.export_review_rate
+
+
 def update_exporters(
     f: FirmState,
     j: int,
     expected: np.ndarray,
     realised: np.ndarray,
-    p: Params,
-    rng: np.random.Generator | None,
+    review: np.ndarray,
 ) -> tuple[int, int]:
     """Export destination ``j`` (0 = EU, 1 = UK, 2 = rest of world): non-sellers enter when
     expected export profit is positive after the fixed cost; sellers leave when realised
-    export profit is negative. Each firm reviews with probability ``export_review_rate`` a
-    year (inertia); with ``rng=None`` every firm reviews (the start settles this way).
-    Returns (entries, exits)."""
-    draw = True if rng is None else rng.random(f.n) < p.export_review_rate
+    export profit is negative; only the firms that ``review`` (see :func:`reviewing`)
+    decide. Returns (entries, exits)."""
     serving = f.exports_to[:, j]
-    enter = ~serving & (expected > 0.0) & draw
-    leave = serving & (realised < 0.0) & draw
+    enter = ~serving & (expected > 0.0) & review
+    leave = serving & (realised < 0.0) & review
     f.exports_to[:, j] = (serving & ~leave) | enter
     return int(np.count_nonzero(enter)), int(np.count_nonzero(leave))
 
@@ -94,7 +107,7 @@ def adopt_platform(
     p: Params,
     infrastructure: float,
     trade_unit: np.ndarray,
-    expected_with_platform: np.ndarray,
+    expected_with_platform: Callable[[np.ndarray], np.ndarray],
     rng: np.random.Generator,
     scale: float = 1.0,
 ) -> np.ndarray:
@@ -102,35 +115,39 @@ def adopt_platform(
 
     Benefit: the trade cost saved on exports, the fixed export cost saved on the destinations
     an exporter serves (for a non-exporter: the export profit the platform would make it
-    earn, ``expected_with_platform`` when positive), and the option to sell digital services
-    (``ds_option_value`` per unit of capacity, for firms with the knowledge for DS), all
-    raised by the share of neighbours on platforms (network effect) and by public
+    earn, ``expected_with_platform(rows)`` when positive), and the option to sell digital
+    services (``ds_option_value`` per unit of capacity, for firms with the knowledge for DS),
+    all raised by the share of neighbours on platforms (network effect) and by public
     infrastructure (``infrastructure_effect``). Cost: ``platform_cost``, lowered by
     ``infrastructure_effect`` at full infrastructure. A firm reviews the choice with
     probability ``platform_review_rate`` x (1 + ``platform_review_infrastructure`` x
-    infrastructure + ``platform_review_network`` x share of neighbours on platforms) a year.
-    Returns the adopters.
+    infrastructure + ``platform_review_network`` x share of neighbours on platforms) a year;
+    only the reviewing firms not yet on a platform weigh it. Returns the adopters.
     """
-    saved_trade = p.digital_trade_saving * per_firm(trade_unit, f.q_for)
-    served = f.destinations_served
-    saved_fixed = np.where(
-        served > 0,  # an exporter
-        scale * p.platform_export_saving * p.export_fixed_cost * served,
-        np.maximum(expected_with_platform, 0.0),
-    )
-    ds_option = (
-        p.ds_option_value * f.capacity * (f.knowledge >= p.knowledge_DS) * (1.0 - f.mix[:, DS])
-    )
     nb = ties.neighbour_mean(f.digital.astype(float))
-    benefit = (saved_trade + saved_fixed + ds_option) * (
-        1.0 + p.platform_network_effect * nb + p.infrastructure_effect * infrastructure
-    )
-    cost = platform_fee(p, infrastructure, scale)
     rate = p.platform_review_rate * (
         1.0 + p.platform_review_infrastructure * infrastructure + p.platform_review_network * nb
     )
     review = rng.random(f.n) < rate
-    go = ~f.digital & review & (benefit > cost)
+    rows = np.flatnonzero(~f.digital & review)
+    served = f.destinations_served[rows]
+    saved_trade = p.digital_trade_saving * per_firm(
+        trade_unit.take(rows, axis=0), f.q_for.take(rows, axis=0)
+    )
+    saved_fixed = scale * p.platform_export_saving * p.export_fixed_cost * served
+    new = served == 0  # a non-exporter: the export profit the platform would bring
+    saved_fixed[new] = np.maximum(expected_with_platform(rows[new]), 0.0)
+    ds_option = (
+        p.ds_option_value
+        * f.capacity[rows]
+        * (f.knowledge[rows] >= p.knowledge_DS)
+        * (1.0 - f.mix[rows, DS])
+    )
+    benefit = (saved_trade + saved_fixed + ds_option) * (
+        1.0 + p.platform_network_effect * nb[rows] + p.infrastructure_effect * infrastructure
+    )
+    go = np.zeros(f.n, bool)
+    go[rows[benefit > platform_fee(p, infrastructure, scale)]] = True
     f.digital[go] = True
     return go
 

@@ -11,22 +11,35 @@ from abm.jit import njit
 
 @njit
 def expected_margin(
-    u: np.ndarray,
+    eff: np.ndarray,
+    weight: np.ndarray,
+    p_mean: np.ndarray,
+    beta: float,
+    rows: np.ndarray,
     per_unit: np.ndarray,
     cap: np.ndarray,
     unit_margin: np.ndarray,
     first: np.ndarray,
     first_sales: np.ndarray,
 ) -> np.ndarray:
-    """Each firm's margin (n,) on ``u x per_unit`` sales by category, capped by its
-    capacity ``cap``; in a category where ``first`` (K,) is set, on ``first_sales`` (n, K)
-    instead (what it would sell as the category's first seller)."""
-    n, k_n = u.shape
-    out = np.zeros(n)
-    for i in range(n):
+    """The margin (len(rows),) each firm of ``rows`` would earn in a destination on the
+    sales its logit attraction ``weight x exp(-beta x (eff / p_mean - 1))`` wins at
+    ``per_unit`` sales per unit of attraction (see :func:`abm.markets.attraction`), capped by
+    its capacity ``cap``; in a category where ``first`` (K,) is set, on ``first_sales``
+    (n, K) instead (what it would sell as the category's first seller)."""
+    k_n = eff.shape[1]
+    out = np.zeros(len(rows))
+    for j in range(len(rows)):
+        i = rows[j]
         s = 0.0
         for k in range(k_n):
-            q = first_sales[i, k] if first[k] else u[i, k] * per_unit[k]
+            if cap[i, k] <= 0:  # nothing to sell there
+                continue
+            if first[k]:
+                q = first_sales[i, k]
+            else:
+                x = min(-beta * (eff[i, k] / p_mean[k] - 1.0), 50.0)
+                q = weight[i, k] * np.exp(x) * per_unit[k]
             s += unit_margin[i, k] * min(cap[i, k], q)
-        out[i] = s
+        out[j] = s
     return out

@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from abm.categories import by_category, outer_by_category, row_argmax, row_sum
+from abm import market_loops
+from abm.categories import by_category, outer_by_category, row_sum
 from abm.demand import (
     calibrate_kappa,
     category_expenditure,
@@ -16,7 +17,6 @@ from abm.markets import (
     attraction,
     capped_proportional,
     column_median,
-    effective_price,
     update_scarcity,
 )
 
@@ -77,18 +77,6 @@ def test_row_sum_is_numpys_row_sum(a):
     np.testing.assert_array_equal(np.signbit(row_sum(-0.0 * np.abs(a))), np.zeros(len(a), bool))
 
 
-@settings(max_examples=100, deadline=None)
-@given(
-    st.integers(1, 200).flatmap(
-        lambda n: arrays(float, (n, 4), elements=st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 2.0]))
-    )
-)
-def test_row_argmax_is_numpys_argmax(a):
-    np.testing.assert_array_equal(row_argmax(a), a.argmax(1))
-    a[0, -1] = np.nan
-    np.testing.assert_array_equal(row_argmax(a), a.argmax(1))
-
-
 @settings(max_examples=50, deadline=None)
 @given(st.integers(1, 300), st.integers(0, 2**32 - 1))
 def test_by_category_is_numpys_broadcast(n, seed):
@@ -103,14 +91,31 @@ def test_by_category_is_numpys_broadcast(n, seed):
 
 
 def test_cheaper_and_cleaner_firms_attract_more():
-    price = np.array([[1.0], [1.2], [1.0]])
-    emis = np.array([[100.0], [100.0], [1500.0]])
-    eff = effective_price(price, emis, wtp=50.0)
-    cap = np.ones((3, 1))
-    w = attraction(eff, cap, np.ones(3, bool), beta=8.0)[:, 0]
+    # three firms selling one category at home: the second dearer (higher unit cost), the
+    # third as cheap as the first but dirtier; consumers pay ``wtp`` USD/t for emissions
+    def effective(wtp: float) -> np.ndarray:
+        one = np.ones((3, 1))
+        _, price, eff, *_ = market_loops.price_markets(
+            one,  # mix
+            np.ones(3),  # capacity
+            np.array([[1.0], [1.2], [1.0]]),  # unit cost
+            np.zeros((3, 1)),  # trade cost
+            np.array([[100.0], [100.0], [1500.0]]),  # t CO2 per USD m
+            np.zeros((1, 1)),  # no CBAM
+            np.ones(3),  # mark-up factors
+            np.ones(1),  # normal mark-up
+            1.0,  # full pass-through
+            np.array([wtp]),
+            np.zeros((3, 0), bool),  # no export destination
+            1e6,
+        )
+        assert price[0, 0, 0] == price[0, 2, 0] < price[0, 1, 0]
+        return eff[0]
+
+    w = attraction(effective(50.0), np.ones((3, 1)), np.ones(3, bool), beta=8.0)[:, 0]
     assert w[0] > w[1]  # cheaper wins
     assert w[0] > w[2]  # cleaner wins at equal price when consumers pay for it
-    same = attraction(effective_price(price, emis, 0.0), cap, np.ones(3, bool), 8.0)[:, 0]
+    same = attraction(effective(0.0), np.ones((3, 1)), np.ones(3, bool), 8.0)[:, 0]
     assert same[0] == same[2]  # without willingness to pay emissions do not matter
 
 

@@ -7,7 +7,7 @@ accounting identities over a run, checked from the recorded flows, not by restat
 import numpy as np
 import pytest
 
-from abm import TradeClusterModel, innovation, structure, trade
+from abm import TradeClusterModel, innovation, innovation_loops, structure, trade
 from abm.demography import entry_weights, exiting, grow, renew
 from abm.network import Ties
 from abm.params import resolve
@@ -134,12 +134,15 @@ def test_exporters_enter_on_expected_profit_and_leave_on_realised_loss():
     f.exports_to[:] = [[False] * 3, [False] * 3, [True] * 3, [True] * 3]
     expected = np.array([1.0, -1.0, 1.0, 1.0])
     realised = np.array([0.0, 0.0, 0.5, -0.5])
-    enter, leave = trade.update_exporters(f, 0, expected, realised, p, np.random.default_rng(0))
+    review = trade.reviewing(4, p, np.random.default_rng(0))
+    assert review.all()
+    enter, leave = trade.update_exporters(f, 0, expected, realised, review)
     assert (enter, leave) == (1, 1)
     np.testing.assert_array_equal(f.exports_to[:, 0], [True, False, True, False])
     g, q = firms(2, export_review_rate=0.0)
     before = g.exports_to.copy()
-    trade.update_exporters(g, 0, np.ones(2), -np.ones(2), q, np.random.default_rng(0))
+    review = trade.reviewing(2, q, np.random.default_rng(0))
+    trade.update_exporters(g, 0, np.ones(2), -np.ones(2), review)
     np.testing.assert_array_equal(g.exports_to, before)  # nobody reviews
 
 
@@ -151,9 +154,21 @@ def test_a_platform_lowers_the_fixed_export_cost():
 
 # ------------------------------------------------------------------ innovation
 def test_rd_success_rises_with_spending_and_absorptive_capacity_is_bounded():
-    x = np.array([0.0, 0.01, 0.05, 0.2])
-    pr = innovation.success_probability(x, 12.0)
-    assert pr[0] == 0.0 and np.all(np.diff(pr) > 0) and pr[-1] < 1.0
+    # the first step of the R&D draw: a process project succeeds with probability
+    # 1 - exp(-zeta x intensity); 20,000 firms at each intensity, tolerance 0.015 (over 4
+    # standard errors of a share at this size)
+    n, zeta = 20_000, 12.0
+    u = np.random.default_rng(0).random((n, 2))
+    none = -np.ones(n, np.int64)
+    rates = []
+    for x in (0.0, 0.01, 0.05, 0.2):
+        _, ok, _ = innovation_loops.rd_outcomes(
+            np.full(n, x), np.ones(n), np.zeros(n), none, none, np.zeros(1), np.zeros(n), u,
+            zeta, 0.0, 0.1,
+        )  # fmt: skip
+        rates.append(ok.mean())
+        assert abs(ok.mean() - (1.0 - np.exp(-zeta * x))) < 0.015, x
+    assert rates[0] == 0.0 and np.all(np.diff(rates) > 0) and rates[-1] < 1.0
     a = innovation.absorptive_capacity(np.array([0.0, 1.0, 100.0]), 1.0)
     np.testing.assert_allclose(a[:2], [0.0, 0.5])
     assert a[2] < 1.0
