@@ -351,3 +351,62 @@ def poisson_by_inversion(lam: np.ndarray, p0: np.ndarray, u: np.ndarray) -> np.n
             cdf += prob
         out[i] = k
     return out
+
+
+@njit
+def firm_costs(
+    productivity: np.ndarray,
+    knowledge: np.ndarray,
+    knowledge_elasticity: float,
+    knowledge_intensive: np.ndarray,
+    labour: np.ndarray,
+    material: np.ndarray,
+    energy: np.ndarray,
+    energy_cost: np.ndarray,
+    green: np.ndarray,
+    energy_carbon: float,
+    base_emission: np.ndarray,
+    carbon_price: float,
+    backstop: float,
+    exponent: float,
+    trade_cost: float,
+    trade_factor: np.ndarray,
+    usd_per_million: float,
+):
+    """A year's emission intensity, unit cost and trade cost per unit by firm and category
+    (see :meth:`abm.model.TradeClusterModel.compute_costs`): emissions are the base
+    emissions not abated at the firm's green level, scaled by the CO2 of its energy per
+    unit; the unit cost (:func:`unit_costs`) adds the running cost of its abatement
+    (:func:`abm.abatement.unit_cost`); trade cost is ``trade_cost`` x unit cost x the
+    firm's ``trade_factor`` (lower on a platform)."""
+    n = len(green)
+    k_n = len(base_emission)
+    emis = np.empty((n, k_n))
+    running = np.empty(n)  # abatement cost per unit of base emissions
+    for i in range(n):
+        carbon = energy[i] * energy_carbon
+        g = min(max(green[i], 0.0), 1.0)
+        running[i] = g**exponent * backstop / exponent / usd_per_million * carbon
+        left = (1.0 - green[i]) * carbon
+        for k in range(k_n):
+            emis[i, k] = left * base_emission[k]
+    cost = unit_costs(
+        productivity,
+        knowledge,
+        knowledge_elasticity,
+        knowledge_intensive,
+        labour,
+        material,
+        energy,
+        energy_cost,
+        emis,
+        carbon_price,
+        usd_per_million,
+    )
+    trade = np.empty((n, k_n))
+    for i in range(n):
+        for k in range(k_n):
+            c = cost[i, k] + running[i] * base_emission[k]
+            cost[i, k] = c
+            trade[i, k] = trade_cost * c * trade_factor[i]
+    return emis, cost, trade

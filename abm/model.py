@@ -10,27 +10,29 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Network
 
-from abm import abatement, innovation, structure, trade
+from abm import innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
+    BASE_EMISSION,
     INFRASTRUCTURE_COST,
+    KNOWLEDGE_INTENSIVE,
+    LABOUR_COST,
+    MATERIAL_COST,
     N_CAT,
     N_DEST,
     USD_PER_MILLION,
-    emission_intensity,
+    energy_cost,
     per_category,
-    scale_rows,
 )
 from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
 from abm.demography import exiting, grow, renew
-from abm.market_loops import book_sales, sales_margins
+from abm.market_loops import book_sales, firm_costs, sales_margins
 from abm.markets import (
     Fringe,
     Market,
     capacity_mean,
     drift_appeal,
-    unit_costs,
     update_scarcity,
     varieties,
     wage,
@@ -286,23 +288,24 @@ class TradeClusterModel(mesa.Model):
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
         )
         self.scale = float(f.capacity.mean()) / self.start_size
-        carbon = f.energy * pol.energy_carbon  # the CO2 of each firm's energy per unit
-        self.emis = emission_intensity(f.green, carbon)
-        self.unit_cost = unit_costs(
+        self.emis, self.unit_cost, self.trade_unit = firm_costs(
             f.productivity,
-            self.emis,
-            pol.carbon_price,
-            self.wage,
             f.knowledge,
             p.knowledge_elasticity,
+            KNOWLEDGE_INTENSIVE,
+            self.wage * LABOUR_COST,
+            MATERIAL_COST,
             f.energy,
-            p.energy_price,
-        )
-        self.unit_cost += abatement.unit_cost(
-            f.green, p.abatement_backstop, p.abatement_exponent, carbon
-        )
-        self.trade_unit = scale_rows(
-            p.trade_cost * self.unit_cost, 1.0 - p.digital_trade_saving * f.digital
+            energy_cost(p.energy_price),
+            f.green,
+            pol.energy_carbon,
+            BASE_EMISSION,
+            pol.carbon_price,
+            p.abatement_backstop,
+            p.abatement_exponent,
+            p.trade_cost,
+            1.0 - p.digital_trade_saving * f.digital,
+            USD_PER_MILLION,
         )
         t = self.year - p.start_year
         self._fringe_prices = self.fringe.prices(

@@ -63,8 +63,7 @@ def _unmet_share(c: int) -> Callable:
 
 def _price_index(c: int) -> Callable:
     def reporter(m) -> float:
-        q = m.firms.q[:, :, c]  # (destinations, n)
-        vol = float(q.sum())
+        vol = float(m.sold[:, c].sum())  # (sold: destinations x categories, this year)
         if vol <= 0:  # nothing sold: the price firms ask at home
             return float(m.market.price[0, :, c].mean())
         return float(m.sales_value_by_category[c] / vol)
@@ -109,7 +108,7 @@ def export_emission_intensity_EU(m) -> float:
 def covered_export_shares(m) -> float:
     """Share of covered-category exports (exports weighted by CBAM coverage) that go to
     destinations without a CBAM (rest of world); 0 when nothing is covered."""
-    x = np.einsum("dnk,k->d", m.firms.q[1:], cbam_coverage(m.params))
+    x = m.sold[1:] @ cbam_coverage(m.params)  # (sold: destinations x categories)
     tot = x.sum()
     return float(x[-1] / tot) if tot > 0 else 0.0
 
