@@ -93,13 +93,14 @@ def renew(
             f.digital,
             f.mix,
             f.capacity,
-            f.productivity,
-            f.energy,
+            np.log(f.productivity),
+            np.log(f.energy),
             f.green,
             f.knowledge,
-            f.markup,
+            np.log(f.markup),
         )
     )
+    productivity, energy, markup = np.exp([productivity, energy, markup])  # geometric means
     digital = rng.random(k) < on_platform
     weights = entry_weights(rates, p.entry_choice, present) if len(rates) == N_CAT else None
     f.capacity[rows] = p.entrant_size * mean * rng.lognormal(0.0, p.entrant_size_dispersion, k)

@@ -86,8 +86,9 @@ def survivors(
     markup: np.ndarray,
 ):
     """What entrants copy from the surviving firms (``alive``): their summed product mixes
-    (K,), and their share on a platform, mean capacity, geometric mean productivity,
-    energy use and mark-up, and mean green level and knowledge."""
+    (K,), and their share on a platform, mean capacity, mean log productivity, energy use
+    and mark-up (``productivity``, ``energy`` and ``markup`` are given as logs), and mean
+    green level and knowledge."""
     n, k_n = mix.shape
     present = np.zeros(k_n)
     count = 0
@@ -106,19 +107,19 @@ def survivors(
             present[k] += mix[i, k]
         on += digital[i]
         cap += capacity[i]
-        prod += np.log(productivity[i])
-        power += np.log(energy[i])
+        prod += productivity[i]
+        power += energy[i]
         clean += green[i]
         know += knowledge[i]
-        price += np.log(markup[i])
+        price += markup[i]
     c = max(count, 1)
     return (
         present,
         on / c,
         cap / c,
-        np.exp(prod / c),
-        np.exp(power / c),
+        prod / c,
+        power / c,
         clean / c,
         know / c,
-        np.exp(price / c),
+        price / c,
     )

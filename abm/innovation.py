@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm import innovation_loops
+from abm import abatement, innovation_loops
 from abm.categories import (
     BASE_EMISSION,
     LABOUR_COST,
@@ -17,7 +17,6 @@ from abm.categories import (
     by_category,
     energy_cost,
 )
-from abm.market_loops import sales_margins
 from abm.markets import Market
 from abm.network import Groups, Ties
 from abm.params import Params
@@ -79,7 +78,7 @@ def do_rd(
         f.partner_inst,
         inst.frontier,
         f.green,
-        rng.random((f.n, 2)),
+        -np.log(1.0 - rng.random((f.n, 2))),  # unit exponential hurdles
         p.rd_effectiveness,
         p.collaboration_bonus,
         p.green_step,
@@ -138,7 +137,7 @@ def green_value_terms(
     for charged in np.flatnonzero(m.cbam_rate.any(1)):
         saved += by_category(np.multiply, f.q[charged], m.cbam_rate[charged])
     if won is None:
-        won = sales_margins(m.unit_margin, f.q, green_coef(m))[2]
+        won = m.margins(f.q, green_coef(m))[2]
     return saved, won
 
 
@@ -161,14 +160,18 @@ def green_gain_value(
     ``rows``, only those firms' values are computed (each firm's value is its own); the
     others are 0."""
     saved, won = green_value_terms(f, m) if terms is None else terms
+    gain = np.broadcast_to(np.asarray(gain, float), (f.n,))
+    rows = np.arange(f.n) if rows is None else rows
+    before = f.green[rows]
     return innovation_loops.gain_value(
-        np.asarray(gain, float),
+        gain,
         f.energy,
-        f.green,
         f.output,
         saved,
         won,
-        np.arange(f.n) if rows is None else rows,
+        rows,
+        abatement.abated(before, p.abatement_exponent),
+        abatement.abated(before + gain[rows], p.abatement_exponent),
         m.energy_carbon,
         BASE_EMISSION,
         p.abatement_backstop,
@@ -236,18 +239,7 @@ def collaborate(
     neighbouring firm, or (share ``new_tie_share``, or when it has no neighbour) with a random
     firm of its cluster, which opens a new tie. Collaboration strengthens the tie.
     """
-    f.partner_years -= 1
-    ended = f.partner_years <= 0
-    f.partner_firm[ended] = -1
-    f.partner_inst[ended] = -1
-    f.partner_years[ended] = 0
-    # a firm whose partner ended (or exited) is free again
-    lost = f.partner_firm >= 0
-    lost[lost] = f.partner_firm[f.partner_firm[lost]] != np.flatnonzero(lost)
-    f.partner_firm[lost] = -1
-    f.partner_years[lost & (f.partner_inst < 0)] = 0
-
-    free = (f.partner_firm < 0) & (f.partner_inst < 0)
+    free = innovation_loops.end_collaborations(f.partner_firm, f.partner_inst, f.partner_years)
     seek = np.flatnonzero(free & (rng.random(f.n) < p.collaboration_propensity))
     r = rng.random((len(seek), 3))
     years = p.collaboration_years

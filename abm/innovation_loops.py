@@ -10,40 +10,33 @@ from abm.jit import njit
 
 
 @njit
-def _running(green: float, carbon: float, backstop: float, exponent: float) -> float:
-    """Running abatement cost per unit of base emissions (``abm.abatement.unit_cost`` over
-    ``BASE_EMISSION``), USD m per USD m."""
-    g = min(max(green, 0.0), 1.0)
-    return g**exponent * backstop / exponent / 1e6 * carbon
-
-
-@njit
 def gain_value(
     gain: np.ndarray,
     energy: np.ndarray,
-    green: np.ndarray,
     output: np.ndarray,
     saved: np.ndarray,
     won: np.ndarray,
     rows: np.ndarray,
+    abated_before: np.ndarray,
+    abated_after: np.ndarray,
     energy_carbon: float,
     base_emission: np.ndarray,
     backstop: float,
     exponent: float,
 ) -> np.ndarray:
     """The yearly value, USD m, of raising the green level of the firms ``rows`` by
-    ``gain`` (see :func:`abm.innovation.green_gain_value`); 0 for the other firms."""
+    ``gain`` (see :func:`abm.innovation.green_gain_value`); 0 for the other firms.
+    ``abated_before`` and ``abated_after`` (one per row): the green level before and after,
+    clipped to [0, 1], to the power ``exponent`` (:func:`abm.abatement.abated`)."""
     n, k_n = output.shape
     value = np.zeros(n)
     for j in range(len(rows)):
         i = rows[j]
         e = energy[i] * energy_carbon
         cut = gain[i] * e
+        running = (abated_after[j] - abated_before[j]) * backstop / exponent / 1e6 * e
         worth = 0.0
         extra = 0.0
-        running = _running(green[i] + gain[i], e, backstop, exponent) - _running(
-            green[i], e, backstop, exponent
-        )
         for k in range(k_n):
             worth += cut * base_emission[k] * (saved[i, k] + won[i, k])
             extra += running * base_emission[k] * output[i, k]
@@ -95,14 +88,16 @@ def rd_outcomes(
     partner_inst: np.ndarray,
     frontier: np.ndarray,
     green: np.ndarray,
-    u: np.ndarray,
+    hurdle: np.ndarray,
     effectiveness: float,
     bonus: float,
     green_step: float,
 ):
     """The first step of each firm's R&D draw (see :func:`abm.innovation.do_rd`): whether
-    its green and its process projects succeed (uniforms ``u`` (n, 2) below ``1 -
-    exp(-zeta x intensity)``), and the green level a green success would add."""
+    its green and its process projects succeed, and the green level a green success would
+    add. A project succeeds with probability ``1 - exp(-zeta x intensity)``: when ``zeta x
+    intensity`` exceeds its ``hurdle`` (n, 2), a unit exponential draw (``-log(1 - u)`` of
+    a uniform ``u``: the same event as ``u < 1 - exp(-zeta x intensity)``)."""
     n = len(green)
     green_ok = np.empty(n, np.bool_)
     process_ok = np.empty(n, np.bool_)
@@ -113,10 +108,38 @@ def rd_outcomes(
         zeta = effectiveness * (1.0 + bonus * partnered)
         green_x = x * green_share[i]
         process_x = x * (1.0 - green_share[i])
-        green_ok[i] = u[i, 0] < 1.0 - np.exp(-zeta * max(green_x, 0.0))
-        process_ok[i] = u[i, 1] < 1.0 - np.exp(-zeta * max(process_x, 0.0))
+        green_ok[i] = zeta * max(green_x, 0.0) > hurdle[i, 0]
+        process_ok[i] = zeta * max(process_x, 0.0) > hurdle[i, 1]
         g = green_step * (1.0 - green[i])
         if green_ok[i] and partner_inst[i] >= 0:  # toward its partner institute's frontier
             g = max(g, 0.3 * (frontier[partner_inst[i]] - green[i]))
         gain[i] = g
     return green_ok, process_ok, gain
+
+
+@njit
+def end_collaborations(
+    partner_firm: np.ndarray, partner_inst: np.ndarray, partner_years: np.ndarray
+) -> np.ndarray:
+    """Count down each collaboration's years and end those that ran out, in place; a firm
+    whose partner firm no longer has it as partner (ended, or exited) is free again.
+    Returns the firms without a partner (n,)."""
+    n = len(partner_firm)
+    for i in range(n):
+        partner_years[i] -= 1
+        if partner_years[i] <= 0:
+            partner_firm[i] = -1
+            partner_inst[i] = -1
+            partner_years[i] = 0
+    lost = np.zeros(n, np.bool_)
+    for i in range(n):
+        j = partner_firm[i]
+        lost[i] = j >= 0 and partner_firm[j] != i
+    free = np.empty(n, np.bool_)
+    for i in range(n):
+        if lost[i]:
+            partner_firm[i] = -1
+            if partner_inst[i] < 0:
+                partner_years[i] = 0
+        free[i] = partner_firm[i] < 0 and partner_inst[i] < 0
+    return free

@@ -12,90 +12,153 @@ from abm.jit import njit
 
 
 @njit
-def price_markets(
+def capacity_costs(
     mix: np.ndarray,
     capacity: np.ndarray,
     unit_cost: np.ndarray,
     trade_unit: np.ndarray,
     emis: np.ndarray,
-    cbam_rate: np.ndarray,
-    markup: np.ndarray,
-    norm_markup: np.ndarray,
-    pass_through: float,
-    wtp: np.ndarray,
-    exports_to: np.ndarray,
-    usd_per_million: float,
 ):
-    """Capacity by category, and price, effective price and unit margin in every
-    destination (see :meth:`abm.markets.Market.build`); and each destination's sellers,
-    their capacity and their capacity-weighted sums of effective and asking prices.
-
-    A unit's delivered cost is the firm's unit cost, plus the CBAM per unit where the
-    destination charges one, plus trade cost abroad; it is computed twice (for the
-    category means, then for the prices) rather than stored."""
+    """Capacity by firm and category (n, K) and its total (K,); and, over all firms, the
+    sums (3, K) of unit cost, emission intensity and trade cost per unit weighted by
+    capacity, and unweighted (for a category with no capacity): what the category mean of
+    a delivered unit cost (:func:`quote`) is made of."""
     n, k_n = mix.shape
-    d_n = cbam_rate.shape[0]
     cap = np.empty((n, k_n))
-    cap_total = np.zeros(k_n)
+    total = np.zeros(k_n)
+    weighted = np.zeros((3, k_n))
+    plain = np.zeros((3, k_n))
     for i in range(n):
         for k in range(k_n):
             c = mix[i, k] * capacity[i]
             cap[i, k] = c
-            cap_total[k] += c
-    base = np.empty((d_n, k_n))  # (1 - pass-through) x each category's mean cost
-    cost_sum = np.zeros(k_n)  # capacity-weighted
-    cost_plain = np.zeros(k_n)  # unweighted, for a category with no capacity
-    for d in range(d_n):
-        rate = cbam_rate[d] / usd_per_million  # CBAM per t, USD m
-        cost_sum[:] = 0.0
-        cost_plain[:] = 0.0
-        for i in range(n):
-            for k in range(k_n):
-                x = unit_cost[i, k] + emis[i, k] * rate[k] + (trade_unit[i, k] if d else 0.0)
-                cost_sum[k] += cap[i, k] * x
-                cost_plain[k] += x
-        for k in range(k_n):
-            total = cap_total[k]
-            mean = cost_sum[k] / total if total > 0 else cost_plain[k] / max(n, 1)
-            base[d, k] = (1.0 - pass_through) * mean
-    price = np.empty((d_n, n, k_n))
-    eff = np.empty((d_n, n, k_n))
-    margin = np.empty((d_n, n, k_n))
-    seller = np.empty((d_n, n), np.bool_)
-    tot = np.zeros((d_n, k_n))
-    s_eff = np.zeros((d_n, k_n))
-    s_price = np.zeros((d_n, k_n))
-    for d in range(d_n):
-        rate = cbam_rate[d] / usd_per_million
-        premium = wtp[d] / usd_per_million
-        for i in range(n):
-            sells = True if d == 0 else exports_to[i, d - 1]
-            seller[d, i] = sells
-            for k in range(k_n):
-                c = unit_cost[i, k] + emis[i, k] * rate[k] + (trade_unit[i, k] if d else 0.0)
-                p = (c * pass_through + base[d, k]) * (markup[i] * norm_markup[k])
-                e = p + emis[i, k] * premium
-                price[d, i, k] = p
-                eff[d, i, k] = e
-                margin[d, i, k] = p - c
-                if sells:
-                    w = cap[i, k]
-                    tot[d, k] += w
-                    s_eff[d, k] += w * e
-                    s_price[d, k] += w * p
-    return cap, price, eff, margin, seller, tot, s_eff, s_price, cap_total
+            total[k] += c
+            weighted[0, k] += c * unit_cost[i, k]
+            weighted[1, k] += c * emis[i, k]
+            weighted[2, k] += c * trade_unit[i, k]
+            plain[0, k] += unit_cost[i, k]
+            plain[1, k] += emis[i, k]
+            plain[2, k] += trade_unit[i, k]
+    return cap, total, weighted, plain
 
 
 @njit
-def appeal_weight(cap: np.ndarray, appeal: np.ndarray) -> np.ndarray:
-    """Each firm's weight in the logit: its capacity by category x exp(demand appeal)."""
-    n, k_n = cap.shape
-    out = np.empty((n, k_n))
-    for i in range(n):
-        a = np.exp(appeal[i])
+def quote(
+    rows: np.ndarray,
+    abroad: bool,
+    unit_cost: np.ndarray,
+    trade_unit: np.ndarray,
+    emis: np.ndarray,
+    cbam: np.ndarray,
+    base: np.ndarray,
+    markup: np.ndarray,
+    norm_markup: np.ndarray,
+    pass_through: float,
+    premium: float,
+    cap: np.ndarray,
+):
+    """Price, effective price and unit margin (len(rows), K) of the firms ``rows`` in one
+    destination (see :meth:`abm.markets.Market.build`); and their capacity and its
+    weighted sums of effective and asking prices (3, K).
+
+    The delivered unit cost is the firm's unit cost, plus the CBAM per t ``cbam`` (K,)
+    times its emission intensity, plus trade cost ``abroad``; the price is the mark-up
+    ``markup x norm_markup`` on ``pass_through`` x that cost plus ``base`` ((1 -
+    pass-through) x the category's mean cost); the effective price adds ``premium`` (the
+    consumers' WTP per t) times the emission intensity."""
+    k_n = unit_cost.shape[1]
+    price = np.empty((len(rows), k_n))
+    eff = np.empty((len(rows), k_n))
+    margin = np.empty((len(rows), k_n))
+    sums = np.zeros((3, k_n))
+    for j in range(len(rows)):
+        i = rows[j]
         for k in range(k_n):
-            out[i, k] = cap[i, k] * a
-    return out
+            c = unit_cost[i, k] + emis[i, k] * cbam[k]
+            if abroad:
+                c += trade_unit[i, k]
+            p = (c * pass_through + base[k]) * (markup[i] * norm_markup[k])
+            e = p + emis[i, k] * premium
+            price[j, k] = p
+            eff[j, k] = e
+            margin[j, k] = p - c
+            w = cap[i, k]
+            sums[0, k] += w
+            sums[1, k] += w * e
+            sums[2, k] += w * p
+    return price, eff, margin, sums
+
+
+@njit
+def book_destination(
+    rows: np.ndarray,
+    abroad: bool,
+    price: np.ndarray,
+    q: np.ndarray,
+    emis: np.ndarray,
+    cbam: np.ndarray,
+    unit_cost: np.ndarray,
+    trade_unit: np.ndarray,
+    sales: np.ndarray,
+    emissions: np.ndarray,
+    cbam_paid: np.ndarray,
+    production: np.ndarray,
+    trade_costs: np.ndarray,
+    sold: np.ndarray,
+    value: np.ndarray,
+) -> float:
+    """Add one destination's sales by its sellers ``rows`` (``price``: one row per seller;
+    ``q`` (n, K)) to the year's accounts, in place: each firm's sales value (``sales``, its
+    column for the destination), emissions, CBAM paid (``cbam``: per t, USD m), production
+    and trade costs; the quantities sold (K,) and the sales value of each category (K,).
+    Returns the emissions embedded in the destination's purchases, t CO2."""
+    k_n = q.shape[1]
+    embedded = 0.0
+    for j in range(len(rows)):
+        i = rows[j]
+        s = 0.0
+        for k in range(k_n):
+            x = q[i, k]
+            v = price[j, k] * x
+            s += v
+            sold[k] += x
+            value[k] += v
+            tonnes = emis[i, k] * x
+            emissions[i] += tonnes
+            embedded += tonnes
+            cbam_paid[i] += tonnes * cbam[k]
+            production[i] += unit_cost[i, k] * x
+            if abroad:
+                trade_costs[i] += trade_unit[i, k] * x
+        sales[i] = s
+    return embedded
+
+
+@njit
+def margin_destination(
+    rows: np.ndarray,
+    unit_margin: np.ndarray,
+    q: np.ndarray,
+    coef: np.ndarray,
+    earned: np.ndarray,
+    by_dest: np.ndarray,
+    won: np.ndarray,
+) -> None:
+    """Add one destination's unit margin x sales of its sellers ``rows`` (``unit_margin``:
+    one row per seller; ``q`` (n, K)), in place: to each firm's margin by category
+    ``earned`` (n, K), to its margin there ``by_dest`` (n,), and, weighted by ``coef`` (K,),
+    to the margin consumers' green preference wins per unit of emissions cut ``won`` (n, K;
+    see :func:`abm.innovation.green_value_terms`)."""
+    k_n = q.shape[1]
+    for j in range(len(rows)):
+        i = rows[j]
+        s = 0.0
+        for k in range(k_n):
+            x = unit_margin[j, k] * q[i, k]
+            earned[i, k] += x
+            won[i, k] += x * coef[k]
+            s += x
+        by_dest[i] = s
 
 
 @njit
@@ -183,13 +246,18 @@ def clear(
 
 
 @njit
-def settle(q: np.ndarray, wanted: np.ndarray, directed: np.ndarray):
-    """After every destination cleared: each firm's exports and output (n, K), the demand
+def settle(q: np.ndarray, exporters, wanted: np.ndarray, directed: np.ndarray):
+    """After every destination cleared: each firm's exports (the sales of ``exporters``,
+    each export destination's sellers) and output (n, K), the demand
     no firm served (K,), the demand directed at each firm (n,), and each firm's demand by
     category: what it sold plus its share of the customers it turned away that no other
     firm served (the unserved demand shared in proportion to what each turned away)."""
     d_n, n, k_n = q.shape
     q_for = np.zeros((n, k_n))
+    for d in range(1, d_n):  # exports: only the destination's sellers sold there
+        for i in exporters[d - 1]:
+            for k in range(k_n):
+                q_for[i, k] += q[d, i, k]
     output = np.empty((n, k_n))
     served = np.zeros(k_n)
     turned_away = np.zeros(k_n)
@@ -198,11 +266,7 @@ def settle(q: np.ndarray, wanted: np.ndarray, directed: np.ndarray):
     for i in range(n):
         s = 0.0
         for k in range(k_n):
-            x = 0.0
-            for d in range(1, d_n):
-                x += q[d, i, k]
-            q_for[i, k] = x
-            sold = q[0, i, k] + x
+            sold = q[0, i, k] + q_for[i, k]
             output[i, k] = sold
             served[k] += sold
             s += directed[i, k]
@@ -222,85 +286,9 @@ def settle(q: np.ndarray, wanted: np.ndarray, directed: np.ndarray):
 
 
 @njit
-def sales_margins(unit_margin: np.ndarray, q: np.ndarray, coef: np.ndarray):
-    """This year's unit margin x sales (D, n, K), summed three ways: by firm and category
-    over destinations (n, K); by firm and destination over categories (n, D); and, over
-    destinations weighted by ``coef`` (D, K), the margin consumers' green preference wins
-    per unit of emissions cut (n, K; see :func:`abm.innovation.green_value_terms`)."""
-    d_n, n, k_n = q.shape
-    earned = np.zeros((n, k_n))
-    by_dest = np.zeros((n, d_n))
-    won = np.zeros((n, k_n))
-    for d in range(d_n):
-        for i in range(n):
-            s = 0.0
-            for k in range(k_n):
-                x = unit_margin[d, i, k] * q[d, i, k]
-                earned[i, k] += x
-                won[i, k] += x * coef[d, k]
-                s += x
-            by_dest[i, d] = s
-    return earned, by_dest, won
-
-
-@njit
-def book_sales(
-    price: np.ndarray,
-    q: np.ndarray,
-    emis: np.ndarray,
-    cbam_rate: np.ndarray,
-    unit_cost: np.ndarray,
-    trade_unit: np.ndarray,
-    usd_per_million: float,
-):
-    """The year's sales in money and tonnes (see :meth:`abm.model.TradeClusterModel.account`):
-    each firm's sales value by destination (n, D), emissions (n), CBAM paid (n), production
-    cost (n) and trade cost (n); and the quantities sold (D, K), the sales value of each
-    category (K) and the emissions embedded in each destination's purchases (D)."""
-    d_n, n, k_n = q.shape
-    sales = np.empty((n, d_n))
-    emissions = np.zeros(n)
-    cbam_paid = np.zeros(n)
-    production = np.zeros(n)
-    trade_costs = np.zeros(n)
-    sold = np.zeros((d_n, k_n))
-    value_by_category = np.zeros(k_n)
-    emissions_by_dest = np.zeros(d_n)
-    for d in range(d_n):
-        charged = cbam_rate[d] / usd_per_million
-        for i in range(n):
-            s = 0.0
-            for k in range(k_n):
-                x = q[d, i, k]
-                v = price[d, i, k] * x
-                s += v
-                sold[d, k] += x
-                value_by_category[k] += v
-                tonnes = emis[i, k] * x
-                emissions[i] += tonnes
-                emissions_by_dest[d] += tonnes
-                cbam_paid[i] += tonnes * charged[k]
-                production[i] += unit_cost[i, k] * x
-                if d:
-                    trade_costs[i] += trade_unit[i, k] * x
-            sales[i, d] = s
-    return (
-        sales,
-        emissions,
-        cbam_paid,
-        production,
-        trade_costs,
-        sold,
-        value_by_category,
-        emissions_by_dest,
-    )
-
-
-@njit
 def unit_costs(
     productivity: np.ndarray,
-    knowledge: np.ndarray,
-    knowledge_elasticity: float,
+    boost: np.ndarray,
     knowledge_intensive: np.ndarray,
     labour: np.ndarray,
     material: np.ndarray,
@@ -311,14 +299,12 @@ def unit_costs(
     usd_per_million: float,
 ) -> np.ndarray:
     """Unit cost per firm and category (see :func:`abm.markets.unit_costs`): labour at the
-    wage over productivity (raised by knowledge in the knowledge-intensive categories),
-    materials, energy saved against the start-year technology, and carbon."""
+    wage over productivity (times ``boost``, knowledge's, in the knowledge-intensive
+    categories), materials, energy saved against the start-year technology, and carbon."""
     n, k_n = emis.shape
     cost = np.empty((n, k_n))
     for i in range(n):
-        boosted = productivity[i]
-        if knowledge_elasticity != 0.0:
-            boosted = productivity[i] * max(knowledge[i], 1e-6) ** knowledge_elasticity
+        boosted = productivity[i] * boost[i]
         saved = 1.0 - energy[i]
         for k in range(k_n):
             prod = boosted if knowledge_intensive[k] else productivity[i]
@@ -356,14 +342,14 @@ def poisson_by_inversion(lam: np.ndarray, p0: np.ndarray, u: np.ndarray) -> np.n
 @njit
 def firm_costs(
     productivity: np.ndarray,
-    knowledge: np.ndarray,
-    knowledge_elasticity: float,
+    boost: np.ndarray,
     knowledge_intensive: np.ndarray,
     labour: np.ndarray,
     material: np.ndarray,
     energy: np.ndarray,
     energy_cost: np.ndarray,
     green: np.ndarray,
+    abated: np.ndarray,
     energy_carbon: float,
     base_emission: np.ndarray,
     carbon_price: float,
@@ -377,23 +363,23 @@ def firm_costs(
     (see :meth:`abm.model.TradeClusterModel.compute_costs`): emissions are the base
     emissions not abated at the firm's green level, scaled by the CO2 of its energy per
     unit; the unit cost (:func:`unit_costs`) adds the running cost of its abatement
-    (:func:`abm.abatement.unit_cost`); trade cost is ``trade_cost`` x unit cost x the
-    firm's ``trade_factor`` (lower on a platform)."""
+    (:func:`abm.abatement.unit_cost`, from ``abated``: the green level clipped to [0, 1]
+    to the power ``exponent``); trade cost is ``trade_cost`` x unit cost x the firm's
+    ``trade_factor`` (lower on a platform). ``boost``: knowledge's factor on productivity
+    (see :func:`unit_costs`)."""
     n = len(green)
     k_n = len(base_emission)
     emis = np.empty((n, k_n))
     running = np.empty(n)  # abatement cost per unit of base emissions
     for i in range(n):
         carbon = energy[i] * energy_carbon
-        g = min(max(green[i], 0.0), 1.0)
-        running[i] = g**exponent * backstop / exponent / usd_per_million * carbon
+        running[i] = abated[i] * backstop / exponent / usd_per_million * carbon
         left = (1.0 - green[i]) * carbon
         for k in range(k_n):
             emis[i, k] = left * base_emission[k]
     cost = unit_costs(
         productivity,
-        knowledge,
-        knowledge_elasticity,
+        boost,
         knowledge_intensive,
         labour,
         material,

@@ -41,6 +41,14 @@ def wage(mean_productivity: float, start_productivity: float, elasticity: float)
     return float((mean_productivity / start_productivity) ** elasticity)
 
 
+def knowledge_boost(knowledge: np.ndarray | None, elasticity: float, n: int) -> np.ndarray:
+    """Knowledge's factor on labour productivity in the knowledge-intensive categories,
+    ``knowledge^elasticity`` (knowledge 1 = reference; 1 without knowledge)."""
+    if knowledge is None or not elasticity:
+        return np.ones(n)
+    return np.maximum(knowledge, 1e-6) ** elasticity
+
+
 def unit_costs(
     productivity: np.ndarray,
     emis: np.ndarray,
@@ -64,8 +72,7 @@ def unit_costs(
     n = len(productivity)
     return loops.unit_costs(
         productivity,
-        np.ones(n) if knowledge is None else knowledge,
-        knowledge_elasticity if knowledge is not None else 0.0,
+        knowledge_boost(knowledge, knowledge_elasticity, n),
         KNOWLEDGE_INTENSIVE,
         wage_index * LABOUR_COST,
         MATERIAL_COST,
@@ -291,6 +298,26 @@ def varieties(mix: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     return per_category(scale_rows(mix, reach))
 
 
+def _quote(inputs: tuple, d: int, rows: np.ndarray):
+    """:func:`abm.market_loops.quote` of the firms ``rows`` in destination ``d`` from a
+    market's inputs (see :meth:`Market.build`)."""
+    unit_cost, trade_unit, emis, cbam, base, markup, norm, pass_through, premium, cap = inputs
+    return loops.quote(
+        rows,
+        d > 0,
+        unit_cost,
+        trade_unit,
+        emis,
+        cbam[d],
+        base[d],
+        markup,
+        norm,
+        pass_through,
+        float(premium[d]),
+        cap,
+    )
+
+
 def _unset() -> np.ndarray:
     """An empty array: a market quantity not computed yet this year."""
     return np.empty(0)
@@ -300,13 +327,15 @@ def _unset() -> np.ndarray:
 class Market:
     """One year's costs, prices and clearing of every destination-category market.
 
-    Arrays indexed ``[destination, firm, category]``; ``seller[d]`` marks the firms that
-    sell in destination ``d`` (every firm at home, exporters abroad).
+    ``seller[d]`` marks the firms that sell in destination ``d`` (every firm at home,
+    exporters abroad) and ``rows[d]`` lists them; ``price[d]``, ``eff[d]`` and
+    ``unit_margin[d]`` hold one row per seller there (at home: every firm). What a firm
+    not selling there would ask and earn is quoted on demand (:meth:`quote`).
     """
 
     cap: np.ndarray  # (n, K) capacity by category
-    price: np.ndarray  # (D, n, K)
-    eff: np.ndarray  # (D, n, K) effective prices (price + green WTP x emissions)
+    price: list[np.ndarray]  # per destination (sellers, K)
+    eff: list[np.ndarray]  # per destination (sellers, K): price + green WTP x emissions
     seller: np.ndarray  # (D, n) bool
     p_cluster: np.ndarray  # (D, K) cluster sellers' mean effective price
     p_sellers: np.ndarray  # (D, K) cluster sellers' mean price
@@ -316,9 +345,9 @@ class Market:
     cbam_rate: np.ndarray  # (D, K) USD/t
     wtp: np.ndarray  # (D,) USD/t
     beta: float
-    unit_margin: np.ndarray = field(
-        default_factory=_unset
-    )  # (D, n, K) price minus delivered unit cost
+    unit_margin: list[np.ndarray]  # per destination (sellers, K): price - delivered unit cost
+    rows: list[np.ndarray]  # per destination, the sellers' rows
+    _quote_inputs: tuple  # what :meth:`quote` prices from
     share: np.ndarray = field(default_factory=_unset)  # (D, K) cluster's expenditure share
     index: np.ndarray = field(default_factory=_unset)  # (D, K) category price index
     expenditure: np.ndarray = field(default_factory=_unset)  # (D, K) USD m
@@ -358,26 +387,54 @@ class Market:
         p: Params,
         varieties: np.ndarray | float = 1.0,
     ) -> Market:
-        """Costs and prices of this year for every destination. ``varieties`` (K,): the
-        cluster's varieties in each category over the start year's, to the power
-        ``variety_elasticity`` (see :func:`varieties`), which scale its extensive margin
-        everywhere."""
-        (cap, price, eff, unit_margin, seller, tot, s_eff, s_price, cap_total) = (
-            loops.price_markets(
-                f.mix,
-                f.capacity,
-                unit_cost,
-                trade_unit,
-                emis,
-                pol.cbam_rate,
-                markup,
-                1.0 + MARKUP,
-                p.cost_pass_through,
-                pol.green_wtp,
-                f.exports_to,
-                USD_PER_MILLION,
-            )
+        """Costs and prices of this year for every destination. A unit's delivered cost
+        is the firm's unit cost, plus the CBAM per unit where the destination charges one,
+        plus trade cost abroad; its price a mark-up on a blend of that cost and the
+        category's capacity-weighted mean of it (``cost_pass_through``), times the firm's
+        scarcity factor ``markup``: a firm passes on only part of a cost advantage (or
+        handicap), so more productive and cleaner firms earn higher margins.
+        ``varieties`` (K,): the cluster's varieties in each category over the start
+        year's, to the power ``variety_elasticity`` (see :func:`varieties`), which scale
+        its extensive margin everywhere."""
+        n = f.n
+        cap, cap_total, weighted, plain = loops.capacity_costs(
+            f.mix, f.capacity, unit_cost, trade_unit, emis
         )
+        cbam = pol.cbam_rate / USD_PER_MILLION  # (D, K) per t CO2, USD m
+        abroad = (np.arange(N_DEST) > 0)[:, None]
+        ok = cap_total > 0
+        mean = np.where(
+            ok,
+            (weighted[0] + cbam * weighted[1] + abroad * weighted[2])
+            / np.where(ok, cap_total, 1.0),
+            (plain[0] + cbam * plain[1] + abroad * plain[2]) / max(n, 1),
+        )
+        base = (1.0 - p.cost_pass_through) * mean  # (D, K)
+        seller = np.empty((N_DEST, n), bool)
+        seller[0] = True
+        seller[1:] = f.exports_to.T
+        inputs = (
+            unit_cost,
+            trade_unit,
+            emis,
+            cbam,
+            base,
+            np.ascontiguousarray(markup, float),
+            1.0 + MARKUP,
+            p.cost_pass_through,
+            pol.green_wtp / USD_PER_MILLION,
+            cap,
+        )
+        rows, price, eff, unit_margin = [], [], [], []
+        sums = np.empty((3, N_DEST, cap.shape[1]))
+        for d in range(N_DEST):
+            r = np.arange(n) if d == 0 else np.flatnonzero(seller[d])
+            pr, ef, mg, sums[:, d] = _quote(inputs, d, r)
+            rows.append(r)
+            price.append(pr)
+            eff.append(ef)
+            unit_margin.append(mg)
+        tot, s_eff, s_price = sums
         nan = np.full(tot.shape, np.nan)
         p_cluster = np.divide(s_eff, tot, out=nan.copy(), where=tot > 0)
         p_sellers = np.divide(s_price, tot, out=nan, where=tot > 0)
@@ -397,12 +454,65 @@ class Market:
             pol.green_wtp,
             p.price_sensitivity,
             unit_margin,
+            rows,
+            inputs,
             p_mean=s_eff / np.maximum(tot, 1e-12),
-            weight=loops.appeal_weight(cap, f.appeal) if f.appeal.any() else cap,
+            weight=scale_rows(cap, np.exp(f.appeal)) if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
             cap_total=cap_total,
             varieties=varieties,
         )
+
+    def quote(self, d: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Price, effective price and unit margin (len(rows), K) of the firms ``rows`` in
+        destination ``d``, whether they sell there or not: what a non-seller would ask and
+        earn there, which export decisions weigh."""
+        price, eff, margin, _ = _quote(self._quote_inputs, d, rows)
+        return price, eff, margin
+
+    def book(self, q: np.ndarray) -> tuple:
+        """The year's sales (D, n, K) in money and tonnes: each firm's sales value by
+        destination (n, D), emissions (n), CBAM paid (n), production cost (n) and trade
+        cost (n); and the quantities sold (D, K), the sales value of each category (K)
+        and the emissions embedded in each destination's purchases (D)."""
+        unit_cost, trade_unit, emis, cbam = self._quote_inputs[:4]
+        n, k = self.cap.shape
+        sales = np.zeros((N_DEST, n))
+        emissions, cbam_paid, production, trade_costs = (np.zeros(n) for _ in range(4))
+        sold, value = np.zeros((N_DEST, k)), np.zeros(k)
+        embedded = np.zeros(N_DEST)
+        for d in range(N_DEST):
+            embedded[d] = loops.book_destination(
+                self.rows[d],
+                d > 0,
+                self.price[d],
+                q[d],
+                emis,
+                cbam[d],
+                unit_cost,
+                trade_unit,
+                sales[d],
+                emissions,
+                cbam_paid,
+                production,
+                trade_costs,
+                sold[d],
+                value,
+            )
+        return sales.T.copy(), emissions, cbam_paid, production, trade_costs, sold, value, embedded
+
+    def margins(self, q: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unit margin x sales (D, n, K) summed three ways: by firm and category over
+        destinations (n, K); by firm and destination (n, D); and over destinations
+        weighted by ``coef`` (D, K) (n, K)."""
+        n, k = self.cap.shape
+        earned, won = np.zeros((n, k)), np.zeros((n, k))
+        by_dest = np.zeros((N_DEST, n))
+        for d in range(N_DEST):
+            loops.margin_destination(
+                self.rows[d], self.unit_margin[d], q[d], coef[d], earned, by_dest[d], won
+            )
+        return earned, by_dest.T.copy(), won
 
     def demand_for_cluster(self, demand: DemandSystem, t: int, p: Params) -> None:
         """Category expenditure in each destination and the cluster's part of it."""
@@ -418,22 +528,22 @@ class Market:
             value, self.p_sellers, out=np.zeros_like(value), where=np.isfinite(self.p_sellers)
         )
 
-    def logit(self, d: int, rows: np.ndarray) -> np.ndarray:
-        """The logit attraction (len(rows), K) of the firms ``rows`` in destination ``d``
-        (:func:`attraction` against the sellers' mean effective price ``p_mean``), whether
-        they sell there or not: a non-seller's is the attraction it would have if it did,
-        which export decisions use."""
-        take = len(rows) < len(self.weight)
-        price = self.eff[d].take(rows, axis=0) if take else self.eff[d]
-        weight = self.weight.take(rows, axis=0) if take else self.weight
-        return attraction(price, weight, None, self.beta, self.logit_means(d))
+    def logit(self, d: int, eff: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The logit attraction (len(rows), K) of the firms ``rows`` at effective prices
+        ``eff`` (one row per firm) in destination ``d`` (:func:`attraction` against the
+        sellers' mean effective price): a non-seller's is the attraction it would have if
+        it sold there, which export decisions use."""
+        weight = self.weight if len(rows) == len(self.weight) else self.weight.take(rows, 0)
+        return attraction(eff, weight, None, self.beta, self.logit_means(d))
 
     def logit_means(self, d: int) -> np.ndarray:
         """(K,) the prices the logit compares with in destination ``d``: the sellers' mean
         effective price, or where a category has no seller the median firm's."""
         p_mean = self.p_mean[d]
         if np.any(p_mean <= 0):
-            fallback = column_median(self.eff[d]) if self.eff.shape[1] else 1.0
+            n = len(self.cap)
+            everyone = self.eff[0] if d == 0 else self.quote(d, np.arange(n))[1]
+            fallback = column_median(everyone) if n else 1.0
             p_mean = np.where(p_mean > 0, p_mean, fallback)
         return p_mean
 
@@ -447,11 +557,11 @@ class Market:
         rest = self.cap.copy()
         self.attraction_total = np.zeros_like(self.demand)
         for d in (*range(1, N_DEST), 0):  # export markets first, home takes what is left
-            rows = np.arange(f.n) if d == 0 else np.flatnonzero(self.seller[d])
-            u = self.logit(d, rows)
+            rows = self.rows[d]
+            u = self.logit(d, self.eff[d], rows)
             self.attraction_total[d] = loops.clear(u, rows, self.demand[d], rest, directed, q[d])
         q_for, output, self.unmet, self.directed, demand = loops.settle(
-            q, self.demand.sum(0), directed
+            q, tuple(self.rows[1:]), self.demand.sum(0), directed
         )
         cap_total = self.cap_total if len(self.cap_total) else per_category(self.cap)
         self.utilisation = self.demand.sum(0) / np.maximum(cap_total, 1e-12)

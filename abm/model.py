@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Network
 
-from abm import innovation, structure, trade
+from abm import abatement, innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
     BASE_EMISSION,
@@ -27,12 +27,13 @@ from abm.categories import (
 from abm.collectors import ModelCollector
 from abm.demand import DemandSystem
 from abm.demography import exiting, grow, renew
-from abm.market_loops import book_sales, firm_costs, sales_margins
+from abm.market_loops import firm_costs
 from abm.markets import (
     Fringe,
     Market,
     capacity_mean,
     drift_appeal,
+    knowledge_boost,
     update_scarcity,
     varieties,
     wage,
@@ -290,14 +291,14 @@ class TradeClusterModel(mesa.Model):
         self.scale = float(f.capacity.mean()) / self.start_size
         self.emis, self.unit_cost, self.trade_unit = firm_costs(
             f.productivity,
-            f.knowledge,
-            p.knowledge_elasticity,
+            knowledge_boost(f.knowledge, p.knowledge_elasticity, f.n),
             KNOWLEDGE_INTENSIVE,
             self.wage * LABOUR_COST,
             MATERIAL_COST,
             f.energy,
             energy_cost(p.energy_price),
             f.green,
+            abatement.abated(f.green, p.abatement_exponent),
             pol.energy_carbon,
             BASE_EMISSION,
             pol.carbon_price,
@@ -365,7 +366,7 @@ class TradeClusterModel(mesa.Model):
         (n, D), and weighted by :func:`abm.innovation.green_coef` (n, K); once a year."""
         if self._margins is None:
             m = self.market
-            self._margins = sales_margins(m.unit_margin, self.firms.q, innovation.green_coef(m))
+            self._margins = m.margins(self.firms.q, innovation.green_coef(m))
         return self._margins
 
     def _earned(self) -> np.ndarray:
@@ -409,9 +410,7 @@ class TradeClusterModel(mesa.Model):
             self.sold,  # (destinations, categories), for reporters
             self.sales_value_by_category,  # (K,), for reporters
             self.export_emissions_by_dest,
-        ) = book_sales(
-            m.price, f.q, self.emis, m.cbam_rate, self.unit_cost, self.trade_unit, USD_PER_MILLION
-        )
+        ) = m.book(f.q)
         f.set_sales_value(sales)
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
@@ -478,7 +477,7 @@ class TradeClusterModel(mesa.Model):
     def shift_product_mix(self) -> None:
         """Stage 8: capacity moves toward higher-margin categories, paying adjustment costs."""
         f = self.firms
-        f.cost += structure.shift_mix(f, self.market.unit_margin, self.params, self._earned())
+        f.cost += structure.shift_mix(f, self.params, self._earned())
         self._book()
 
     def enter_and_exit_exports(self) -> None:
@@ -543,7 +542,7 @@ class TradeClusterModel(mesa.Model):
         rows = exiting(f, p)
         self.exits = self.entries = len(rows)
         self.entrant_rows = rows
-        rates = structure.category_profit_rates(f, self.market.unit_margin, self._earned())
+        rates = structure.category_profit_rates(f, self._earned())
         renew(f, rows, rates, p, self.draws)
         if len(rows):  # entrants get their ids now, their Mesa agents when first looked at
             self.firm_ids[rows] = np.arange(len(rows)) + self.agent_id_counter

@@ -65,7 +65,7 @@ def _price_index(c: int) -> Callable:
     def reporter(m) -> float:
         vol = float(m.sold[:, c].sum())  # (sold: destinations x categories, this year)
         if vol <= 0:  # nothing sold: the price firms ask at home
-            return float(m.market.price[0, :, c].mean())
+            return float(m.market.price[0][:, c].mean())
         return float(m.sales_value_by_category[c] / vol)
 
     reporter.__doc__ = (

@@ -40,24 +40,16 @@ def _cluster_margin(earned: np.ndarray, cap: np.ndarray) -> np.ndarray:
     return per_category(earned) / np.maximum(per_category(cap), 1e-12)
 
 
-def category_profit_rates(
-    f: FirmState, unit_margin: np.ndarray, earned: np.ndarray | None = None
-) -> np.ndarray:
-    """(4,) the cluster's margin per unit of capacity in each category (entry signal)."""
-    if earned is None:
-        earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
+def category_profit_rates(f: FirmState, earned: np.ndarray) -> np.ndarray:
+    """(4,) the cluster's margin per unit of capacity in each category (entry signal), from
+    the margin ``earned`` (n, K) on this year's sales summed over destinations."""
     return _cluster_margin(earned, scale_rows(f.mix, f.capacity))
 
 
-def shift_mix(
-    f: FirmState, unit_margin: np.ndarray, p: Params, earned: np.ndarray | None = None
-) -> np.ndarray:
+def shift_mix(f: FirmState, p: Params, earned: np.ndarray) -> np.ndarray:
     """Move ``mix_speed`` of capacity toward the best allowed category when the margin
     gain over ``SHIFT_HORIZON`` years beats the adjustment cost; return that cost, USD m.
-    ``earned``: (n, K) the margin earned on this year's sales summed over destinations,
-    when the caller has it."""
-    if earned is None:
-        earned = np.einsum("dnk,dnk->nk", unit_margin, f.q)
+    ``earned`` (n, K): the margin earned on this year's sales summed over destinations."""
     market = _cluster_margin(earned, scale_rows(f.mix, f.capacity))
     return structure_loops.shift(
         f.mix,

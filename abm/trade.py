@@ -40,17 +40,9 @@ def potential_export_profit(
         return np.zeros(len(rows))
     opening = total <= 0 if first else np.zeros(len(total), bool)
     first_sales = first_seller_sales(m, d) if first else np.zeros((0, len(total)))
+    _, eff, margin = m.quote(d, rows)
     return trade_loops.expected_margin(
-        m.eff[d],
-        m.weight,
-        m.logit_means(d),
-        m.beta,
-        rows,
-        per_unit,
-        m.cap,
-        m.unit_margin[d],
-        opening,
-        first_sales,
+        m.logit(d, eff, rows), rows, per_unit, m.cap, margin, opening, first_sales
     )
 
 
@@ -62,16 +54,15 @@ def first_seller_sales(m: Market, d: int) -> np.ndarray:
     if m.kappa is None:
         raise RuntimeError("the market's demand is not computed yet (see demand_for_cluster)")
     cap_k = np.maximum(per_category(m.cap), 1e-12)
+    price, eff, _ = m.quote(d, np.arange(len(m.cap)))
     share, _ = cluster_share(
         np.broadcast_to(m.kappa[d], m.cap.shape),
         m.cap / cap_k * m.varieties,
-        m.eff[d],
+        eff,
         np.broadcast_to(m.p_fringe[d], m.cap.shape),
         m.sigma,
     )
-    return np.divide(
-        m.expenditure[d] * share, m.price[d], out=np.zeros_like(share), where=m.price[d] > 0
-    )
+    return np.divide(m.expenditure[d] * share, price, out=np.zeros_like(share), where=price > 0)
 
 
 def reviewing(n: int, p: Params, rng: np.random.Generator | None) -> np.ndarray:

@@ -94,23 +94,22 @@ def test_cheaper_and_cleaner_firms_attract_more():
     # three firms selling one category at home: the second dearer (higher unit cost), the
     # third as cheap as the first but dirtier; consumers pay ``wtp`` USD/t for emissions
     def effective(wtp: float) -> np.ndarray:
-        one = np.ones((3, 1))
-        _, price, eff, *_ = market_loops.price_markets(
-            one,  # mix
-            np.ones(3),  # capacity
+        price, eff, _, _ = market_loops.quote(
+            np.arange(3),
+            False,  # at home: no trade cost
             np.array([[1.0], [1.2], [1.0]]),  # unit cost
             np.zeros((3, 1)),  # trade cost
             np.array([[100.0], [100.0], [1500.0]]),  # t CO2 per USD m
-            np.zeros((1, 1)),  # no CBAM
+            np.zeros(1),  # no CBAM
+            np.zeros(1),  # full pass-through: no part of the mean cost
             np.ones(3),  # mark-up factors
             np.ones(1),  # normal mark-up
             1.0,  # full pass-through
-            np.array([wtp]),
-            np.zeros((3, 0), bool),  # no export destination
-            1e6,
+            wtp / 1e6,  # WTP per t, USD m
+            np.ones((3, 1)),  # capacity
         )
-        assert price[0, 0, 0] == price[0, 2, 0] < price[0, 1, 0]
-        return eff[0]
+        assert price[0, 0] == price[2, 0] < price[1, 0]
+        return eff
 
     w = attraction(effective(50.0), np.ones((3, 1)), np.ones(3, bool), beta=8.0)[:, 0]
     assert w[0] > w[1]  # cheaper wins

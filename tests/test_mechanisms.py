@@ -113,11 +113,9 @@ def test_mix_shifts_toward_the_better_margin_only_when_it_repays_the_adjustment_
     def case(adjustment_cost):
         f, p = firms(1, adjustment_cost=adjustment_cost, mix_speed=0.2)
         f.mix[:] = [[0.5, 0.5, 0.0, 0.0]]
-        f.q = np.zeros((4, 1, 4))
-        f.q[0, 0] = [4.0, 4.0, 0.0, 0.0]
-        margin = np.zeros((4, 1, 4))
-        margin[0, 0] = [0.05, 0.30, 0.0, 0.0]  # resource-intensive goods earn more
-        cost = structure.shift_mix(f, margin, p)
+        sold = np.array([[4.0, 4.0, 0.0, 0.0]])
+        margin = np.array([[0.05, 0.30, 0.0, 0.0]])  # resource-intensive goods earn more
+        cost = structure.shift_mix(f, p, margin * sold)  # the margin earned
         return f, p, cost
 
     f, p, cost = case(0.15)
@@ -163,8 +161,8 @@ def test_rd_success_rises_with_spending_and_absorptive_capacity_is_bounded():
     rates = []
     for x in (0.0, 0.01, 0.05, 0.2):
         _, ok, _ = innovation_loops.rd_outcomes(
-            np.full(n, x), np.ones(n), np.zeros(n), none, none, np.zeros(1), np.zeros(n), u,
-            zeta, 0.0, 0.1,
+            np.full(n, x), np.ones(n), np.zeros(n), none, none, np.zeros(1), np.zeros(n),
+            -np.log(1.0 - u), zeta, 0.0, 0.1,
         )  # fmt: skip
         rates.append(ok.mean())
         assert abs(ok.mean() - (1.0 - np.exp(-zeta * x))) < 0.015, x
