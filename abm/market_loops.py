@@ -43,6 +43,53 @@ def capacity_costs(
 
 
 @njit
+def _delivered(unit_cost: float, emis: float, cbam: float, trade: float, abroad: bool) -> float:
+    """A unit's delivered cost: the unit cost, the CBAM on its emissions, trade cost abroad."""
+    c = unit_cost + emis * cbam
+    return c + trade if abroad else c
+
+
+@njit
+def _price(cost: float, base: float, markup: float, pass_through: float) -> float:
+    """The asking price: the mark-up on ``pass_through`` x the delivered cost plus ``base``
+    ((1 - pass-through) x the category's mean delivered cost)."""
+    return (cost * pass_through + base) * markup
+
+
+@njit
+def would_be(
+    rows: np.ndarray,
+    abroad: bool,
+    unit_cost: np.ndarray,
+    trade_unit: np.ndarray,
+    emis: np.ndarray,
+    cbam: np.ndarray,
+    base: np.ndarray,
+    markup: np.ndarray,
+    norm_markup: np.ndarray,
+    pass_through: float,
+    premium: float,
+    p_mean: np.ndarray,
+    beta: float,
+):
+    """For the firms ``rows`` in one destination (as :func:`quote`): the exponent of their
+    logit attraction, ``-beta x (eff / p_mean - 1)`` capped at 50, and their unit margin
+    (len(rows), K each)."""
+    k_n = unit_cost.shape[1]
+    x = np.empty((len(rows), k_n))
+    margin = np.empty((len(rows), k_n))
+    for j in range(len(rows)):
+        i = rows[j]
+        for k in range(k_n):
+            c = _delivered(unit_cost[i, k], emis[i, k], cbam[k], trade_unit[i, k], abroad)
+            p = _price(c, base[k], markup[i] * norm_markup[k], pass_through)
+            e = p + emis[i, k] * premium
+            x[j, k] = min(-beta * (e / p_mean[k] - 1.0), 50.0)
+            margin[j, k] = p - c
+    return x, margin
+
+
+@njit
 def quote(
     rows: np.ndarray,
     abroad: bool,
@@ -74,10 +121,8 @@ def quote(
     for j in range(len(rows)):
         i = rows[j]
         for k in range(k_n):
-            c = unit_cost[i, k] + emis[i, k] * cbam[k]
-            if abroad:
-                c += trade_unit[i, k]
-            p = (c * pass_through + base[k]) * (markup[i] * norm_markup[k])
+            c = _delivered(unit_cost[i, k], emis[i, k], cbam[k], trade_unit[i, k], abroad)
+            p = _price(c, base[k], markup[i] * norm_markup[k], pass_through)
             e = p + emis[i, k] * premium
             price[j, k] = p
             eff[j, k] = e
@@ -198,45 +243,49 @@ def clear(
                 directed[r, k] += u[j, k] / total[k] * demand[k]
     w = np.empty(n_rows)
     m = np.empty(n_rows)
-    free = np.empty(n_rows, np.bool_)
+    free = np.empty(n_rows, np.int64)  # the sellers still sharing, by position in rows
     for k in range(k_n):
         dem = demand[k]
         if dem <= 0:
             continue
         caps = 0.0
+        n_free = 0
+        weights = 0.0  # of the sellers still sharing
         for j in range(n_rows):
             r = rows[j]
             wj = max(u[j, k], 0.0) if rest[r, k] > 0 else 0.0
             mj = rest[r, k] if wj > 0 else 0.0
             w[j], m[j] = wj, mj
-            free[j] = wj > 0
             caps += mj
+            if wj > 0:
+                free[n_free] = j
+                n_free += 1
+                weights += wj
         if caps <= dem:  # every seller sells all it has left
             for j in range(n_rows):
                 q[rows[j], k] = m[j]
             continue
         left = dem
-        while True:
-            sw = 0.0
-            for j in range(n_rows):
-                if free[j]:
-                    sw += w[j]
-            if sw <= 0:
-                break
-            ratio = left / sw
+        while n_free > 0 and weights > 0:
+            ratio = left / weights
             capped = 0.0
-            hit = False
-            for j in range(n_rows):
-                if free[j] and w[j] * ratio >= m[j]:
+            still = 0
+            weights = 0.0
+            for t in range(n_free):  # the capped get their capacity, the others go on
+                j = free[t]
+                if w[j] * ratio >= m[j]:
                     q[rows[j], k] = m[j]
                     capped += m[j]
-                    free[j] = False
-                    hit = True
-            if not hit:
-                for j in range(n_rows):
-                    if free[j]:
-                        q[rows[j], k] = w[j] * ratio
+                else:
+                    free[still] = j
+                    still += 1
+                    weights += w[j]
+            if still == n_free:  # nobody capped: the rest share in proportion
+                for t in range(n_free):
+                    j = free[t]
+                    q[rows[j], k] = w[j] * ratio
                 break
+            n_free = still
             left -= capped
     for j in range(n_rows):
         r = rows[j]

@@ -470,6 +470,31 @@ class Market:
         price, eff, margin, _ = _quote(self._quote_inputs, d, rows)
         return price, eff, margin
 
+    def would_be(self, d: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The exponential of the logit exponent and the unit margin (len(rows), K) of the
+        firms ``rows`` in destination ``d``, whether they sell there or not: the
+        attraction a non-seller would have there over its weight (see :meth:`logit`), and
+        what it would earn a unit, which export decisions weigh."""
+        unit_cost, trade_unit, emis, cbam, base, markup, norm, pass_through, premium, _ = (
+            self._quote_inputs
+        )
+        x, margin = loops.would_be(
+            rows,
+            d > 0,
+            unit_cost,
+            trade_unit,
+            emis,
+            cbam[d],
+            base[d],
+            markup,
+            norm,
+            pass_through,
+            float(premium[d]),
+            self.logit_means(d),
+            self.beta,
+        )
+        return np.exp(x, out=x), margin
+
     def book(self, q: np.ndarray) -> tuple:
         """The year's sales (D, n, K) in money and tonnes: each firm's sales value by
         destination (n, D), emissions (n), CBAM paid (n), production cost (n) and trade

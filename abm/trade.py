@@ -40,9 +40,9 @@ def potential_export_profit(
         return np.zeros(len(rows))
     opening = total <= 0 if first else np.zeros(len(total), bool)
     first_sales = first_seller_sales(m, d) if first else np.zeros((0, len(total)))
-    _, eff, margin = m.quote(d, rows)
+    exp_x, margin = m.would_be(d, rows)
     return trade_loops.expected_margin(
-        m.logit(d, eff, rows), rows, per_unit, m.cap, margin, opening, first_sales
+        exp_x, m.weight, rows, per_unit, m.cap, margin, opening, first_sales
     )
 
 
