@@ -419,7 +419,7 @@ class Market:
             emis,
             cbam,
             base,
-            np.ascontiguousarray(markup, float),
+            np.array(markup, float),  # a copy: mark-ups move after the market is priced
             1.0 + MARKUP,
             p.cost_pass_through,
             pol.green_wtp / USD_PER_MILLION,

@@ -7,6 +7,7 @@ import numpy as np
 from abm import TradeClusterModel
 from abm.calibration.targets import load_targets
 from abm.calibration.targets import markdown_table as targets_table
+from abm.evaluation import score_run
 from abm.params import markdown_table
 from abm.reporters import MODEL_REPORTERS
 from abm.scenarios import SCENARIOS
@@ -47,7 +48,7 @@ def index_by_scenario_table(seeds=range(1, 6), steps: int = 40) -> str:
             model = TradeClusterModel(scenario=name, rng=seed, firm_data=False)
             for _ in range(steps):
                 model.step()
-            score = model.innovation.last  # the reporter's breakdown of the last step
+            score = score_run(model.model_frame()).iloc[-1]  # the index of the last step
             parts.append([score["innovation_index"], score["input_score"], score["output_score"]])
         index, inputs, output = np.mean(parts, axis=0)
         rows.append(f"| `{name}` | {index:.1f} | {inputs:.1f} | {output:.1f} |")

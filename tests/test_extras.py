@@ -165,4 +165,4 @@ def test_pyproject_extras():
     assert name == "abm-trade-clusters" and set(listed.split(",")) == set(EXTRAS)
     assert "abm-trade-clusters[all]" in extras["test"]
     core = {re.split(r"[<>=!\[ ]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]}
-    assert core == {"mesa", "numpy", "pandas", "networkx", "scipy", "pyarrow", "tqdm"}
+    assert core == {"mesa", "numpy", "pandas", "networkx", "scipy", "pyarrow", "tqdm", "numba"}
