@@ -90,18 +90,12 @@ def do_rd(
     f.green += gain * use  # gain >= 0: adds 0 where R&D failed or is not used
     # the second step (K+S): the outcome around the firm's technology, kept when better,
     # and now and then a radical jump from a heavy tail
-    # (drawn for the successful firms only, in row order)
-    won = np.flatnonzero(p_ok)
-    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, len(won)) - 1.0
-    u = rng.random(len(won))
-    lomax = np.zeros(len(won))
-    radical = u < p.radical_share
-    lomax[radical] = rng.pareto(p.radical_tail, int(radical.sum()))
-    gain = process_gain(draw, u, lomax, p)
-    f.productivity[won] *= 1.0 + p.process_draw_width * gain
+    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
+    gain = process_gain(draw, rng.random(f.n), rng.pareto(p.radical_tail, f.n), p)
+    f.productivity *= 1.0 + p.process_draw_width * gain * p_ok
     # and the new technique's energy use per unit of output, its own draw (DSK)
-    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, len(won)) - 1.0
-    f.energy[won] /= 1.0 + p.energy_draw_width * np.maximum(draw, 0.0)
+    draw = 2.0 * rng.beta(PROCESS_DRAW_SHAPE, PROCESS_DRAW_SHAPE, f.n) - 1.0
+    f.energy /= 1.0 + p.energy_draw_width * np.maximum(draw, 0.0) * p_ok
     f.knowledge *= 1.0 - p.knowledge_depreciation
     f.knowledge += p.knowledge_step * (p_ok + 0.5 * g_ok)
     np.clip(f.green, 0.0, 1.0, out=f.green)

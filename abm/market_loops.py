@@ -363,31 +363,6 @@ def unit_costs(
     return cost
 
 
-#: Largest Poisson mean :func:`poisson_by_inversion` draws (larger ones are left to numpy).
-INVERSION_MAX_MEAN = 30.0
-
-
-@njit
-def poisson_by_inversion(lam: np.ndarray, p0: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Poisson counts with means ``lam`` (``p0 = exp(-lam)``) from uniforms ``u`` by
-    inversion of the CDF (exact; about ``lam`` steps each); -1 where ``lam`` exceeds
-    :data:`INVERSION_MAX_MEAN`."""
-    out = np.empty(len(lam), np.int64)
-    for i in range(len(lam)):
-        if lam[i] > INVERSION_MAX_MEAN:
-            out[i] = -1
-            continue
-        prob = p0[i]
-        cdf = prob
-        k = 0
-        while u[i] > cdf and prob > 0:
-            k += 1
-            prob *= lam[i] / k
-            cdf += prob
-        out[i] = k
-    return out
-
-
 @njit
 def firm_costs(
     productivity: np.ndarray,

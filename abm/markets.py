@@ -172,9 +172,7 @@ def drift_appeal(
             relative = np.maximum(size, 1e-12 * median) / median
             lam *= relative ** (2.0 * p.appeal_size_elasticity)
             scale *= relative**-p.appeal_size_elasticity
-    events = loops.poisson_by_inversion(lam, np.exp(-lam), rng.random(n))
-    large = np.flatnonzero(events < 0)  # (a firm thousands of times the median's size)
-    events[large] = rng.poisson(lam[large])
+    events = rng.poisson(lam)
     z = rng.standard_normal(n)
     return p.appeal_persistence * appeal + scale * np.sqrt(events / lam) * z
 
