@@ -216,25 +216,16 @@ def clear(
     q: np.ndarray,
 ) -> np.ndarray:
     """Share one destination's demand (K,) among its sellers ``rows`` by their attraction
-    ``u`` (one row per seller),
-    capped by the capacity they have left ``rest``: sales go to ``q`` (n, K) and out of
-    ``rest``; the demand directed at each seller (its attraction share) is added to
-    ``directed``. Returns the sellers' total attraction (K,).
-
-    Water-filling (see :func:`abm.markets.capped_proportional`): each seller with weight and
-    capacity left gets ``min(capacity, lam x weight)``, with ``lam`` such that the sales add
-    up to the demand or to all the capacity left."""
+    ``u`` (one row per seller), capped by the capacity they have left ``rest``: sales go to
+    ``q`` (n, K) and out of ``rest``; the demand directed at each seller (its attraction
+    share) is added to ``directed``. Returns the sellers' total attraction (K,)."""
     n_rows = len(rows)
     k_n = u.shape[1]
     total = np.zeros(k_n)
     for j in range(n_rows):
         for k in range(k_n):
             total[k] += u[j, k]
-    any_demand = False
-    for k in range(k_n):
-        if demand[k] > 0:
-            any_demand = True
-    if not any_demand:
+    if not (demand > 0).any():
         return total
     for j in range(n_rows):
         r = rows[j]
@@ -243,55 +234,63 @@ def clear(
                 directed[r, k] += u[j, k] / total[k] * demand[k]
     w = np.empty(n_rows)
     m = np.empty(n_rows)
-    free = np.empty(n_rows, np.int64)  # the sellers still sharing, by position in rows
+    free = np.empty(n_rows, np.int64)
     for k in range(k_n):
-        dem = demand[k]
-        if dem <= 0:
-            continue
-        caps = 0.0
-        n_free = 0
-        weights = 0.0  # of the sellers still sharing
-        for j in range(n_rows):
-            r = rows[j]
-            wj = max(u[j, k], 0.0) if rest[r, k] > 0 else 0.0
-            mj = rest[r, k] if wj > 0 else 0.0
-            w[j], m[j] = wj, mj
-            caps += mj
-            if wj > 0:
-                free[n_free] = j
-                n_free += 1
-                weights += wj
-        if caps <= dem:  # every seller sells all it has left
-            for j in range(n_rows):
-                q[rows[j], k] = m[j]
-            continue
-        left = dem
-        while n_free > 0 and weights > 0:
-            ratio = left / weights
-            capped = 0.0
-            still = 0
-            weights = 0.0
-            for t in range(n_free):  # the capped get their capacity, the others go on
-                j = free[t]
-                if w[j] * ratio >= m[j]:
-                    q[rows[j], k] = m[j]
-                    capped += m[j]
-                else:
-                    free[still] = j
-                    still += 1
-                    weights += w[j]
-            if still == n_free:  # nobody capped: the rest share in proportion
-                for t in range(n_free):
-                    j = free[t]
-                    q[rows[j], k] = w[j] * ratio
-                break
-            n_free = still
-            left -= capped
+        if demand[k] > 0:
+            _water_fill(u, rows, k, demand[k], rest, q, w, m, free)
     for j in range(n_rows):
         r = rows[j]
         for k in range(k_n):
             rest[r, k] -= q[r, k]
     return total
+
+
+@njit
+def _water_fill(u, rows, k, demand, rest, q, w, m, free) -> None:
+    """Category ``k`` of :func:`clear` (see :func:`abm.markets.capped_proportional`): each
+    seller with weight and capacity left gets ``min(capacity, lam x weight)``, with ``lam``
+    such that the sales add up to the demand or to all the capacity left. ``w``, ``m`` and
+    ``free`` are work arrays, one entry per seller."""
+    n_rows = len(rows)
+    caps = 0.0
+    n_free = 0  # the sellers still sharing are free[:n_free], by position in rows
+    weights = 0.0  # their weights' sum
+    for j in range(n_rows):
+        r = rows[j]
+        wj = max(u[j, k], 0.0) if rest[r, k] > 0 else 0.0
+        mj = rest[r, k] if wj > 0 else 0.0
+        w[j], m[j] = wj, mj
+        caps += mj
+        if wj > 0:
+            free[n_free] = j
+            n_free += 1
+            weights += wj
+    if caps <= demand:  # every seller sells all it has left
+        for j in range(n_rows):
+            q[rows[j], k] = m[j]
+        return
+    left = demand
+    while n_free > 0 and weights > 0:
+        ratio = left / weights
+        capped = 0.0
+        still = 0
+        weights = 0.0
+        for t in range(n_free):  # the capped get their capacity, the others go on
+            j = free[t]
+            if w[j] * ratio >= m[j]:
+                q[rows[j], k] = m[j]
+                capped += m[j]
+            else:
+                free[still] = j
+                still += 1
+                weights += w[j]
+        if still == n_free:  # nobody capped: the rest share in proportion
+            for t in range(n_free):
+                j = free[t]
+                q[rows[j], k] = w[j] * ratio
+            return
+        n_free = still
+        left -= capped
 
 
 @njit
