@@ -77,7 +77,7 @@ def entry_weights(
 def renew(
     f: FirmState, rows: np.ndarray, rates: np.ndarray, p: Params, rng: np.random.Generator
 ) -> None:
-    """Replace the firms in ``rows`` by entrants: small (``entrant_size`` of the median
+    """Replace the firms in ``rows`` by entrants: small (``entrant_size`` of the mean
     capacity), young, with the cluster's average technology, in categories drawn by
     :func:`entry_weights` (on the surviving firms' product mixes)."""
     k = len(rows)

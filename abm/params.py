@@ -1212,7 +1212,7 @@ _PARAMS = [
     _p(
         "entrant_size_dispersion",
         0.5,
-        "Standard deviation of log capacity of entrants around entrant_size x the median.",
+        "Standard deviation of log capacity of entrants around entrant_size x the mean.",
         "log",
         0.0,
         5.0,
