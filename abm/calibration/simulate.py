@@ -166,10 +166,13 @@ class Simulator:
         from abm.experiments.executors import CONNECT_TIMEOUT, WORKER_TIMEOUT, open_executor
 
         self.runner = open_executor(
-            self.executor_name, self.workers, self.scheduler, CONNECT_TIMEOUT, WORKER_TIMEOUT
+            self.executor_name,
+            self.workers,
+            self.scheduler,
+            CONNECT_TIMEOUT,
+            WORKER_TIMEOUT,
+            on_dashboard=lambda url: self.log(f"Dask dashboard: {url}"),
         )
-        if getattr(self.runner, "dashboard", None):
-            self.log(f"Dask dashboard: {self.runner.dashboard}")
         self.bar = progress_bar(
             total=self.total, desc="simulations", unit="sim", enabled=self.progress
         )

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from abm.experiments.spec import ExperimentError, RunSpec
 from abm.experiments.worker import execute, lost, one_line
@@ -129,6 +129,23 @@ class _Worker:
             self.proc.close()
 
 
+def _start_forkserver() -> None:
+    """Start multiprocessing's forkserver (if it is not running) ignoring Ctrl-C, which is
+    the main process's to handle: the server imports the model before it sets its own
+    handlers, while this process may already be running the sweep's first runs."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server
+    try:
+        forkserver.ensure_running()
+    finally:
+        if handler is not None:  # (None: a handler not set from Python, left as it was)
+            signal.signal(signal.SIGINT, handler)
+
+
 class _Pool:
     """A process pool in which a dead worker fails only its own run and is replaced.
 
@@ -153,8 +170,7 @@ class _Pool:
         from multiprocessing.connection import wait
 
         queue = deque(specs)
-        idle = [_Worker(self.ctx, factory) for _ in range(min(workers, len(specs)))]
-        self.workers = list(idle)
+        idle = yield from self._start(queue, factory, min(workers, len(specs)))
         busy = self.busy
         while queue or busy:
             while queue and idle:
@@ -184,6 +200,34 @@ class _Pool:
                 else:
                     self._drop(w)
                 yield lost(spec, f"worker process died ({why}) while running this run")
+
+    def _start(self, queue: deque, factory, n: int) -> Generator[dict, None, list[_Worker]]:
+        """``n`` workers: those of an earlier call still alive with the same model factory,
+        and new ones; while new ones start (the forkserver imports the model first, about
+        a second), run the queue's runs in this process as long as more runs are left than
+        workers. Returns the workers."""
+        for w in [w for w in self.workers if w.factory is not factory or not w.proc.is_alive()]:
+            self._drop(w)
+        failed: list[BaseException] = []
+
+        if self.ctx.get_start_method() == "forkserver":
+            _start_forkserver()
+
+        def start() -> None:
+            try:
+                while len(self.workers) < n:
+                    self.workers.append(_Worker(self.ctx, factory))
+            except BaseException as exc:  # re-raised below, in the sweep's thread
+                failed.append(exc)
+
+        starter = threading.Thread(target=start, name="abm-pool-start", daemon=True)
+        starter.start()
+        while starter.is_alive() and len(queue) > n:
+            yield execute(queue.popleft(), factory)
+        starter.join()
+        if failed:
+            raise failed[0]
+        return self.workers[:n]
 
     def _replace(self, dead: _Worker) -> _Worker:
         dead.stop(0)
@@ -323,6 +367,7 @@ class _Dask:
         scheduler: str | None,
         connect_timeout: float,
         worker_timeout: float,
+        on_dashboard: Callable[[str], None] | None = None,
     ) -> None:
         from abm.extras import needs
 
@@ -330,6 +375,10 @@ class _Dask:
             from distributed import Client
         self.cluster = None
         self.client = None
+        self.dashboard: str | None = None
+        self._starting: threading.Thread | None = None
+        self._start_error: Exception | None = None
+        self._on_dashboard = on_dashboard
         if scheduler is not None:
             label, address, host, port = parse_scheduler(scheduler)
             probe_scheduler(label, address, host, port, connect_timeout)
@@ -348,27 +397,57 @@ class _Dask:
                     f"{where}: the scheduler has no workers (none joined within "
                     f"{worker_timeout:g} s); start some with 'dask worker {address}'"
                 ) from None
-        else:
-            try:
-                self.cluster = local_cluster(workers)
-                self.client = Client(self.cluster)
-            except Exception as exc:
-                self.close()
-                raise ExperimentError(
-                    f"--executor dask: cannot start a local Dask cluster: {one_line(exc)}"
-                ) from None
+        else:  # started in the background: this process runs while it starts (see run)
+            self._starting = threading.Thread(
+                target=self._start_local, args=(workers, Client), name="abm-dask-start"
+            )
+            self._starting.start()
+            return
+        self._set_dashboard()
+
+    def _set_dashboard(self) -> None:
         self.dashboard = _dashboard(self.client)
+        if self.dashboard and self._on_dashboard is not None:
+            self._on_dashboard(self.dashboard)
+
+    def _start_local(self, workers: int, client_class) -> None:
+        """Start a local cluster and its client (in a background thread)."""
+        try:
+            self.cluster = local_cluster(workers)
+            self.client = client_class(self.cluster)
+            self._set_dashboard()
+        except Exception as exc:
+            self._start_error = exc
+
+    def _wait_started(self) -> None:
+        """Wait for the local cluster started in the background; fail as :meth:`__init__`
+        would have."""
+        if self._starting is None:
+            return
+        self._starting.join()
+        self._starting = None
+        if self._start_error is not None:
+            self.close()
+            raise ExperimentError(
+                f"--executor dask: cannot start a local Dask cluster: {one_line(self._start_error)}"
+            ) from None
 
     def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
         from distributed import as_completed
 
+        queue = deque(specs)
+        # while a local cluster starts (its workers import the model, a second or two), run
+        # in this process as long as more runs are left than workers
+        while self._starting is not None and self._starting.is_alive() and len(queue) > workers:
+            yield execute(queue.popleft(), factory)
+        self._wait_started()
         client = self.client
         assert client is not None, "the Dask executor is closed"
         tag = uuid.uuid4().hex[:8]
         by_key = {}
         futures = []
         try:
-            for spec in specs:
+            for spec in queue:
                 fut = client.submit(
                     execute, spec, factory, key=f"abm-{spec.run_id}-{tag}", pure=False
                 )
@@ -389,6 +468,9 @@ class _Dask:
                     client.cancel(unfinished)
 
     def close(self) -> None:
+        if self._starting is not None:  # closed while the local cluster starts
+            self._starting.join()
+            self._starting = None
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.close()
@@ -415,9 +497,12 @@ def open_executor(
     scheduler: str | None,
     connect_timeout: float,
     worker_timeout: float,
+    on_dashboard: Callable[[str], None] | None = None,
 ):
+    """The executor a sweep runs on; ``on_dashboard(url)`` is told Dask's dashboard once
+    the cluster is up (a local cluster starts while the sweep's first runs run here)."""
     if executor == "dask":
-        return _Dask(workers, scheduler, connect_timeout, worker_timeout)
+        return _Dask(workers, scheduler, connect_timeout, worker_timeout, on_dashboard)
     if executor == "process":
         return _Pool()
     return _Serial()

@@ -458,11 +458,15 @@ def run_experiment(
     summary = SweepSummary(out_dir=out_dir, total=len(runs))
     # Reach the executor (a Dask scheduler) before anything is written.
     n_workers = workers or default_workers()
-    runner = open_executor(executor, n_workers, scheduler, connect_timeout, worker_timeout)
+    runner = open_executor(
+        executor,
+        n_workers,
+        scheduler,
+        connect_timeout,
+        worker_timeout,
+        on_dashboard=lambda url: say(f"Dask dashboard: {url}"),
+    )
     try:
-        summary.dashboard = runner.dashboard
-        if runner.dashboard:
-            say(f"Dask dashboard: {runner.dashboard}")
         _prepare(out_dir, exp.firm_data)
         with _lock(out_dir):
             records = read_manifest(out_dir)
@@ -488,6 +492,7 @@ def run_experiment(
                 results = runner.run(pending, model_factory, n)
                 _consume(exp, out_dir, pending, results, summary, version, progress)
     finally:
+        summary.dashboard = runner.dashboard
         runner.close()
     summary.seconds = time.perf_counter() - t0
     return summary
