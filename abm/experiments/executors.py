@@ -162,7 +162,7 @@ class _Pool:
         method = "forkserver" if "forkserver" in methods else "spawn"
         self.ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            self.ctx.set_forkserver_preload(["abm.experiments.executors", "abm.model"])
+            self.ctx.set_forkserver_preload(["abm.experiments.executors", "abm.experiments.warm"])
         self.workers: list[_Worker] = []
         self.busy: dict[_Worker, RunSpec] = {}
 
@@ -376,9 +376,6 @@ class _Dask:
         self.cluster = None
         self.client = None
         self.dashboard: str | None = None
-        self._starting: threading.Thread | None = None
-        self._start_error: Exception | None = None
-        self._on_dashboard = on_dashboard
         if scheduler is not None:
             label, address, host, port = parse_scheduler(scheduler)
             probe_scheduler(label, address, host, port, connect_timeout)
@@ -397,57 +394,29 @@ class _Dask:
                     f"{where}: the scheduler has no workers (none joined within "
                     f"{worker_timeout:g} s); start some with 'dask worker {address}'"
                 ) from None
-        else:  # started in the background: this process runs while it starts (see run)
-            self._starting = threading.Thread(
-                target=self._start_local, args=(workers, Client), name="abm-dask-start"
-            )
-            self._starting.start()
-            return
-        self._set_dashboard()
-
-    def _set_dashboard(self) -> None:
+        else:
+            try:
+                self.cluster = local_cluster(workers)
+                self.client = Client(self.cluster)
+            except Exception as exc:
+                self.close()
+                raise ExperimentError(
+                    f"--executor dask: cannot start a local Dask cluster: {one_line(exc)}"
+                ) from None
         self.dashboard = _dashboard(self.client)
-        if self.dashboard and self._on_dashboard is not None:
-            self._on_dashboard(self.dashboard)
-
-    def _start_local(self, workers: int, client_class) -> None:
-        """Start a local cluster and its client (in a background thread)."""
-        try:
-            self.cluster = local_cluster(workers)
-            self.client = client_class(self.cluster)
-            self._set_dashboard()
-        except Exception as exc:
-            self._start_error = exc
-
-    def _wait_started(self) -> None:
-        """Wait for the local cluster started in the background; fail as :meth:`__init__`
-        would have."""
-        if self._starting is None:
-            return
-        self._starting.join()
-        self._starting = None
-        if self._start_error is not None:
-            self.close()
-            raise ExperimentError(
-                f"--executor dask: cannot start a local Dask cluster: {one_line(self._start_error)}"
-            ) from None
+        if self.dashboard and on_dashboard is not None:
+            on_dashboard(self.dashboard)
 
     def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
         from distributed import as_completed
 
-        queue = deque(specs)
-        # while a local cluster starts (its workers import the model, a second or two), run
-        # in this process as long as more runs are left than workers
-        while self._starting is not None and self._starting.is_alive() and len(queue) > workers:
-            yield execute(queue.popleft(), factory)
-        self._wait_started()
         client = self.client
         assert client is not None, "the Dask executor is closed"
         tag = uuid.uuid4().hex[:8]
         by_key = {}
         futures = []
         try:
-            for spec in queue:
+            for spec in specs:
                 fut = client.submit(
                     execute, spec, factory, key=f"abm-{spec.run_id}-{tag}", pure=False
                 )
@@ -468,9 +437,6 @@ class _Dask:
                     client.cancel(unfinished)
 
     def close(self) -> None:
-        if self._starting is not None:  # closed while the local cluster starts
-            self._starting.join()
-            self._starting = None
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.close()
@@ -500,7 +466,7 @@ def open_executor(
     on_dashboard: Callable[[str], None] | None = None,
 ):
     """The executor a sweep runs on; ``on_dashboard(url)`` is told Dask's dashboard once
-    the cluster is up (a local cluster starts while the sweep's first runs run here)."""
+    the cluster is reached."""
     if executor == "dask":
         return _Dask(workers, scheduler, connect_timeout, worker_timeout, on_dashboard)
     if executor == "process":
