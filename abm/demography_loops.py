@@ -1,6 +1,8 @@
-"""Compiled loop of the investment stage (:func:`abm.demography.grow`): each firm's new
-capacity by category and the product mix it moves toward, in one pass over the firms. The
-mechanism is described where it is used, in :mod:`abm.demography`."""
+"""Compiled loops of investment and entry (:mod:`abm.demography`): each firm's new capacity
+by category and the product mix it moves toward (:func:`abm.demography.grow`), and what
+entrants inherit from the surviving firms (:func:`abm.demography.renew`), each in one pass
+over the firms. The mechanisms are described where they are used, in
+:mod:`abm.demography`."""
 
 from __future__ import annotations
 

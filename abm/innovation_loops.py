@@ -1,6 +1,7 @@
-"""Compiled loops of the innovation stages (:mod:`abm.innovation`): what a green or a
-process success is worth to each firm this year. The mechanisms are described where they are
-used, in :mod:`abm.innovation`; these loops compute them in one pass over the firms."""
+"""Compiled loops of the innovation stages (:mod:`abm.innovation`): the first step of each
+firm's R&D draw, what a green or a process success is worth to it this year, and the end of
+collaborations. The mechanisms are described where they are used, in :mod:`abm.innovation`;
+these loops compute them in one pass over the firms."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Compiled loops of the market stages (:class:`abm.markets.Market`): a year's delivered costs
-and prices in every destination, the logit attraction of each firm, and the capped
-proportional sharing of each market's demand among its sellers. The mechanisms are described
-where they are used, in :mod:`abm.markets`; these loops compute them in one or two passes
-over the firms."""
+"""Compiled loops of the market stages (:class:`abm.markets.Market`): a year's unit and
+delivered costs and prices in every destination (a would-be seller's too), the capped
+proportional sharing of each market's demand among its sellers, and the year's accounts and
+margins by destination. The mechanisms are described where they are used, in
+:mod:`abm.markets` and :mod:`abm.model`; these loops compute them in one or two passes over
+the firms (exponentials stay in numpy, which is faster at them)."""
 
 from __future__ import annotations
 

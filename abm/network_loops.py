@@ -1,5 +1,6 @@
 """Compiled loops over the firm-firm ties (:class:`abm.network.Ties`): sums, maxima and
-leads of a firm attribute over each firm's neighbours, in one pass over the ties."""
+leads of a firm attribute over each firm's neighbours, in one pass over the ties; and the
+insertion of new ties into the sorted tie arrays."""
 
 from __future__ import annotations
 
