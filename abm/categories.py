@@ -154,17 +154,6 @@ def scale_rows(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def divide_rows(a: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a / x[:, None]`` for firm rows ``a`` (n, K) and a per-firm ``x`` (n,), into ``out``
-    (may be ``a``) when given: the same numbers, column by column (as :func:`scale_rows`)."""
-    if out is None:
-        out = np.empty(a.shape, np.result_type(a, x))
-    for rows in _row_blocks(len(a)):
-        for k in range(a.shape[1]):
-            np.divide(a[rows, k], x[rows], out=out[rows, k])
-    return out
-
-
 def row_sum(a: np.ndarray) -> np.ndarray:
     """``a.sum(1)`` of an (n, K) array, the same numbers (numpy adds a row's K values in
     order, starting from 0), column by column: faster than numpy on short rows."""

@@ -44,17 +44,27 @@ def capacity_costs(
 
 
 @njit
-def _delivered(unit_cost: float, emis: float, cbam: float, trade: float, abroad: bool) -> float:
-    """A unit's delivered cost: the unit cost, the CBAM on its emissions, trade cost abroad."""
+def _cell(
+    unit_cost: float,
+    emis: float,
+    cbam: float,
+    trade: float,
+    abroad: bool,
+    base: float,
+    markup: float,
+    pass_through: float,
+    premium: float,
+) -> tuple[float, float, float]:
+    """One firm's unit of one category in one destination: its delivered cost (the unit
+    cost, the CBAM on its emissions, trade cost ``abroad``), its asking price (the mark-up
+    on ``pass_through`` x that cost plus ``base``, (1 - pass-through) x the category's mean
+    delivered cost) and its effective price (``premium``, consumers' WTP per t, x its
+    emissions on top)."""
     c = unit_cost + emis * cbam
-    return c + trade if abroad else c
-
-
-@njit
-def _price(cost: float, base: float, markup: float, pass_through: float) -> float:
-    """The asking price: the mark-up on ``pass_through`` x the delivered cost plus ``base``
-    ((1 - pass-through) x the category's mean delivered cost)."""
-    return (cost * pass_through + base) * markup
+    if abroad:
+        c += trade
+    p = (c * pass_through + base) * markup
+    return c, p, p + emis * premium
 
 
 @njit
@@ -73,18 +83,26 @@ def would_be(
     p_mean: np.ndarray,
     beta: float,
 ):
-    """For the firms ``rows`` in one destination (as :func:`quote`): the exponent of their
-    logit attraction, ``-beta x (eff / p_mean - 1)`` capped at 50, and their unit margin
-    (len(rows), K each)."""
+    """For the firms ``rows`` in one destination (arguments as :func:`quote`'s): the
+    exponent of their logit attraction, ``-beta x (eff / p_mean - 1)`` capped at 50, and
+    their unit margin (len(rows), K each)."""
     k_n = unit_cost.shape[1]
     x = np.empty((len(rows), k_n))
     margin = np.empty((len(rows), k_n))
     for j in range(len(rows)):
         i = rows[j]
         for k in range(k_n):
-            c = _delivered(unit_cost[i, k], emis[i, k], cbam[k], trade_unit[i, k], abroad)
-            p = _price(c, base[k], markup[i] * norm_markup[k], pass_through)
-            e = p + emis[i, k] * premium
+            c, p, e = _cell(
+                unit_cost[i, k],
+                emis[i, k],
+                cbam[k],
+                trade_unit[i, k],
+                abroad,
+                base[k],
+                markup[i] * norm_markup[k],
+                pass_through,
+                premium,
+            )
             x[j, k] = min(-beta * (e / p_mean[k] - 1.0), 50.0)
             margin[j, k] = p - c
     return x, margin
@@ -107,13 +125,9 @@ def quote(
 ):
     """Price, effective price and unit margin (len(rows), K) of the firms ``rows`` in one
     destination (see :meth:`abm.markets.Market.build`); and their capacity and its
-    weighted sums of effective and asking prices (3, K).
-
-    The delivered unit cost is the firm's unit cost, plus the CBAM per t ``cbam`` (K,)
-    times its emission intensity, plus trade cost ``abroad``; the price is the mark-up
-    ``markup x norm_markup`` on ``pass_through`` x that cost plus ``base`` ((1 -
-    pass-through) x the category's mean cost); the effective price adds ``premium`` (the
-    consumers' WTP per t) times the emission intensity."""
+    weighted sums of effective and asking prices (3, K). ``cbam`` (K,): the CBAM per t;
+    ``base`` (K,): (1 - pass-through) x each category's mean delivered cost; each firm's
+    mark-up is ``markup x norm_markup``; the unit's prices are :func:`_cell`'s."""
     k_n = unit_cost.shape[1]
     price = np.empty((len(rows), k_n))
     eff = np.empty((len(rows), k_n))
@@ -122,9 +136,17 @@ def quote(
     for j in range(len(rows)):
         i = rows[j]
         for k in range(k_n):
-            c = _delivered(unit_cost[i, k], emis[i, k], cbam[k], trade_unit[i, k], abroad)
-            p = _price(c, base[k], markup[i] * norm_markup[k], pass_through)
-            e = p + emis[i, k] * premium
+            c, p, e = _cell(
+                unit_cost[i, k],
+                emis[i, k],
+                cbam[k],
+                trade_unit[i, k],
+                abroad,
+                base[k],
+                markup[i] * norm_markup[k],
+                pass_through,
+                premium,
+            )
             price[j, k] = p
             eff[j, k] = e
             margin[j, k] = p - c

@@ -296,11 +296,12 @@ def varieties(mix: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     return per_category(scale_rows(mix, reach))
 
 
-def _quote(inputs: tuple, d: int, rows: np.ndarray):
-    """:func:`abm.market_loops.quote` of the firms ``rows`` in destination ``d`` from a
+def _destination(inputs: tuple, d: int, rows: np.ndarray) -> tuple:
+    """The leading arguments of :func:`abm.market_loops.quote` and
+    :func:`abm.market_loops.would_be` for the firms ``rows`` in destination ``d``, from a
     market's inputs (see :meth:`Market.build`)."""
-    unit_cost, trade_unit, emis, cbam, base, markup, norm, pass_through, premium, cap = inputs
-    return loops.quote(
+    unit_cost, trade_unit, emis, cbam, base, markup, norm, pass_through, premium = inputs
+    return (
         rows,
         d > 0,
         unit_cost,
@@ -312,7 +313,6 @@ def _quote(inputs: tuple, d: int, rows: np.ndarray):
         norm,
         pass_through,
         float(premium[d]),
-        cap,
     )
 
 
@@ -421,13 +421,12 @@ class Market:
             1.0 + MARKUP,
             p.cost_pass_through,
             pol.green_wtp / USD_PER_MILLION,
-            cap,
         )
         rows, price, eff, unit_margin = [], [], [], []
         sums = np.empty((3, N_DEST, cap.shape[1]))
         for d in range(N_DEST):
             r = np.arange(n) if d == 0 else np.flatnonzero(seller[d])
-            pr, ef, mg, sums[:, d] = _quote(inputs, d, r)
+            pr, ef, mg, sums[:, d] = loops.quote(*_destination(inputs, d, r), cap)
             rows.append(r)
             price.append(pr)
             eff.append(ef)
@@ -465,7 +464,7 @@ class Market:
         """Price, effective price and unit margin (len(rows), K) of the firms ``rows`` in
         destination ``d``, whether they sell there or not: what a non-seller would ask and
         earn there, which export decisions weigh."""
-        price, eff, margin, _ = _quote(self._quote_inputs, d, rows)
+        price, eff, margin, _ = loops.quote(*_destination(self._quote_inputs, d, rows), self.cap)
         return price, eff, margin
 
     def would_be(self, d: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -473,23 +472,8 @@ class Market:
         firms ``rows`` in destination ``d``, whether they sell there or not: the
         attraction a non-seller would have there over its weight (see :meth:`logit`), and
         what it would earn a unit, which export decisions weigh."""
-        unit_cost, trade_unit, emis, cbam, base, markup, norm, pass_through, premium, _ = (
-            self._quote_inputs
-        )
         x, margin = loops.would_be(
-            rows,
-            d > 0,
-            unit_cost,
-            trade_unit,
-            emis,
-            cbam[d],
-            base[d],
-            markup,
-            norm,
-            pass_through,
-            float(premium[d]),
-            self.logit_means(d),
-            self.beta,
+            *_destination(self._quote_inputs, d, rows), self.logit_means(d), self.beta
         )
         return np.exp(x, out=x), margin
 
