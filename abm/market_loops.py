@@ -394,35 +394,18 @@ def firm_costs(
     material: np.ndarray,
     energy: np.ndarray,
     energy_cost: np.ndarray,
-    green: np.ndarray,
-    abated: np.ndarray,
-    energy_carbon: float,
-    base_emission: np.ndarray,
+    emis: np.ndarray,
+    running: np.ndarray,
     carbon_price: float,
-    backstop: float,
-    exponent: float,
     trade_cost: float,
     trade_factor: np.ndarray,
     usd_per_million: float,
 ):
-    """A year's emission intensity, unit cost and trade cost per unit by firm and category
-    (see :meth:`abm.model.TradeClusterModel.compute_costs`): emissions are the base
-    emissions not abated at the firm's green level, scaled by the CO2 of its energy per
-    unit; the unit cost (:func:`unit_costs`) adds the running cost of its abatement
-    (:func:`abm.abatement.unit_cost`, from ``abated``: the green level clipped to [0, 1]
-    to the power ``exponent``); trade cost is ``trade_cost`` x unit cost x the firm's
-    ``trade_factor`` (lower on a platform). ``boost``: knowledge's factor on productivity
-    (see :func:`unit_costs`)."""
-    n = len(green)
-    k_n = len(base_emission)
-    emis = np.empty((n, k_n))
-    running = np.empty(n)  # abatement cost per unit of base emissions
-    for i in range(n):
-        carbon = energy[i] * energy_carbon
-        running[i] = abated[i] * backstop / exponent / usd_per_million * carbon
-        left = (1.0 - green[i]) * carbon
-        for k in range(k_n):
-            emis[i, k] = left * base_emission[k]
+    """A year's unit cost and trade cost per unit by firm and category (see
+    :meth:`abm.model.TradeClusterModel.compute_costs`): the unit cost of :func:`unit_costs`
+    (``boost``: knowledge's factor on productivity) plus the ``running`` cost of abatement
+    (:func:`abm.abatement.unit_cost`); trade cost is ``trade_cost`` x unit cost x the
+    firm's ``trade_factor`` (lower on a platform)."""
     cost = unit_costs(
         productivity,
         boost,
@@ -435,10 +418,11 @@ def firm_costs(
         carbon_price,
         usd_per_million,
     )
+    n, k_n = cost.shape
     trade = np.empty((n, k_n))
     for i in range(n):
         for k in range(k_n):
-            c = cost[i, k] + running[i] * base_emission[k]
+            c = cost[i, k] + running[i, k]
             cost[i, k] = c
             trade[i, k] = trade_cost * c * trade_factor[i]
-    return emis, cost, trade
+    return cost, trade

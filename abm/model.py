@@ -13,7 +13,6 @@ from mesa.discrete_space import Network
 from abm import abatement, innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
-    BASE_EMISSION,
     INFRASTRUCTURE_COST,
     KNOWLEDGE_INTENSIVE,
     LABOUR_COST,
@@ -21,6 +20,7 @@ from abm.categories import (
     N_CAT,
     N_DEST,
     USD_PER_MILLION,
+    emission_intensity,
     energy_cost,
     per_category,
 )
@@ -289,7 +289,9 @@ class TradeClusterModel(mesa.Model):
             self._mean_productivity(), self.start_productivity, p.wage_productivity_elasticity
         )
         self.scale = float(f.capacity.mean()) / self.start_size
-        self.emis, self.unit_cost, self.trade_unit = firm_costs(
+        carbon = f.energy * pol.energy_carbon  # the CO2 of each firm's energy per unit
+        self.emis = emission_intensity(f.green, carbon)
+        self.unit_cost, self.trade_unit = firm_costs(
             f.productivity,
             knowledge_boost(f.knowledge, p.knowledge_elasticity, f.n),
             KNOWLEDGE_INTENSIVE,
@@ -297,13 +299,9 @@ class TradeClusterModel(mesa.Model):
             MATERIAL_COST,
             f.energy,
             energy_cost(p.energy_price),
-            f.green,
-            abatement.abated(f.green, p.abatement_exponent),
-            pol.energy_carbon,
-            BASE_EMISSION,
+            self.emis,
+            abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, carbon),
             pol.carbon_price,
-            p.abatement_backstop,
-            p.abatement_exponent,
             p.trade_cost,
             1.0 - p.digital_trade_saving * f.digital,
             USD_PER_MILLION,
