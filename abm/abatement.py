@@ -27,7 +27,8 @@ def unit_cost(
     emissions abated scale with ``carbon``, the CO2 content of the energy used per unit of
     output (energy use x ``Policy.energy_carbon``; 1 at the start year; shaped like
     ``green``)."""
-    level = abated(green, exponent)
+    g = np.clip(np.asarray(green, float), 0.0, 1.0)
+    level = g**exponent
     level *= backstop  # backstop x g^theta / theta / USD_PER_MILLION x carbon, in place
     level /= exponent
     level /= USD_PER_MILLION
@@ -35,12 +36,6 @@ def unit_cost(
         level *= carbon
         return outer_by_category(level, BASE_EMISSION)
     return (level * carbon)[..., None] * BASE_EMISSION
-
-
-def abated(green: np.ndarray | float, exponent: float) -> np.ndarray:
-    """``g^theta`` of green levels ``g`` clipped to [0, 1]: the running abatement cost per
-    unit of base emissions over ``backstop / theta`` (see :func:`unit_cost`)."""
-    return np.clip(np.asarray(green, float), 0.0, 1.0) ** exponent
 
 
 def marginal_cost(green: np.ndarray | float, backstop: float, exponent: float) -> np.ndarray:

@@ -156,20 +156,13 @@ def green_gain_value(
     saved, won = green_value_terms(f, m) if terms is None else terms
     gain = np.broadcast_to(np.asarray(gain, float), (f.n,))
     rows = np.arange(f.n) if rows is None else rows
-    before = f.green[rows]
+    green, e = f.green[rows], f.energy[rows] * m.energy_carbon
+    b, theta = p.abatement_backstop, p.abatement_exponent
+    running = abatement.unit_cost(green + gain[rows], b, theta, e) - abatement.unit_cost(
+        green, b, theta, e
+    )
     return innovation_loops.gain_value(
-        gain,
-        f.energy,
-        f.output,
-        saved,
-        won,
-        rows,
-        abatement.abated(before, p.abatement_exponent),
-        abatement.abated(before + gain[rows], p.abatement_exponent),
-        m.energy_carbon,
-        BASE_EMISSION,
-        p.abatement_backstop,
-        p.abatement_exponent,
+        gain, f.energy, f.output, saved, won, rows, running, m.energy_carbon, BASE_EMISSION
     )
 
 

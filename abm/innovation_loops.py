@@ -18,29 +18,24 @@ def gain_value(
     saved: np.ndarray,
     won: np.ndarray,
     rows: np.ndarray,
-    abated_before: np.ndarray,
-    abated_after: np.ndarray,
+    running: np.ndarray,
     energy_carbon: float,
     base_emission: np.ndarray,
-    backstop: float,
-    exponent: float,
 ) -> np.ndarray:
     """The yearly value, USD m, of raising the green level of the firms ``rows`` by
     ``gain`` (see :func:`abm.innovation.green_gain_value`); 0 for the other firms.
-    ``abated_before`` and ``abated_after`` (one per row): the green level before and after,
-    clipped to [0, 1], to the power ``exponent`` (:func:`abm.abatement.abated`)."""
+    ``running`` (len(rows), K): the rise in the running cost of abatement per unit of
+    output it brings (:func:`abm.abatement.unit_cost`)."""
     n, k_n = output.shape
     value = np.zeros(n)
     for j in range(len(rows)):
         i = rows[j]
-        e = energy[i] * energy_carbon
-        cut = gain[i] * e
-        running = (abated_after[j] - abated_before[j]) * backstop / exponent / 1e6 * e
+        cut = gain[i] * energy[i] * energy_carbon
         worth = 0.0
         extra = 0.0
         for k in range(k_n):
             worth += cut * base_emission[k] * (saved[i, k] + won[i, k])
-            extra += running * base_emission[k] * output[i, k]
+            extra += running[j, k] * output[i, k]
         value[i] = worth / 1e6 - extra
     return value
 
