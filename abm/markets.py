@@ -325,16 +325,15 @@ def _unset() -> np.ndarray:
 class Market:
     """One year's costs, prices and clearing of every destination-category market.
 
-    ``seller[d]`` marks the firms that sell in destination ``d`` (every firm at home,
-    exporters abroad) and ``rows[d]`` lists them; ``price[d]``, ``eff[d]`` and
-    ``unit_margin[d]`` hold one row per seller there (at home: every firm). What a firm
-    not selling there would ask and earn is quoted on demand (:meth:`quote`).
+    ``rows[d]`` lists the firms that sell in destination ``d`` (every firm at home,
+    exporters abroad); ``price[d]``, ``eff[d]`` and ``unit_margin[d]`` hold one row per
+    seller there. What a firm not selling there would ask and earn is quoted on demand
+    (:meth:`quote`).
     """
 
     cap: np.ndarray  # (n, K) capacity by category
     price: list[np.ndarray]  # per destination (sellers, K)
     eff: list[np.ndarray]  # per destination (sellers, K): price + green WTP x emissions
-    seller: np.ndarray  # (D, n) bool
     p_cluster: np.ndarray  # (D, K) cluster sellers' mean effective price
     p_sellers: np.ndarray  # (D, K) cluster sellers' mean price
     margin: np.ndarray  # (D, K) extensive margin: varieties x share of capacity selling there
@@ -408,9 +407,6 @@ class Market:
             (plain[0] + cbam * plain[1] + abroad * plain[2]) / max(n, 1),
         )
         base = (1.0 - p.cost_pass_through) * mean  # (D, K)
-        seller = np.empty((N_DEST, n), bool)
-        seller[0] = True
-        seller[1:] = f.exports_to.T
         inputs = (
             unit_cost,
             trade_unit,
@@ -425,7 +421,7 @@ class Market:
         rows, price, eff, unit_margin = [], [], [], []
         sums = np.empty((3, N_DEST, cap.shape[1]))
         for d in range(N_DEST):
-            r = np.arange(n) if d == 0 else np.flatnonzero(seller[d])
+            r = np.arange(n) if d == 0 else np.flatnonzero(f.exports_to[:, d - 1])
             pr, ef, mg, sums[:, d] = loops.quote(*_destination(inputs, d, r), cap)
             rows.append(r)
             price.append(pr)
@@ -441,7 +437,6 @@ class Market:
             cap,
             price,
             eff,
-            seller,
             p_cluster,
             p_sellers,
             margin,
