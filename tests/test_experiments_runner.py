@@ -19,7 +19,7 @@ from abm import TradeClusterModel
 from abm.analysis import load_manifest, load_results
 from abm.cli import main
 from abm.experiments import ExperimentError, parse_experiment, read_manifest, run_experiment
-from abm.experiments.executors import LOCAL_CLUSTER_CONFIG, local_cluster
+from abm.experiments.local_dask import LOCAL_CLUSTER_CONFIG, local_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 ABM = Path(sys.executable).with_name("abm")
@@ -363,3 +363,51 @@ def test_the_local_dask_cluster_watches_itself_less_and_leaves_the_callers_confi
     assert seen == [LOCAL_CLUSTER_CONFIG]
     assert settings() == before
     assert dask.config.get("distributed.worker.profile.enabled") is True
+
+
+def test_the_local_dask_cluster_has_its_scheduler_in_a_process_that_ends_with_it():
+    """The scheduler of the cluster ``--executor dask`` starts runs in its own process (not
+    the sweep's), with the same settings and a dashboard that answers; closing the cluster
+    ends that process and the workers'."""
+    import urllib.request
+
+    from distributed import Client
+
+    def settings() -> dict:
+        import dask
+
+        return {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG}
+
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        scheduler_pid = client.run_on_scheduler(os.getpid)
+        worker_pids = list(client.run(os.getpid).values())
+        assert client.run_on_scheduler(settings) == LOCAL_CLUSTER_CONFIG
+        with urllib.request.urlopen(client.dashboard_link, timeout=10) as page:
+            assert page.status == 200
+    assert scheduler_pid != os.getpid() and len(set(worker_pids)) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        stat = Path(f"/proc/{pid}/stat")
+        return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(alive, [scheduler_pid, *worker_pids])):
+        time.sleep(0.05)
+    assert not any(map(alive, [scheduler_pid, *worker_pids]))
+
+
+def test_a_scheduler_that_cannot_start_says_why():
+    """A local cluster whose scheduler fails to start raises with the scheduler's reason."""
+    import asyncio
+
+    from abm.experiments.local_dask import _scheduler_class
+
+    scheduler = _scheduler_class()(host="256.0.0.1", port=0, dashboard=False)
+    with pytest.raises(RuntimeError, match=r"the scheduler did not start: gaierror"):
+        asyncio.run(scheduler.start())
+    scheduler.proc.join(10)
+    assert scheduler.proc.exitcode == 0

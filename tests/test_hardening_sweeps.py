@@ -194,10 +194,12 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _sweep_in_its_session(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
-    """A CLI sweep on a 2-worker pool in its own session, once its first run is recorded; the
-    sweep's runs last long enough (about half a second each) that it is still running when
-    the test signals it."""
+def _sweep_in_its_session(
+    tmp_path: Path, executor: str = "process"
+) -> tuple[subprocess.Popen, Path, Path]:
+    """A CLI sweep on 2 workers of ``executor`` (the pool, or a local Dask cluster it
+    starts) in its own session, once its first run is recorded; the sweep's runs last long
+    enough (about half a second each) that it is still running when the test signals it."""
     path = write(
         tmp_path,
         """
@@ -210,7 +212,8 @@ def _sweep_in_its_session(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]
     )
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [str(ABM), "experiment", "run", str(path), "--out", str(out), "--workers", "2", "--quiet"],
+        [str(ABM), "experiment", "run", str(path), "--out", str(out), "--workers", "2"]
+        + ["--executor", executor, "--quiet"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -234,10 +237,12 @@ def _all_gone(sid: int, seconds: float = 15) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_killing_the_main_process_leaves_no_worker(tmp_path):
-    proc, path, out = _sweep_in_its_session(tmp_path)
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_killing_the_main_process_leaves_no_worker(tmp_path, executor):
+    """Workers (and a local Dask cluster's scheduler) end with the sweep's main process."""
+    proc, path, out = _sweep_in_its_session(tmp_path, executor)
     try:
-        assert len(_session_members(proc.pid)) >= 3, "the pool did not start"
+        assert len(_session_members(proc.pid)) >= 3, "the workers did not start"
         os.kill(proc.pid, signal.SIGKILL)  # only the main process
         proc.communicate()
         assert _all_gone(proc.pid), "processes outlived the sweep"
@@ -250,8 +255,9 @@ def test_killing_the_main_process_leaves_no_worker(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_ctrl_c_stops_the_pool_with_one_line(tmp_path):
-    proc, _, out = _sweep_in_its_session(tmp_path)
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_ctrl_c_stops_the_sweep_with_one_line(tmp_path, executor):
+    proc, _, out = _sweep_in_its_session(tmp_path, executor)
     try:
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
         err = proc.communicate(timeout=60)[1]

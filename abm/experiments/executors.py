@@ -3,27 +3,32 @@
 Each executor has ``run(specs, factory, workers)``, an iterator of the results of
 :func:`abm.experiments.worker.execute` in the order they finish, and ``close()``. The process
 pool replaces a worker that dies (killed, out of memory) and fails only its run; its workers
-end when the main process does. A Dask scheduler is checked (a handshake within a few
-seconds, a worker within ``worker_timeout``) when the executor is opened, before the sweep
-writes anything.
+end when the main process does. A Dask scheduler given by address is checked (a handshake
+within a few seconds, a worker within ``worker_timeout``) when the executor is opened,
+before the sweep writes anything. The pool's workers and a local Dask cluster
+(:mod:`abm.experiments.local_dask`) are forked from a server that imports the model once
+(:mod:`abm.experiments.forking`); while they start, the sweep's first runs run in this
+process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
-import select
 import signal
 import socket
-import sys
 import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 
+from abm.experiments.forking import (
+    DASK_FORKSERVER_PRELOAD,
+    FORKSERVER_PRELOAD,
+    die_with,
+    forkserver_context,
+)
 from abm.experiments.spec import ExperimentError, RunSpec
 from abm.experiments.worker import execute, lost, one_line
 
@@ -47,44 +52,9 @@ class _Serial:
         pass
 
 
-def _die_with(main_pid: int) -> None:
-    """Make this worker exit as soon as the sweep's main process is gone.
-
-    On Linux the kernel kills it when its parent dies (``PR_SET_PDEATHSIG``); and a thread
-    waits on the main process (a pidfd, or polling elsewhere) and ends this process then.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    try:
-        fd = os.pidfd_open(main_pid)
-    except ProcessLookupError:
-        os._exit(1)
-    except (AttributeError, OSError):
-        fd = None
-
-    def watch() -> None:
-        if fd is not None:
-            select.select([fd], [], [])  # readable once the process has exited
-        else:  # pragma: no cover - no pidfd (macOS)
-            while True:
-                time.sleep(1.0)
-                try:
-                    os.kill(main_pid, 0)
-                except ProcessLookupError:
-                    break
-                except PermissionError:
-                    continue
-        os._exit(1)
-
-    threading.Thread(target=watch, name="abm-watch-main", daemon=True).start()
-
-
 def _worker_main(conn, main_pid: int, factory) -> None:
     """A pool worker: run the specs it is sent, one at a time, until told to stop."""
-    _die_with(main_pid)
+    die_with(main_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     while True:
         try:
@@ -129,40 +99,19 @@ class _Worker:
             self.proc.close()
 
 
-def _start_forkserver() -> None:
-    """Start multiprocessing's forkserver (if it is not running) ignoring Ctrl-C, which is
-    the main process's to handle: the server imports the model before it sets its own
-    handlers, while this process may already be running the sweep's first runs."""
-    from multiprocessing import forkserver
-
-    if threading.current_thread() is not threading.main_thread():
-        forkserver.ensure_running()
-        return
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server
-    try:
-        forkserver.ensure_running()
-    finally:
-        if handler is not None:  # (None: a handler not set from Python, left as it was)
-            signal.signal(signal.SIGINT, handler)
-
-
 class _Pool:
     """A process pool in which a dead worker fails only its own run and is replaced.
 
     Each worker runs one run at a time, sent over its own pipe; workers exit when the main
-    process dies (see :func:`_die_with`).
+    process dies (see :func:`abm.experiments.forking.die_with`).
     """
 
     dashboard: str | None = None
 
     def __init__(self) -> None:
-        # forkserver: safe with threads in the parent (progress bar, notebooks), fast to start
-        # because the server imports the model once.
-        methods = multiprocessing.get_all_start_methods()
-        method = "forkserver" if "forkserver" in methods else "spawn"
-        self.ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self.ctx.set_forkserver_preload(["abm.experiments.executors", "abm.experiments.warm"])
+        # forkserver (started in run): safe with threads in the parent (progress bar,
+        # notebooks), fast to start because the server imports the model once.
+        self.ctx = None
         self.workers: list[_Worker] = []
         self.busy: dict[_Worker, RunSpec] = {}
 
@@ -209,9 +158,7 @@ class _Pool:
         for w in [w for w in self.workers if w.factory is not factory or not w.proc.is_alive()]:
             self._drop(w)
         failed: list[BaseException] = []
-
-        if self.ctx.get_start_method() == "forkserver":
-            _start_forkserver()
+        self.ctx = forkserver_context(FORKSERVER_PRELOAD)
 
         def start() -> None:
             try:
@@ -329,37 +276,13 @@ def probe_scheduler(label: str, address: str, host: str, port: int, timeout: flo
             raise ExperimentError(f"{where}: not a Dask scheduler ({answer})")
 
 
-#: Dask settings of the local cluster a sweep starts (a cluster reached with ``--scheduler``
-#: keeps its own). Its processes share the machine's cores with the runs, so they look at
-#: themselves less often: no statistical profiler sampling the runs every 10 ms, the
-#: dashboard's system monitor every 2 s (500 ms by default, in every process), the memory
-#: limit checked every 500 ms (100 ms). Measured by ``experiments/benchmarks/bench_sweep.py``
-#: (60 runs of 500 firms on 2 workers): about 12.9 s -> 10.5 s.
-LOCAL_CLUSTER_CONFIG = {
-    "distributed.worker.profile.enabled": False,
-    "distributed.admin.system-monitor.interval": "2s",
-    "distributed.worker.memory.monitor-interval": "500ms",
-}
-
-
-def local_cluster(workers: int):
-    """A ``dask.distributed`` ``LocalCluster`` of ``workers`` single-threaded worker
-    processes, dashboard on a free local port, with ``LOCAL_CLUSTER_CONFIG``: the cluster
-    ``--executor dask`` starts."""
-    import dask
-    from distributed import LocalCluster
-
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
-        return LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address="127.0.0.1:0",
-        )
-
-
 class _Dask:
-    """``dask.distributed``: a ``LocalCluster``, or a running scheduler (checked first)."""
+    """``dask.distributed``: a ``LocalCluster``, or a running scheduler (checked first).
+
+    A local cluster starts in a thread (its forkserver imports the model first) while the
+    first call of :meth:`run` runs runs in this process, as the pool does; a failure to
+    start is raised there.
+    """
 
     def __init__(
         self,
@@ -371,11 +294,16 @@ class _Dask:
     ) -> None:
         from abm.extras import needs
 
+        if scheduler is None:  # the server starts importing the model at once
+            forkserver_context(DASK_FORKSERVER_PRELOAD)
         with needs("experiments", "--executor dask"):
             from distributed import Client
         self.cluster = None
         self.client = None
         self.dashboard: str | None = None
+        self.on_dashboard = on_dashboard
+        self.starter: threading.Thread | None = None
+        self.failed: list[BaseException] = []
         if scheduler is not None:
             label, address, host, port = parse_scheduler(scheduler)
             probe_scheduler(label, address, host, port, connect_timeout)
@@ -394,29 +322,59 @@ class _Dask:
                     f"{where}: the scheduler has no workers (none joined within "
                     f"{worker_timeout:g} s); start some with 'dask worker {address}'"
                 ) from None
+            self._reached()
         else:
-            try:
-                self.cluster = local_cluster(workers)
-                self.client = Client(self.cluster)
-            except Exception as exc:
-                self.close()
-                raise ExperimentError(
-                    f"--executor dask: cannot start a local Dask cluster: {one_line(exc)}"
-                ) from None
+            self.starter = threading.Thread(
+                target=self._start, args=(workers,), name="abm-dask-start", daemon=True
+            )
+            self.starter.start()
+
+    def _start(self, workers: int) -> None:
+        from distributed import Client
+
+        from abm.experiments.local_dask import local_cluster
+
+        try:
+            self.cluster = local_cluster(workers)
+            self.client = Client(self.cluster)
+        except BaseException as exc:  # re-raised by run, in the sweep's thread
+            self.failed.append(exc)
+
+    def _reached(self) -> None:
         self.dashboard = _dashboard(self.client)
-        if self.dashboard and on_dashboard is not None:
-            on_dashboard(self.dashboard)
+        if self.dashboard and self.on_dashboard is not None:
+            self.on_dashboard(self.dashboard)
+
+    def _started(self, queue: deque, factory, workers: int) -> Iterator[dict]:
+        """Run the queue's runs in this process while the local cluster starts (as long as
+        more runs are left than workers); then check that it started."""
+        starter = self.starter
+        if starter is None:
+            return
+        while starter.is_alive() and len(queue) > workers:
+            yield execute(queue.popleft(), factory)
+        starter.join()
+        self.starter = None
+        if self.failed:
+            exc = self.failed[0]
+            self.close()
+            raise ExperimentError(
+                f"--executor dask: cannot start a local Dask cluster: {one_line(exc)}"
+            ) from None
+        self._reached()
 
     def run(self, specs: list[RunSpec], factory, workers: int) -> Iterator[dict]:
         from distributed import as_completed
 
+        queue = deque(specs)
+        yield from self._started(queue, factory, workers)
         client = self.client
         assert client is not None, "the Dask executor is closed"
         tag = uuid.uuid4().hex[:8]
         by_key = {}
         futures = []
         try:
-            for spec in specs:
+            for spec in queue:
                 fut = client.submit(
                     execute, spec, factory, key=f"abm-{spec.run_id}-{tag}", pure=False
                 )
@@ -437,6 +395,9 @@ class _Dask:
                     client.cancel(unfinished)
 
     def close(self) -> None:
+        if self.starter is not None:  # closed before the cluster was needed
+            self.starter.join()
+            self.starter = None
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.close()

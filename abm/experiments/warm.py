@@ -1,6 +1,7 @@
-"""Imported by the server that forks a sweep's pool workers (``multiprocessing``'s
-forkserver): the model's modules and its compiled loops are loaded there once, while the
-sweep's first runs run in the main process, so the workers forked from it start ready."""
+"""Imported by the server that forks a sweep's pool workers and local Dask cluster
+(``multiprocessing``'s forkserver, :mod:`abm.experiments.forking`): the model's modules and
+its compiled loops are loaded there once, while the sweep's first runs run in the main
+process, so the processes forked from it start ready."""
 
 from abm.model import TradeClusterModel
 
