@@ -403,11 +403,14 @@ def test_the_local_dask_cluster_has_its_scheduler_in_a_process_that_ends_with_it
 def test_a_scheduler_that_cannot_start_says_why():
     """A local cluster whose scheduler fails to start raises with the scheduler's reason."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from abm.experiments.local_dask import _scheduler_class
 
     scheduler = _scheduler_class()(host="256.0.0.1", port=0, dashboard=False)
-    with pytest.raises(RuntimeError, match=r"the scheduler did not start: gaierror"):
-        asyncio.run(scheduler.start())
+    with ThreadPoolExecutor(1) as thread:  # its own event loop (a test may run one here)
+        started = thread.submit(lambda: asyncio.run(scheduler.start()))
+        with pytest.raises(RuntimeError, match=r"the scheduler did not start: gaierror"):
+            started.result()
     scheduler.proc.join(10)
     assert scheduler.proc.exitcode == 0
