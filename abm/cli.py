@@ -567,6 +567,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except SystemError as exc:  # Ctrl-C inside a compiled loop
+        from abm.jit import interrupted
+
+        if not interrupted(exc):
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

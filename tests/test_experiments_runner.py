@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -414,3 +415,42 @@ def test_a_scheduler_that_cannot_start_says_why():
             started.result()
     scheduler.proc.join(10)
     assert scheduler.proc.exitcode == 0
+
+
+def test_a_dask_task_holds_several_runs_when_runs_are_short(tmp_path):
+    """Runs shorter than TASK_SECONDS go several to a Dask task once one has finished (a
+    task's cost would swamp them); the output is the serial one."""
+    from distributed import Client, get_task_stream
+
+    exp = tiny(replicates=12)  # 24 runs of a few hundredths of a second
+    run_experiment(exp, tmp_path / "serial", executor="serial", progress=False)
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as stream:
+            summary = run_experiment(
+                exp,
+                tmp_path / "dask",
+                executor="dask",
+                scheduler=cluster.scheduler_address,
+                progress=False,
+            )
+        tasks = {t["key"] for t in stream.data if str(t["key"]).startswith("abm-")}
+    assert summary.ok == 24
+    assert 4 <= len(tasks) < 24  # the first four alone, then several to a task
+    a, b = frames(tmp_path / "serial"), frames(tmp_path / "dask")
+    assert a.keys() == b.keys()
+    for key, frame in a.items():
+        pd.testing.assert_frame_equal(b[key], frame, obj=key)
+
+
+def test_the_runs_in_a_dask_task_follow_their_median_duration():
+    """One run to a task until a duration is known; then enough for TASK_SECONDS, never
+    fewer than 4 tasks a worker left, never more than are left."""
+    from abm.experiments.executors import TASK_SECONDS, _Durations
+
+    timed = _Durations()
+    assert timed.batch(100, 2) == 1
+    list(timed.of([{"duration_s": 0.16}, {"duration_s": 0.15}, {"duration_s": None}]))
+    assert timed.batch(138, 2) == math.ceil(TASK_SECONDS / 0.155) == 4
+    assert timed.batch(12, 2) == 1  # 12 // (4 x 2)
+    list(timed.of([{"duration_s": 3.0}] * 10))
+    assert timed.batch(1000, 2) == 1  # long runs: one to a task

@@ -265,10 +265,49 @@ def test_ctrl_c_stops_the_sweep_with_one_line(tmp_path, executor):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err[-3000:]
     line = one_error_line(err)
     assert line.startswith("interrupted: finished runs are kept in")
     assert all(r["status"] == "ok" for r in read_manifest(out).values())
+
+
+def test_ctrl_c_inside_a_compiled_loop_interrupts_the_sweep_not_the_run(tmp_path, capsys):
+    """A Ctrl-C that surfaces as a SystemError from a compiled loop stops the sweep (exit
+    130) instead of being recorded as a failed run; other SystemErrors fail only their run."""
+    from abm.jit import interrupted
+
+    def chained() -> SystemError:
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as ki:
+                raise SystemError("_numba_unpickle returned a result with an exception set") from ki
+        except SystemError as inner:
+            try:
+                raise SystemError(
+                    "CPUDispatcher(settle) returned a result with an exception set"
+                ) from inner
+            except SystemError as outer:
+                return outer
+        raise AssertionError  # pragma: no cover
+
+    assert interrupted(chained()) and not interrupted(SystemError("other"))
+    assert interrupted(KeyboardInterrupt()) and not interrupted(None)
+
+    def broken(**params):
+        raise chained()
+
+    exp = parse_experiment({"name": "ki", "steps": 2, "fixed": {"n_firms": 20}}, "ki")
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(exp, tmp_path / "a", executor="serial", progress=False, model_factory=broken)
+
+    def other(**params):
+        raise SystemError("a real bug")
+
+    summary = run_experiment(
+        exp, tmp_path / "b", executor="serial", progress=False, model_factory=other
+    )
+    assert summary.ok == 0 and "SystemError: a real bug" in next(iter(summary.failed.values()))
 
 
 # ---------------------------------------------------------------------- integrity

@@ -100,6 +100,11 @@ def _params_dict(params: Any) -> dict[str, Any]:
     return json.loads(json.dumps(raw, default=str))
 
 
+def execute_batch(specs: list[RunSpec], model_factory: Callable | None = None) -> list[dict]:
+    """:func:`execute` each of ``specs`` in turn (one task of several short runs)."""
+    return [execute(spec, model_factory) for spec in specs]
+
+
 def execute(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, Any]:
     """Build and run one model; never raises for a model error.
 
@@ -161,6 +166,10 @@ def _run(spec: RunSpec, model_factory: Callable | None, out: dict[str, Any]) -> 
                 if len(firms):
                     out["firms"] = _parquet_bytes(_with_ids(firms, ids), meta)
     except Exception as exc:  # a failed run is data, not a crash of the sweep
+        from abm.jit import interrupted
+
+        if interrupted(exc):  # Ctrl-C inside a compiled loop: the sweep's to handle
+            raise KeyboardInterrupt from None
         out.update(
             status="failed",
             error=f"{type(exc).__name__}: {exc}",
@@ -222,4 +231,13 @@ def lost(spec: RunSpec, error: str, exc: BaseException | None = None) -> dict[st
     }
 
 
-__all__ = ["execute", "id_columns", "lost", "nonfinite", "one_line", "package_version", "utc_now"]
+__all__ = [
+    "execute",
+    "execute_batch",
+    "id_columns",
+    "lost",
+    "nonfinite",
+    "one_line",
+    "package_version",
+    "utc_now",
+]

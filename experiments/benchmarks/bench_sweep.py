@@ -15,7 +15,9 @@ efficiency of an executor is ``serial time / (2 x its time)``: 1 when two worker
 time, less by what starting the workers, handing out runs and collecting results cost; that
 cost is printed as core-seconds (``2 x its time - serial time``), which is what a sweep of
 any other length pays too. The load average before and after is printed; other load on the
-machine lowers both efficiencies.
+machine lowers both efficiencies, so the sweeps run in ``--repeat`` rounds (3; the
+executors in turn in each round) and the fastest time of each is kept, as
+``bench_scale.py`` does; the slowest is printed beside it.
 
 Each parallel executor starts cold: the forkserver that the pool's workers and the local
 Dask cluster's processes are forked from (``abm.experiments.forking``) is stopped before
@@ -105,37 +107,59 @@ def on_running_cluster(exp, warm_up) -> tuple[float, int]:
         cluster.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the three sweeps and print the table and the efficiencies."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    args = parser.parse_args(argv)
-    exp = sweep(args.quick)
-    n_runs = exp.n_runs
-    n_firms = exp.fixed.get("n_firms", "default")
-    print(
-        f"sweep: {exp.name}, {n_runs} runs of {n_firms} firms x {exp.steps} years; "
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} logical CPUs, "
-        f"Python {platform.python_version()}; load average before: "
-        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
-    )
+def one_round(exp, n_runs: int) -> dict[str, float] | None:
+    """Each executor's wall time for the sweep once (None if a run did not finish)."""
     times: dict[str, float] = {}
     for executor, workers in (("serial", 1), ("process", 2), ("dask", 2)):
         stop_forkserver()
         seconds, ok = timed(exp, executor, workers)
         if ok != n_runs:
             print(f"error: {executor}: only {ok} of {n_runs} runs finished", file=sys.stderr)
-            return 1
+            return None
         times[executor] = seconds
     seconds, ok = on_running_cluster(exp, sweep(quick=True))
     if ok != n_runs:
         print(f"error: dask (running cluster): only {ok} of {n_runs} runs", file=sys.stderr)
-        return 1
+        return None
     times["dask_running_cluster"] = seconds
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sweeps and print the table and the efficiencies."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="rounds, the fastest kept (default 3; quick 1)"
+    )
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (1 if args.quick else 3)
+    exp = sweep(args.quick)
+    n_runs = exp.n_runs
+    n_firms = exp.fixed.get("n_firms", "default")
+    print(
+        f"sweep: {exp.name}, {n_runs} runs of {n_firms} firms x {exp.steps} years, fastest of "
+        f"{repeat} round(s); {platform.system()} {platform.machine()}, {os.cpu_count()} "
+        f"logical CPUs, Python {platform.python_version()}; load average before: "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    rounds: list[dict[str, float]] = []
+    for r in range(repeat):
+        got = one_round(exp, n_runs)
+        if got is None:
+            return 1
+        rounds.append(got)
+        print(
+            f"round {r + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in got.items()),
+            file=sys.stderr,
+            flush=True,
+        )
+    times = {k: min(r[k] for r in rounds) for k in rounds[0]}
+    slowest = {k: max(r[k] for r in rounds) for k in rounds[0]}
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print()
     print(
-        f"{'executor':22s} {'workers':>7s} {'seconds':>8s} {'s per run':>9s} "
+        f"{'executor':22s} {'workers':>7s} {'seconds':>8s} {'slowest':>8s} {'s per run':>9s} "
         f"{'efficiency':>10s} {'overhead core-s':>15s}"
     )
     eff = {}
@@ -145,10 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         eff[executor] = e
         overhead = workers * seconds - times["serial"]
         print(
-            f"{executor:22s} {workers:7d} {seconds:8.2f} {seconds / n_runs:9.3f} "
-            f"{e:10.3f} {overhead:15.2f}"
+            f"{executor:22s} {workers:7d} {seconds:8.2f} {slowest[executor]:8.2f} "
+            f"{seconds / n_runs:9.3f} {e:10.3f} {overhead:15.2f}"
         )
     print()
+    print(
+        "seconds: the fastest round (other load only adds time); slowest: the slowest round;\n"
+        "efficiency = serial seconds / (workers x seconds); overhead = workers x seconds - "
+        "serial seconds"
+    )
     verdicts = [
         f"{name} >= {target}: {'ok' if eff[name] >= target else 'MISSED'}"
         for name, target in TARGETS.items()
