@@ -65,7 +65,12 @@ def _steps(text: str) -> int:
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A notice on stderr, above the progress bar if one is showing (a local Dask cluster's
+    dashboard is reached while the sweep's first runs run)."""
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def cmd_run(args) -> int:
