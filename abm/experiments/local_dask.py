@@ -31,6 +31,9 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.memory.monitor-interval": "500ms",
 }
 _HOST = "127.0.0.1"
+#: Seconds for the scheduler's process to report its address (it is forked ready, so a
+#: second is ample; the server may first have to import the model, about two).
+START_TIMEOUT = 60.0
 
 
 def _serve_scheduler(conn, main_pid: int, options: dict, config: dict) -> None:
@@ -86,6 +89,9 @@ def _scheduler_class():
             proc.start()
             there.close()
             try:
+                if not here.poll(START_TIMEOUT):
+                    proc.kill()
+                    raise RuntimeError(f"the scheduler did not answer within {START_TIMEOUT:g} s")
                 kind, text = here.recv()
             except EOFError:
                 proc.join(5)
