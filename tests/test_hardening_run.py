@@ -145,6 +145,24 @@ def test_an_interrupted_run_leaves_nothing(tmp_path, monkeypatch, capsys):
     assert listing(tmp_path) == []
 
 
+def test_ctrl_c_inside_a_compiled_loop_is_an_interrupt(tmp_path, monkeypatch, capsys):
+    # a Ctrl-C that surfaces from a compiled loop as a SystemError caused by the
+    # KeyboardInterrupt ends the run as Ctrl-C does (exit 130, nothing left behind)
+    def interrupted(model, steps, progress=True):
+        model.step()
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:
+            raise SystemError(
+                "CPUDispatcher(settle) returned a result with an exception set"
+            ) from ki
+
+    monkeypatch.setattr(abm.cli, "simulate", interrupted)
+    assert main([*RUN, "--out", str(tmp_path / "new" / "r.parquet")]) == 130
+    assert capsys.readouterr().err.strip().endswith("interrupted")
+    assert listing(tmp_path) == []
+
+
 @pytest.mark.parametrize("case", ["under a file", "name too long", "a folder", "/dev/full"])
 def test_unwritable_paths_are_one_line_before_the_simulation(case, tmp_path, capsys, stepped):
     (tmp_path / "file.txt").write_text("x")
