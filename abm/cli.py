@@ -564,13 +564,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"abm {args.command}: error: {where}{_reason(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except SystemError as exc:  # Ctrl-C inside a compiled loop
+    except (KeyboardInterrupt, SystemError) as exc:
         from abm.jit import interrupted
 
-        if not interrupted(exc):
+        if not interrupted(exc):  # Ctrl-C in a compiled loop: a SystemError caused by it
             raise
         print("interrupted", file=sys.stderr)
         return 130

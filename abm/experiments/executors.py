@@ -19,12 +19,11 @@ import math
 import os
 import signal
 import socket
+import statistics
 import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-
-import numpy as np
 
 from abm.experiments.forking import (
     DASK_FORKSERVER_PRELOAD,
@@ -102,6 +101,14 @@ class _Worker:
             self.proc.close()
 
 
+def _meanwhile(starter: threading.Thread, queue: deque, factory, workers: int) -> Iterator[dict]:
+    """Run the queue's runs in this process while ``starter`` starts the workers, as long as
+    more runs are left than ``workers``; then wait for it to end."""
+    while starter.is_alive() and len(queue) > workers:
+        yield execute(queue.popleft(), factory)
+    starter.join()
+
+
 class _Pool:
     """A process pool in which a dead worker fails only its own run and is replaced.
 
@@ -172,9 +179,7 @@ class _Pool:
 
         starter = threading.Thread(target=start, name="abm-pool-start", daemon=True)
         starter.start()
-        while starter.is_alive() and len(queue) > n:
-            yield execute(queue.popleft(), factory)
-        starter.join()
+        yield from _meanwhile(starter, queue, factory, n)
         if failed:
             raise failed[0]
         return self.workers[:n]
@@ -351,12 +356,9 @@ class _Dask:
     def _started(self, queue: deque, factory, workers: int) -> Iterator[dict]:
         """Run the queue's runs in this process while the local cluster starts (as long as
         more runs are left than workers); then check that it started."""
-        starter = self.starter
-        if starter is None:
+        if self.starter is None:
             return
-        while starter.is_alive() and len(queue) > workers:
-            yield execute(queue.popleft(), factory)
-        starter.join()
+        yield from _meanwhile(self.starter, queue, factory, workers)
         self.starter = None
         if self.failed:
             exc = self.failed[0]
@@ -447,7 +449,7 @@ class _Durations:
         """How many of the ``left`` runs to send in the next task."""
         if not self.seconds:
             return 1
-        typical = float(np.median(self.seconds[-50:]))
+        typical = statistics.median(self.seconds[-50:])
         wanted = math.ceil(TASK_SECONDS / max(typical, 1e-3))
         return max(1, min(wanted, left // (4 * workers), left))
 
