@@ -1164,7 +1164,7 @@ _PARAMS = [
     ),
     _p(
         "overhead",
-        0.18,
+        0.28,
         "Yearly fixed cost of operating a firm in the start year (it grows with the firms' "
         "mean size), whatever its output: the fixed cost of production that makes small, "
         "low-productivity firms unprofitable (Melitz 2003).",
@@ -1254,7 +1254,7 @@ _PARAMS = [
     ),
     _p(
         "initial_size_tail",
-        1.5,
+        1.25,
         "Pareto tail index of initial firm sizes: capacity has a Pareto factor of median 1 "
         "besides productivity and the lognormal dispersion, so the largest firms follow a "
         "power law (smaller: a fatter tail; 1 is Zipf's law).",
@@ -1265,9 +1265,9 @@ _PARAMS = [
         "power-law density exponents 2.0-2.5 (tail indices 1.0-1.5); Zhang & Wang (2010): "
         "revenues of China's top 500 firms follow Zipf's law (index 1)",
         plausible=(1.0, 1.5),
-        plausible_source="Heinrich & Dai (2016); the default is the upper end, as fatter tails "
-        "make a cluster of a few thousand firms granular (Gabaix 2011) and paired comparisons "
-        "of aggregates noisy",
+        plausible_source="Heinrich & Dai (2016); the default is the middle of the range. A "
+        "fat tail makes a cluster of a few hundred firms granular (Gabaix 2011): a few large "
+        "firms carry its aggregates, so paired comparisons need a few thousand firms",
     ),
     _p(
         "initial_size_dispersion",

@@ -59,3 +59,9 @@ def test_index_by_scenario_table_matches_the_model():
     block = ODD.split("<!-- index-by-scenario:start -->\n")[1].split("<!-- index-by-scenario")[0]
     expected = index_by_scenario_table()
     assert block == expected, "replace the block in docs/ODD.md with:\n" + expected
+
+
+def test_calibrated_preset_row_lists_the_shipped_values():
+    row = next(line for line in ODD.splitlines() if line.startswith("| `calibrated` |"))
+    for name, value in SCENARIOS["calibrated"].items():
+        assert f"`{name}` {value:.4g}" in row, (name, value, "docs/ODD.md section 8")

@@ -53,7 +53,7 @@ def test_green_rd_per_tonne_does_not_fall_when_firms_are_made_greener(preset):
     # 0.3; 1 to 3 years on, its green R&D per tonne emitted (run to date) is not lower,
     # although firms then steer R&D away from green technology
     for seed in (0, 1):
-        model = TradeClusterModel(preset=preset, rng=seed, n_firms=200, firm_data=False)
+        model = TradeClusterModel(preset=preset, rng=seed, n_firms=1000, firm_data=False)
         for _ in range(10):
             model.step()
         greener = copy.deepcopy(model)

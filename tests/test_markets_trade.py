@@ -1,7 +1,8 @@
 """Model 2 markets and trade: demand by destination, scarcity, CBAM by sector and
 destination, paired presets.
 
-Statistical tests run 10 seeds with 300 firms (500, the default, where stated) for 40 years;
+Statistical tests run 10 seeds with 2,000 firms (the size `abm facts` and the calibration use:
+with China's fat size tail a few large firms carry a smaller cluster's aggregates) for 40 years;
 a paired comparison runs the
 same seeds (same initial firms) under two parameter sets and requires the mean paired
 difference to have the expected sign with t >= 3 and the sign in at least 8 of 10 seeds.
@@ -16,7 +17,7 @@ from tests.conftest import run_model
 from tests.paired import assert_direction
 
 SEEDS = range(1, 11)
-N = 300
+N = 2000
 
 #: Drawn population arrays that must not depend on the preset (same seed, same firms).
 POPULATION = ("cluster", "capacity", "mix", "productivity", "green", "knowledge", "age")
@@ -72,7 +73,7 @@ def test_start_year_has_no_shortage_and_no_idle_category():
 def test_start_is_a_state_of_the_model():
     # the start satisfies the model's own rules: every firm works near the target utilisation
     # (mark-ups settled; the middle 90 % of firms within 0.1 of it), the capacity-weighted
-    # mean mark-up factor is 1, and over 10 seeds (300 firms) the exporter share moves by
+    # mean mark-up factor is 1, and over 10 seeds (2,000 firms) the exporter share moves by
     # less than 2 points on average over the first 3 years (the issue's bound), and by at
     # most 6 points in any seed (one firm is 0.33 points; about 9 % of firms are replaced by
     # non-exporting entrants in 3 years, demand shocks move firms across the export
@@ -164,10 +165,10 @@ def test_expenditure_grows_with_income_in_every_destination():
 
 @pytest.mark.slow
 def test_no_category_is_short_for_more_than_three_years_in_any_preset():
-    # shortage is priced: at the defaults (500 firms) unmet demand above 5 % never lasts
-    # more than 3 consecutive years
+    # shortage is priced: at the defaults unmet demand above 5 % never lasts more than 3
+    # consecutive years
     for name in SCENARIOS:
-        for df in final_frames(preset=name, n_firms=500):
+        for df in final_frames(preset=name):
             for c in CATEGORIES:
                 short = (df[f"unmet_demand_share_{c}"] > 0.05).to_numpy()
                 run = longest = 0
@@ -192,10 +193,9 @@ def test_trade_structure_is_not_a_copy_of_industrial_structure():
 @pytest.mark.slow
 def test_full_cbam_coverage_of_rib_cuts_rib_in_eu_exports_more_than_in_output():
     # in 2035, while resource-intensive goods are still exported (by 2060 the domestic carbon
-    # price against untaxed foreign suppliers has moved most of them out of exports); 500
-    # firms, since at 300 a few exporters' choices make the diversion noisy
-    none = final_frames(steps=15, n_firms=500, cbam_coverage=0.0)
-    full = final_frames(steps=15, n_firms=500, cbam_coverage=1.0)
+    # price against untaxed foreign suppliers has moved most of them out of exports)
+    none = final_frames(steps=15, cbam_coverage=0.0)
+    full = final_frames(steps=15, cbam_coverage=1.0)
     eu = np.array(
         [
             b.export_share_RIB_EU.iloc[-1] - a.export_share_RIB_EU.iloc[-1]
@@ -296,7 +296,7 @@ def test_the_clusters_weight_in_a_market_rises_with_its_varieties():
 
 def _index_2060(seed, **kw):
     equal = {f"income_elasticity_{c}": 1.0 for c in CATEGORIES}
-    m = TradeClusterModel(rng=seed, n_firms=500, firm_data=False, **equal, **kw)
+    m = TradeClusterModel(rng=seed, n_firms=N, firm_data=False, **equal, **kw)
     for _ in range(40):
         m.step()
     return float(m.model_frame().upgrading_index.iloc[-1])
@@ -307,7 +307,7 @@ def test_with_equal_income_elasticities_the_technology_mode_moves_the_structure(
     # demand alone no longer upgrades (every category's income elasticity 1): the technology
     # mode's knowledge lets firms make more technology-intensive and digital varieties, which
     # win the cluster demand (the variety margin); issue criterion: the 2060 upgrading index
-    # rises by 0.05 or more with paired t >= 5 over 10 seeds (500 firms, the default). With
+    # rises by 0.05 or more with paired t >= 5 over 10 seeds. With
     # the variety margin switched off (variety_elasticity 0) the same knowledge moves it by
     # less: the mechanism carries the effect.
     tech = dict(SCENARIOS["technology"])
