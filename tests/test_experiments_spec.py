@@ -29,7 +29,9 @@ def test_shipped_experiments_load(name):
     assert exp.n_runs > 1
     runs = exp.runs()
     assert len({r.run_id for r in runs}) == len(runs)
-    assert len({r.seed for r in runs}) == len(runs)
+    # paired designs: replicate r of every point shares one seed; otherwise every run has its own
+    seeds = exp.replicates if exp.common_random_numbers else len(runs)
+    assert len({r.seed for r in runs}) == seeds
 
 
 def test_factorial_points_and_scenarios():

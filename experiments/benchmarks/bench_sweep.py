@@ -6,7 +6,7 @@ One command, one run on one machine::
     python experiments/benchmarks/bench_sweep.py --quick    # 8 tiny runs (smoke test)
 
 The sweep is the smallest one the project ships, ``experiments/carbon_price.toml``: 150 runs
-of 500 firms x 40 years (a 5 x 6 grid of the domestic carbon price and CBAM coverage, 5
+of 2,000 firms x 40 years (a 5 x 6 grid of the domestic carbon price and CBAM coverage, 5
 replicates). It runs through ``abm.experiments.run_experiment``, each time into a fresh
 directory: serially, on the process pool with 2 workers and on a local Dask cluster of 2
 workers. Each time is the wall time of the whole call, so it includes starting and stopping
