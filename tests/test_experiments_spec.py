@@ -13,7 +13,11 @@ from abm.experiments import ExperimentError, load_experiment, parse_experiment, 
 from abm.scenarios import MODES
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ("factorial_modes", "carbon_price", "sensitivity")
+SHIPPED = ("factorial_modes", "factorial_calibrated", "carbon_price", "sensitivity", "facts")
+
+
+#: Shipped experiments that compare design points: each pairs them on common seeds.
+COMPARING = ("factorial_modes", "factorial_calibrated", "carbon_price", "sensitivity")
 
 
 def write(tmp_path, text: str, name: str = "exp.toml"):
@@ -32,6 +36,21 @@ def test_shipped_experiments_load(name):
     # paired designs: replicate r of every point shares one seed; otherwise every run has its own
     seeds = exp.replicates if exp.common_random_numbers else len(runs)
     assert len({r.seed for r in runs}) == seeds
+
+
+@pytest.mark.parametrize("name", COMPARING)
+def test_shipped_comparisons_pair_their_points_at_the_facts_size(name):
+    # with China's fat size tail a seed sets the scale of the whole cluster, so points are
+    # compared on common seeds (replicate r of every point starts from the same firms) and at
+    # the 2,000 firms the facts and the calibration use
+    exp = load_experiment(ROOT / "experiments" / f"{name}.toml")
+    assert exp.common_random_numbers
+    assert exp.fixed["n_firms"] == 2000
+    runs = exp.runs()
+    by_replicate = {}
+    for run in runs:
+        by_replicate.setdefault(run.replicate, set()).add(run.seed)
+    assert all(len(seeds) == 1 for seeds in by_replicate.values())
 
 
 def test_factorial_points_and_scenarios():
