@@ -15,7 +15,7 @@ import numpy as np
 from abm import demography_loops
 from abm.categories import N_CAT
 from abm.params import Params
-from abm.state import FirmState, draw_mix, initial_mix
+from abm.state import FirmState, draw_mix, initial_mix, opening_debt
 
 
 def grow(
@@ -79,10 +79,15 @@ def renew(
 ) -> None:
     """Replace the firms in ``rows`` by entrants: small (``entrant_size`` of the mean
     capacity), young, with the cluster's average technology, in categories drawn by
-    :func:`entry_weights` (on the surviving firms' product mixes)."""
+    :func:`entry_weights` (on the surviving firms' product mixes). The leaving firms'
+    collaborations end on both sides."""
     k = len(rows)
     if k == 0:
         return
+    partners = f.partner_firm[rows]
+    partners = partners[partners >= 0]
+    f.partner_firm[partners] = -1  # a leaving firm's partner is free again
+    f.partner_years[partners] *= f.partner_inst[partners] >= 0  # unless with an institute
     alive = np.ones(f.n, bool)
     alive[rows] = False
     if not alive.any():
@@ -117,7 +122,7 @@ def renew(
     f.exports_to[rows] = False
     f.digital[rows] = digital
     f.net_worth[rows] = p.initial_net_worth * f.capacity[rows]
-    f.debt[rows] = np.maximum(p.capital_cost - p.initial_net_worth, 0.0) * f.capacity[rows]
+    f.debt[rows] = opening_debt(p, f.capacity[rows])
     f.markup[rows] = markup  # priced like the incumbents
     f.appeal[rows] = 0.0
     f.age[rows] = 0

@@ -426,3 +426,21 @@ def firm_costs(
             cost[i, k] = c
             trade[i, k] = trade_cost * c * trade_factor[i]
     return cost, trade
+
+
+@njit
+def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The Poisson(``lam``) quantile of each uniform ``u``: the smallest ``k`` whose
+    cumulative probability reaches ``u`` (one uniform per draw, whatever ``lam``)."""
+    n = len(u)
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        p = np.exp(-lam[i])
+        c = p
+        k = 0
+        while c < u[i] and p > 0.0:
+            k += 1
+            p *= lam[i] / k
+            c += p
+        out[i] = k
+    return out

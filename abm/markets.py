@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from abm import abatement
 from abm import market_loops as loops
@@ -154,7 +155,8 @@ def drift_appeal(
     its price explains.
 
     The shock comes in lumps (Sutton 2002; Bottazzi & Secchi 2006): a firm wins and loses
-    business opportunities, ``N ~ Poisson(lam)`` of them in a year, each moving its appeal
+    business opportunities, ``N ~ Poisson(lam)`` of them in a year (drawn by inversion,
+    :func:`poisson_events`), each moving its appeal
     by a normal step, so ``shock = s x sqrt(N / lam) x Z``. A firm of the median size has
     ``lam = appeal_events`` and ``s = appeal_volatility``; a larger firm has more customers,
     each a smaller part of its sales: ``lam`` grows as ``(size / median) ^ (2 e)`` and ``s``
@@ -172,9 +174,26 @@ def drift_appeal(
             relative = np.maximum(size, 1e-12 * median) / median
             lam *= relative ** (2.0 * p.appeal_size_elasticity)
             scale *= relative**-p.appeal_size_elasticity
-    events = rng.poisson(lam)
+    events = poisson_events(rng.random(n), lam)
     z = rng.standard_normal(n)
     return p.appeal_persistence * appeal + scale * np.sqrt(events / lam) * z
+
+
+#: Mean above which a Poisson draw is read off its normal approximation.
+POISSON_NORMAL_ABOVE = 100.0
+
+
+def poisson_events(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Poisson(``lam``) draws by inversion of the uniforms ``u``: each draw uses exactly
+    its own uniform, so runs whose firms differ in size still give each firm row the same
+    luck (common random numbers); above :data:`POISSON_NORMAL_ABOVE` the quantile of the
+    normal approximation (mean and variance ``lam``, rounded, at least 0)."""
+    big = lam > POISSON_NORMAL_ABOVE
+    out = loops.poisson_quantile(u, np.where(big, 0.0, lam)).astype(float)
+    if big.any():
+        x = lam[big] + np.sqrt(lam[big]) * special.ndtri(u[big])
+        out[big] = np.maximum(np.floor(x + 0.5), 0.0)
+    return out
 
 
 def update_scarcity(

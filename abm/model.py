@@ -115,14 +115,15 @@ class TradeClusterModel(mesa.Model):
     def _build(self) -> None:
         """Create the network, the agents and the markets, and record the start year.
 
-        The initial population, the network, the yearly draws of the firms' decisions and
-        the yearly exogenous shocks (income, demand appeal) come from four independent
-        streams spawned from the seed, so presets that keep the population parameters start
-        from the same firms and meet the same shocks, and the network's density changes
-        ties only.
+        The initial population, the network, the yearly draws of the firms' decisions, the
+        destinations' income shocks and the firms' demand-appeal shocks come from five
+        independent streams spawned from the seed, so presets that keep the population
+        parameters start from the same firms and meet the same income path, every firm row
+        draws the same uniforms and normals for its appeal each year (how far they move it
+        depends on its size), and the network's density changes ties only.
         """
         p = self.params
-        pop_rng, net_rng, self.draws, self.shocks = self.rng.spawn(4)
+        pop_rng, net_rng, self.draws, self.income_shocks, self.appeal_shocks = self.rng.spawn(5)
         self.year = p.start_year
         self.entries = 0
         self.exits = 0
@@ -271,11 +272,12 @@ class TradeClusterModel(mesa.Model):
 
     def draw_shocks(self) -> None:
         """Stage 1 (continued): the year's shocks, each destination's income growth around
-        its trend and each firm's demand appeal, from their own stream (the same in every
-        preset for a seed)."""
-        self.demand.advance(self.shocks)
+        its trend and each firm's demand appeal, each from its own stream (the same draws in
+        every preset for a seed: the income path is the same, and each firm row's appeal
+        shock uses the same uniform and normal, scaled by its size)."""
+        self.demand.advance(self.income_shocks)
         self.firms.appeal = drift_appeal(
-            self.firms.appeal, self.params, self.shocks, self.firms.capacity
+            self.firms.appeal, self.params, self.appeal_shocks, self.firms.capacity
         )
 
     def compute_costs(self) -> None:

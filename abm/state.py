@@ -153,6 +153,12 @@ def pareto_factor(rng: np.random.Generator, n: int, tail: float) -> np.ndarray:
     return (1.0 + rng.pareto(tail, n)) / 2.0 ** (1.0 / tail)
 
 
+def opening_debt(p: Params, capacity: np.ndarray) -> np.ndarray:
+    """Debt of a new firm (initial or entrant), USD m: the capital its capacity needs
+    (``capital_cost`` per unit) beyond its net worth (``initial_net_worth`` per unit)."""
+    return max(p.capital_cost - p.initial_net_worth, 0.0) * capacity
+
+
 def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) -> FirmState:
     """Draw the initial firm population (sizes, productivity, technology, mixes).
 
@@ -194,7 +200,7 @@ def init_firms(params: Params, cluster: np.ndarray, rng: np.random.Generator) ->
         exports_to=exports_to,
         digital=digital,
         net_worth=p.initial_net_worth * capacity,
-        debt=np.zeros(n),
+        debt=opening_debt(p, capacity),
         age=rng.integers(0, p.initial_max_age, n),
         loss_years=np.zeros(n, np.int64),
         partner_firm=np.full(n, -1, np.int64),

@@ -11,7 +11,7 @@ from scipy import stats
 from abm import TradeClusterModel
 from abm.demography import renew
 from abm.innovation import process_gain
-from abm.markets import column_median, drift_appeal, update_scarcity
+from abm.markets import column_median, drift_appeal, poisson_events, update_scarcity
 from abm.params import resolve
 from abm.state import init_firms, pareto_factor
 from abm.validation import hill_estimator
@@ -54,6 +54,26 @@ def test_appeal_shocks_shrink_with_size_and_are_lumpy_for_the_median_firm():
     assert stats.kurtosis(median) == pytest.approx(3.0, abs=0.3)
     many = drift_appeal(np.zeros(200_000), resolve(appeal_events=1000.0), rng)
     assert abs(stats.kurtosis(many)) < 0.1  # many small lumps: nearly normal
+
+
+def test_poisson_events_invert_their_uniforms():
+    # each draw is the Poisson quantile of its own uniform: the same uniform gives the same
+    # count whatever the other rows' means, counts rise with the uniform, and over many
+    # uniforms the counts have the Poisson's mean and variance (within 2 %), also above
+    # the mean where the normal approximation takes over
+    u = np.random.default_rng(4).random(400_000)
+    for mean in (0.3, 1.0, 7.0, 400.0):
+        k = poisson_events(u, np.full(len(u), mean))
+        assert k.mean() == pytest.approx(mean, rel=0.02)
+        assert k.var() == pytest.approx(mean, rel=0.02)
+    lam = np.array([1.0, 50.0, 1.0, 3.0])
+    alone = poisson_events(u[:4], np.ones(4))
+    mixed = poisson_events(u[:4], lam)
+    assert alone[0] == mixed[0] and alone[2] == mixed[2]
+    order = np.argsort(u[:1000])
+    assert np.all(np.diff(poisson_events(u[:1000][order], np.full(1000, 2.0))) >= 0)
+    quantiles = stats.poisson(2.0).ppf(u[:50])
+    assert quantiles.tolist() == poisson_events(u[:50], np.full(50, 2.0)).tolist()
 
 
 def test_column_median_leaves_its_input_alone():

@@ -51,6 +51,23 @@ def test_every_preset_that_keeps_the_population_parameters_starts_from_the_same_
     assert compared >= 8  # the baseline, the six modes and scenarios, and combined
 
 
+def test_presets_meet_the_same_income_path_and_appeal_draws_whatever_their_firms_do():
+    # the income shocks and the appeal shocks have their own streams, and an appeal draw
+    # uses one uniform and one normal per firm row whatever the firm's size: so after ten
+    # years of different decisions the baseline and the policy mode still share the
+    # destinations' income path, and two firms of equal size in the same row and with
+    # the same appeal would draw the same shock
+    base = TradeClusterModel(rng=3, n_firms=300, firm_data=False)
+    policy = TradeClusterModel(preset="policy", rng=3, n_firms=300, firm_data=False)
+    for _ in range(10):
+        base.step()
+        policy.step()
+    assert not np.array_equal(base.firms.capacity, policy.firms.capacity)  # they diverged
+    np.testing.assert_array_equal(np.array(base.demand.path), np.array(policy.demand.path))
+    a, b = (m.appeal_shocks.random(3) for m in (base, policy))
+    np.testing.assert_array_equal(a, b)  # the appeal streams are in step
+
+
 def test_network_density_changes_ties_not_firms():
     a = TradeClusterModel(rng=3, n_firms=150, firm_data=False, degree_within=4.0)
     b = TradeClusterModel(rng=3, n_firms=150, firm_data=False, degree_within=12.0)

@@ -108,6 +108,23 @@ def test_entrants_choose_categories_by_profit_rate_and_start_small_and_young():
     assert (f.markup[rows] == 1.0).all() and (f.partner_firm[rows] == -1).all()
 
 
+def test_an_exiting_firms_partner_is_free_again_and_an_entrant_opens_its_balance_sheet():
+    # firm 3 exits while partnered with firm 5 (and firm 8 with an institute and firm 9):
+    # after the turnover firm 5 has no partner, firm 9 keeps its institute; the entrant's
+    # debt is the capital its capacity needs beyond its net worth, as for initial firms
+    f, p = firms(12)
+    f.partner_firm[[3, 5, 8, 9]] = [5, 3, 9, 8]
+    f.partner_inst[9] = 0
+    f.partner_years[[3, 5, 8, 9]] = 2
+    renew(f, np.array([3, 8]), np.full(4, 0.1), p, np.random.default_rng(1))
+    assert f.partner_firm[5] == -1 and f.partner_years[5] == 0
+    assert f.partner_firm[9] == -1 and f.partner_inst[9] == 0 and f.partner_years[9] == 2
+    capital = p.capital_cost * f.capacity
+    np.testing.assert_allclose(f.debt[[3, 8]], (capital - f.net_worth)[[3, 8]])
+    start = init_firms(p, np.zeros(50, np.int64), np.random.default_rng(2))
+    np.testing.assert_allclose(start.debt, p.capital_cost * start.capacity - start.net_worth)
+
+
 # ------------------------------------------------------------------ structure
 def test_mix_shifts_toward_the_better_margin_only_when_it_repays_the_adjustment_cost():
     def case(adjustment_cost):
