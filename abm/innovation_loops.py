@@ -117,25 +117,17 @@ def rd_outcomes(
 def end_collaborations(
     partner_firm: np.ndarray, partner_inst: np.ndarray, partner_years: np.ndarray
 ) -> np.ndarray:
-    """Count down each collaboration's years and end those that ran out, in place; a firm
-    whose partner firm no longer has it as partner (ended, or exited) is free again.
-    Returns the firms without a partner (n,)."""
+    """Count down each collaboration's years and end those that ran out, in place (two
+    partner firms start with the same years, so they end together; a leaving firm's
+    partner is freed on exit, :func:`abm.demography.renew`). Returns the firms without a
+    partner (n,)."""
     n = len(partner_firm)
+    free = np.empty(n, np.bool_)
     for i in range(n):
         partner_years[i] -= 1
         if partner_years[i] <= 0:
             partner_firm[i] = -1
             partner_inst[i] = -1
             partner_years[i] = 0
-    lost = np.zeros(n, np.bool_)
-    for i in range(n):
-        j = partner_firm[i]
-        lost[i] = j >= 0 and partner_firm[j] != i
-    free = np.empty(n, np.bool_)
-    for i in range(n):
-        if lost[i]:
-            partner_firm[i] = -1
-            if partner_inst[i] < 0:
-                partner_years[i] = 0
         free[i] = partner_firm[i] < 0 and partner_inst[i] < 0
     return free

@@ -46,12 +46,11 @@ def test_a_firm_without_an_institute_partner_is_unaffected_by_the_institutes():
     alone = ~partnered & (m.ties.neighbour_max(partnered.astype(float)) == 0.0)
     assert alone.sum() > 100 and partnered.sum() > 20
     base = _year_of_innovation(m, None)
-    for level in (0.0, 1.0):
-        other = _year_of_innovation(m, level)
+    removed, ahead = _year_of_innovation(m, 0.0), _year_of_innovation(m, 1.0)
+    for level, other in ((0.0, removed), (1.0, ahead)):
         for name in ("green", "productivity", "energy", "knowledge"):
             a, b = getattr(base, name), getattr(other, name)
             assert (a[alone] == b[alone]).all(), (name, level)
-    removed, ahead = _year_of_innovation(m, 0.0), _year_of_innovation(m, 1.0)
     assert base.green[partnered].mean() > removed.green[partnered].mean() + 0.01
     assert ahead.green[partnered].mean() >= base.green[partnered].mean()
 
