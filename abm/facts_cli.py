@@ -197,7 +197,7 @@ def _run_files(path: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
 
 
 def _load(name: str, model_path: Path, firm_path: Path, years: tuple[int, int]) -> Run:
-    model = _read(model_path, MODEL_NEEDED, ("preset",))
+    model = _read(model_path, MODEL_NEEDED, ("preset", "best_practice_share"))
     firms = _read(firm_path, FIRM_NEEDED, ("capacity",))
     if firms.empty:
         raise ValueError(f"{firm_path}: no firm rows; {_HOW}")
@@ -228,20 +228,23 @@ class Group:
     growth: list[np.ndarray] = field(default_factory=list)
     bins: list[pd.DataFrame] = field(default_factory=list)
     green: list[pd.Series] = field(default_factory=list)
+    best: list[pd.Series] = field(default_factory=list)
 
 
 def _collect(group: Group, run: Run, years: tuple[int, int], figures: bool) -> None:
     from abm import validation
 
     group.values.append(validation.measure(run.firms, run.model, years))
+    path = run.model.sort_values("year").set_index("year")
+    if "best_practice_share" in path:  # runs written before the reporter have none
+        group.best.append(path["best_practice_share"].loc[: years[1]])
     if not figures:
         return
     for year, store in ((years[0], group.first_sizes), (years[1], group.last_sizes)):
         store.append(run.firms.loc[run.firms["year"] == year, "revenue"].to_numpy(dtype=float))
     group.growth.append(validation.growth_rates(run.firms, years)["growth"].to_numpy())
     group.bins.append(validation.size_volatility_bins(run.firms, years))
-    path = run.model.sort_values("year")
-    group.green.append(path.set_index("year")["green_share"].loc[: years[1]])
+    group.green.append(path["green_share"].loc[: years[1]])
 
 
 # --- output ----------------------------------------------------------------------------
@@ -430,38 +433,43 @@ def _plot_size_volatility(group: Group, years: tuple[int, int], where: str) -> F
     return fig
 
 
-def _plot_green_diffusion(group: Group, years: tuple[int, int], where: str) -> Figure:
-    """The green share's path(s), the mean path and its logistic fit."""
+def _diffusion_curve(ax: Axes, paths: list[pd.Series], label: str, colour: str) -> None:
+    """Plot a share's path(s), their mean and the mean's logistic fit on ``ax``."""
     from abm import validation
 
+    frame = pd.concat(paths, axis=1)
+    if len(frame.columns) > 1:
+        for _, path in frame.items():
+            ax.plot(path.index, path.to_numpy(), color=colour, alpha=0.25, lw=0.8)
+    mean = frame.mean(axis=1)
+    several = ", mean of runs" if len(frame.columns) > 1 else ""
+    ax.plot(mean.index, mean.to_numpy(), "o-", ms=3, color=colour, label=label + several)
+    fit = validation.green_diffusion(
+        pd.DataFrame({"year": mean.index, "share": mean.to_numpy()}), column="share"
+    )
+    middle = fit["inflection_year"]
+    if np.isfinite(fit["rate"]):
+        t = np.linspace(mean.index.min(), mean.index.max(), 200)
+        curve = validation.logistic(t, fit["floor"], fit["ceiling"], fit["rate"], middle)
+        shape = "an S-curve" if fit["s_curve"] else "not an S-curve"
+        ax.plot(
+            t, curve, "--", color=colour, lw=1, label=f"logistic fit, R² {fit['r2']:.3f} ({shape})"
+        )
+        if mean.index.min() <= middle <= mean.index.max():
+            ax.axvline(middle, color=colour, ls=":", lw=1, label=f"inflection {middle:.0f}")
+
+
+def _plot_green_diffusion(group: Group, years: tuple[int, int], where: str) -> Figure:
+    """The green share's path(s), the mean path and its logistic fit; the same for the
+    share of firms at the start year's best practice, when the runs recorded it."""
     fig, ax = _axes()
-    paths = pd.concat(group.green, axis=1) if group.green else pd.DataFrame()
-    if len(paths.columns) > 1:
-        for _, path in paths.items():
-            ax.plot(path.index, path.to_numpy(), color="C0", alpha=0.25, lw=0.8)
-    if len(paths):
-        mean = paths.mean(axis=1)
-        label = "green share" if len(paths.columns) == 1 else "green share, mean of runs"
-        ax.plot(mean.index, mean.to_numpy(), "o-", ms=3, color="C0", label=label)
-        frame = pd.DataFrame({"year": mean.index, "green_share": mean.to_numpy()})
-        fit = validation.green_diffusion(frame, years)
-        middle = fit["inflection_year"]
-        if np.isfinite(fit["rate"]):
-            t = np.linspace(mean.index.min(), mean.index.max(), 200)
-            curve = validation.logistic(t, fit["floor"], fit["ceiling"], fit["rate"], middle)
-            shape = "an S-curve" if fit["s_curve"] else "not an S-curve"
-            ax.plot(t, curve, "C3-", label=f"logistic fit, R² {fit['r2']:.3f} ({shape})")
-            if mean.index.min() <= middle <= mean.index.max():
-                ax.axvline(middle, color="C3", ls=":", lw=1, label=f"inflection {middle:.0f}")
+    if group.green:
+        _diffusion_curve(ax, group.green, "green share (green level >= threshold)", "C0")
+    if group.best:
+        _diffusion_curve(ax, group.best, "share at the start year's best practice", "C2")
     ax.axvspan(years[0], years[1], color="0.9", zorder=0, label="window of the other facts")
     ax.set_ylim(0, 1)
-    _finish(
-        ax,
-        "year",
-        "share of firms at or above the green threshold",
-        f"Green diffusion, {where}",
-        loc="upper left",
-    )
+    _finish(ax, "year", "share of firms", f"Green diffusion, {where}", loc="upper left")
     return fig
 
 
@@ -487,6 +495,26 @@ def _figures(group: Group, years: tuple[int, int], folder: Path, name: str | Non
             raise ValueError(f"--figures {folder}: cannot write {path.name} ({exc})") from None
         written.append(path)
     return written
+
+
+def _best_practice_line(group: Group, years: tuple[int, int]) -> str:
+    """A line on the diffusion of the start year's best practice (not a fact with a
+    target): the logistic fit of the runs' mean share, or nothing for runs without it."""
+    from abm import validation
+
+    if not group.best:
+        return ""
+    mean = pd.concat(group.best, axis=1).mean(axis=1)
+    fit = validation.green_diffusion(
+        pd.DataFrame({"year": mean.index, "share": mean.to_numpy()}), years, column="share"
+    )
+    shape = "a completed S-curve" if fit["s_curve"] else "no completed S-curve"
+    return (
+        f"\n\nDiagnostic (no target): the share of firms at or below the start year's best "
+        f"practice (the cleanest 10 %'s technology) goes {mean.iloc[0]:.2f} -> "
+        f"{mean.iloc[-1]:.2f} by {mean.index[-1]}; logistic fit R² {fit['r2']:.3f}, "
+        f"inflection {fit['inflection_year']:.0f}: {shape} by {years[1]}."
+    )
 
 
 # --- the command -----------------------------------------------------------------------
@@ -536,7 +564,7 @@ def facts(args: argparse.Namespace) -> int:
                 f"Stylised facts of {args.path}{f', {group.label}' if preset else ''}, "
                 f"{years[0]}-{years[1]}, {n} run{'s' if n > 1 else ''}"
             )
-            texts.append(_table(summary, title))
+            texts.append(_table(summary, title) + _best_practice_line(group, years))
         if args.figures is not None:
             written = _figures(group, years, args.figures, preset)
             print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

@@ -44,6 +44,7 @@ from abm.policy import reference_policy
 from abm.reporters import (
     FRAME_REPORTERS,
     MODEL_REPORTERS,
+    best_practice,
     covered_export_shares,
     with_frame_reporters,
 )
@@ -162,6 +163,7 @@ class TradeClusterModel(mesa.Model):
         self.demand = DemandSystem.from_params(p)
         self.start_productivity = self._mean_productivity()
         self.start_size = float(self.firms.capacity.mean())
+        self.start_best_practice = best_practice(self.firms)
         self.scale = 1.0
         self.wage = 1.0
         self.set_policy()

@@ -25,6 +25,7 @@ REPORTERS = [
     "digital_share",
     "green_share",
     "mean_green_level",
+    "best_practice_share",
     "emissions",
     "emission_intensity",
     "export_emission_intensity",
@@ -46,6 +47,23 @@ def test_collector_records_named_reporters_for_every_step_and_initial_state(smal
     assert len(df) == small_run.steps + 1
     assert df.year.tolist() == list(range(2020, 2020 + small_run.steps + 1))
     assert np.isfinite(df[REPORTERS].to_numpy(float)).all()
+
+
+def test_best_practice_share_counts_firms_at_the_start_years_cleanest_decile():
+    # technology emission factors energy x (1 - green) of 1.0, 0.9, ..., 0.1 (twenty firms,
+    # each twice): the cleanest 10 % (two firms at 0.1) set the benchmark at 0.1; the grid's
+    # path does not enter, and a firm that gets cleaner joins the share
+    from types import SimpleNamespace
+
+    from abm.reporters import best_practice, best_practice_share
+
+    factor = np.repeat(np.arange(10, 0, -1) / 10, 2)
+    firms = SimpleNamespace(energy=np.full(20, 2.0), green=1.0 - factor / 2.0)
+    m = SimpleNamespace(firms=firms, start_best_practice=best_practice(firms))
+    assert m.start_best_practice == pytest.approx(0.1)
+    assert best_practice_share(m) == pytest.approx(2 / 20)
+    firms.energy[:4] = 0.1  # factors 0.1 x (1 - green) <= 0.1
+    assert best_practice_share(m) == pytest.approx(6 / 20)
 
 
 def test_agents_of_three_types_are_views_on_the_arrays(small_run):

@@ -377,7 +377,11 @@ def test_facts_prints_a_table_of_every_fact(run_file, capsys):
         assert fact.label in out and fact.source in out
     lines = [line for line in out.splitlines() if line.startswith("size tail index, Hill")]
     assert len(lines) == 1 and ("pass" in lines[0] or "FAIL" in lines[0])
-    assert out.rstrip().endswith("facts with a target pass.")
+    table, diagnostic = out.rstrip().rsplit("\n\n", 1)
+    assert table.endswith("facts with a target pass.")
+    # below it, the diffusion of the start year's best practice, without a target
+    assert diagnostic.startswith("Diagnostic (no target): the share of firms at or below")
+    assert diagnostic.endswith("no completed S-curve by 2026.")
 
 
 def test_facts_json_fields(run_file, capsys):
