@@ -341,9 +341,11 @@ def test_without_manifest_a_different_experiment_is_refused(tmp_path, capsys):
     other = write(tmp_path, TINY.replace("steps = 2", "steps = 3"), "other.toml")
     capsys.readouterr()
     rc = main(["experiment", "run", str(other), "--out", str(out), "--quiet"])
-    line = one_error_line(capsys.readouterr().err)
+    cap = capsys.readouterr()
+    line = one_error_line(cap.err)
     assert rc == 2 and str(out) in line and "different experiment" in line
     assert "steps 2 there, 3 now" in line
+    assert "running on" not in cap.out  # a refused sweep does not announce itself first
     (out / "experiment.json").unlink()
     before.pop("experiment.json")
     rc = main(["experiment", "run", str(other), "--out", str(out), "--quiet"])

@@ -91,7 +91,6 @@ def cmd_run(args) -> int:
     if args.dry_run:
         print(f"dry run: nothing written (would write to {out})")
         return 0
-    print(f"running on {_executor_text(args)} -> {out}", flush=True)
     try:
         summary = run_experiment(
             exp,
@@ -103,6 +102,7 @@ def cmd_run(args) -> int:
             max_runs=max_runs,
             worker_timeout=args.worker_timeout,
             log=_err,
+            on_start=lambda: print(f"running on {_executor_text(args)} -> {out}", flush=True),
         )
     except KeyboardInterrupt:
         print(

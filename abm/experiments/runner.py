@@ -397,6 +397,7 @@ def run_experiment(
     connect_timeout: float = CONNECT_TIMEOUT,
     worker_timeout: float = WORKER_TIMEOUT,
     log: Log | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> SweepSummary:
     """Run every (point, replicate) of ``exp`` not yet finished in ``out_dir``.
 
@@ -427,6 +428,8 @@ def run_experiment(
         Refuse a design of more runs (``None``: no limit).
     log : callable, optional
         Called with each notice (the Dask dashboard, corrupt files run again).
+    on_start : callable, optional
+        Called once the design and ``out_dir`` are checked, before the executor starts.
 
     Returns
     -------
@@ -455,6 +458,8 @@ def run_experiment(
     runs = exp.runs(points)
     records = read_manifest(out_dir)
     _guard(out_dir, exp, runs, records)
+    if on_start is not None:
+        on_start()
     summary = SweepSummary(out_dir=out_dir, total=len(runs))
     # Reach the executor (a Dask scheduler) before anything is written.
     n_workers = workers or default_workers()
