@@ -4,7 +4,8 @@ A firm at green level ``g`` (the share of its base emissions it abates) pays, pe
 output in category ``k``, the running cost of the DICE abatement-cost function (Nordhaus
 2017, DICE-2016R): ``BASE_EMISSION[k] x carbon x backstop x g^theta / theta`` USD per USD m
 (``carbon``: the CO2 content of its energy per unit of output, its energy use times the
-grid's ``Policy.energy_carbon``, 1 at the start year), whose
+grid's ``Policy.energy_carbon``, 1 at the start year; ``backstop``: this year's backstop
+price ``Policy.backstop``, which falls as DICE's), whose
 marginal cost ``backstop x g^(theta - 1)`` USD/t reaches the backstop price at full
 abatement. So no green level is a ceiling, full decarbonisation pays at a carbon price at
 the backstop, and the cost of cleaner output enters unit costs and prices: consumers pay

@@ -157,7 +157,7 @@ def green_gain_value(
     gain = np.broadcast_to(np.asarray(gain, float), (f.n,))
     rows = np.arange(f.n) if rows is None else rows
     green, e = f.green[rows], f.energy[rows] * m.energy_carbon
-    b, theta = p.abatement_backstop, p.abatement_exponent
+    b, theta = m.backstop, p.abatement_exponent
     running = abatement.unit_cost(green + gain[rows], b, theta, e) - abatement.unit_cost(
         green, b, theta, e
     )

@@ -12,6 +12,7 @@ clear first, the domestic market takes the capacity left.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -292,7 +293,7 @@ class Fringe:
         cover = np.ones_like(e)
         cover[1:] = ETS_COVERAGE[None, :]
         carbon = pol.carbon_prices[:, None] * cover * e
-        running = abatement.unit_cost(green, p.abatement_backstop, p.abatement_exponent, content)
+        running = abatement.unit_cost(green, pol.backstop, p.abatement_exponent, content)
         saving = (1.0 + MARKUP) * (1.0 - energy) * energy_cost(p.energy_price)
         return (
             (self.base_price - saving)[None, :]
@@ -387,6 +388,7 @@ class Market:
         default_factory=_unset
     )  # (n, K) capacity x demand appeal: a firm's weight in the logit attraction
     energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
+    backstop: float = math.nan  # this year's backstop price (abm.abatement), USD/t
     cap_total: np.ndarray = field(default_factory=_unset)  # (K,) capacity by category
     varieties: np.ndarray | float = 1.0  # (K,) varieties over the start year's, ^ elasticity
 
@@ -470,6 +472,7 @@ class Market:
             p_mean=s_eff / np.maximum(tot, 1e-12),
             weight=scale_rows(cap, np.exp(f.appeal)) if f.appeal.any() else cap,
             energy_carbon=pol.energy_carbon,
+            backstop=pol.backstop,
             cap_total=cap_total,
             varieties=varieties,
         )

@@ -304,7 +304,7 @@ class TradeClusterModel(mesa.Model):
             f.energy,
             energy_cost(p.energy_price),
             self.emis,
-            abatement.unit_cost(f.green, p.abatement_backstop, p.abatement_exponent, carbon),
+            abatement.unit_cost(f.green, pol.backstop, p.abatement_exponent, carbon),
             pol.carbon_price,
             p.trade_cost,
             1.0 - p.digital_trade_saving * f.digital,

@@ -123,6 +123,7 @@ class ParamFields:
     adoption_cost: float
     adoption_horizon: int
     abatement_backstop: float
+    abatement_backstop_decline: float
     abatement_exponent: float
     energy_price: float
     power_share: float

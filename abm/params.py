@@ -976,16 +976,32 @@ _PARAMS = [
     _p("adoption_horizon", 8, "Years of savings weighed against adoption cost.", "years", 1, 50),
     _p(
         "abatement_backstop",
-        550.0,
-        "Backstop price: the running cost of abating the last tonne (full decarbonisation); "
-        "the marginal abatement cost at green level g is this x g^(exponent - 1).",
+        649.0,
+        "Backstop price in 2015: the running cost of abating the last tonne (full "
+        "decarbonisation); the marginal abatement cost at green level g is this year's "
+        "backstop price x g^(exponent - 1). The price falls by abatement_backstop_decline a "
+        "year.",
         "USD/t CO2",
         1.0,
         10000.0,
-        source="Nordhaus (2017), DICE-2016R: backstop price 550 USD (2010) per t CO2 in 2015",
-        plausible=(344.0, 1100.0),
-        plausible_source="DICE-2013R backstop 344 USD/t (Nordhaus and Sztorc 2013) to twice "
-        "the DICE-2016R value",
+        source="Nordhaus (2017), DICE-2016R: backstop price 550 USD (2010) per t CO2 in 2015, "
+        "649 in 2020 USD (x 1.18, the US GDP price index 2010-2020, BEA)",
+        plausible=(450.0, 1300.0),
+        plausible_source="DICE-2013R backstop 344 USD (2005) per t (Nordhaus and Sztorc 2013), "
+        "about 450 in 2020 USD, to twice the DICE-2016R value",
+    ),
+    _p(
+        "abatement_backstop_decline",
+        0.00505,
+        "Yearly fall of the backstop price from its 2015 value abatement_backstop.",
+        "1/yr",
+        0.0,
+        0.5,
+        source="Nordhaus (2017), DICE-2016R: the backstop price falls 2.5 % a five-year period "
+        "(gback = 0.025), 1 - 0.975^(1/5) = 0.505 % a year",
+        plausible=(0.0, 0.02),
+        plausible_source="from a constant backstop to a fall of 2 % a year (learning in "
+        "low-carbon technologies; modelling choice)",
     ),
     _p(
         "abatement_exponent",

@@ -70,6 +70,17 @@ def energy_carbon(p: Params, years: int) -> float:
     return 1.0 - p.power_share * (1.0 - grid)
 
 
+#: The year of DICE-2016R's backstop price (its first period, 2015; Nordhaus 2017).
+BACKSTOP_YEAR = 2015
+
+
+def backstop_price(p: Params, year: int) -> float:
+    """This year's backstop price, USD/t CO2: ``abatement_backstop`` (the price in
+    :data:`BACKSTOP_YEAR`) falling by ``abatement_backstop_decline`` a year, as DICE-2016R's
+    ``pbacktime`` falls by 2.5 % a five-year period (Nordhaus 2017)."""
+    return p.abatement_backstop * (1.0 - p.abatement_backstop_decline) ** (year - BACKSTOP_YEAR)
+
+
 def price_path(start_price: float, growth: float, years: int) -> float:
     """Carbon price after ``years`` of compound growth, USD per tonne."""
     return start_price * (1.0 + growth) ** years
@@ -83,6 +94,7 @@ class Policy:
     carbon_prices: np.ndarray  # (destinations,) carbon price in each destination
     cbam_rate: np.ndarray  # (destinations, categories) CBAM due per tonne embedded, USD/t
     green_wtp: np.ndarray  # (destinations,) consumers' willingness to pay, USD/t
+    backstop: float  # this year's backstop price (abm.abatement), USD/t
     energy_carbon: float = 1.0  # CO2 of a unit of the cluster's energy, start year = 1
 
 
@@ -91,7 +103,12 @@ def reference_policy(policy: Policy) -> Policy:
     start-year markets are calibrated in."""
     zeros = np.zeros_like(policy.carbon_prices)
     return Policy(
-        0.0, zeros, np.zeros_like(policy.cbam_rate), policy.green_wtp.copy(), policy.energy_carbon
+        0.0,
+        zeros,
+        np.zeros_like(policy.cbam_rate),
+        policy.green_wtp.copy(),
+        policy.backstop,
+        policy.energy_carbon,
     )
 
 
@@ -121,4 +138,4 @@ def policy_of_year(
     wtp = growth * np.array(
         [p.green_preference, p.green_preference_EU, p.green_preference_UK, p.green_preference_ROW]
     )
-    return Policy(home, prices, rate, wtp, energy_carbon(p, t))
+    return Policy(home, prices, rate, wtp, backstop_price(p, year), energy_carbon(p, t))

@@ -36,8 +36,11 @@ def test_abatement_cost_enters_unit_costs_and_prices():
     m = TradeClusterModel(rng=4, n_firms=60, firm_data=False)
     cheap = TradeClusterModel(rng=4, n_firms=60, firm_data=False, abatement_backstop=1.0)
     extra = m.unit_cost - cheap.unit_cost
-    want = abatement.unit_cost(m.firms.green, 550.0, 2.6) - abatement.unit_cost(
-        m.firms.green, 1.0, 2.6
+    # this year's backstop prices (the 2015 values falling as in DICE)
+    b, b_cheap = (x.government.current_policy.backstop for x in (m, cheap))
+    assert b_cheap < b < m.params.abatement_backstop
+    want = abatement.unit_cost(m.firms.green, b, 2.6) - abatement.unit_cost(
+        m.firms.green, b_cheap, 2.6
     )
     np.testing.assert_allclose(extra, want, rtol=1e-9, atol=1e-15)
     # the cluster's mean price of resource-intensive goods at home carries the cost
@@ -48,7 +51,8 @@ def test_abatement_cost_enters_unit_costs_and_prices():
 def test_green_level_follows_the_carbon_price_up_to_the_backstop():
     # paired seeds, 150 firms, 30 years: at a constant carbon price below the marginal
     # abatement cost of the initial levels firms hardly abate more; the higher the price
-    # the higher the mean green level, and at the backstop price firms approach full
+    # the higher the mean green level, and at the backstop price (its 2015 value, above
+    # the falling backstop every year of the run) firms approach full
     # decarbonisation: they emit less than 20 % of what the start-year technology emits
     # per unit of output (abatement x energy efficiency), on the mean over seeds.
     def green(seed, price):
@@ -60,7 +64,7 @@ def test_green_level_follows_the_carbon_price_up_to_the_backstop():
         f = m.firms
         return float(f.green.mean()), float(((1.0 - f.green) * f.energy).mean())
 
-    runs = np.array([[green(s, price) for price in (0.0, 150.0, 550.0)] for s in range(5)])
+    runs = np.array([[green(s, price) for price in (0.0, 150.0, 649.0)] for s in range(5)])
     levels, left = runs[..., 0], runs[..., 1]
     assert (np.diff(levels, axis=1) > 0).all(), levels
     assert levels[:, 0].mean() < 0.25, levels

@@ -83,3 +83,24 @@ def test_adaptive_price_rises_faster_when_emissions_grow_after_peak():
     adaptive = run_model(adaptive_carbon_price=True, **kw).model_frame().carbon_price
     assert fixed.nunique() == 1
     assert adaptive.iloc[-1] > fixed.iloc[-1]
+
+
+def test_the_backstop_price_falls_as_dices_pbacktime():
+    # DICE-2016R: pbacktime(t) = pback x (1 - gback)^(t - 1), five-year periods from 2015,
+    # gback = 0.025; the yearly rate gives the same prices every fifth year, and the
+    # marginal abatement cost firms face moves with it
+    from abm.abatement import marginal_cost
+    from abm.policy import backstop_price
+
+    p = resolve("baseline")
+    for period in range(1, 11):
+        year = 2015 + 5 * (period - 1)
+        dice = p.abatement_backstop * (1 - 0.025) ** (period - 1)
+        assert backstop_price(p, year) == pytest.approx(dice, rel=1e-4)
+        assert policy_of_year(p, year, None, False).backstop == backstop_price(p, year)
+    early, late = (policy_of_year(p, y, None, False).backstop for y in (2020, 2060))
+    assert marginal_cost(0.5, late, p.abatement_exponent) < marginal_cost(
+        0.5, early, p.abatement_exponent
+    )
+    flat = resolve("baseline", abatement_backstop_decline=0.0)
+    assert backstop_price(flat, 2060) == flat.abatement_backstop

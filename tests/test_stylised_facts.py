@@ -21,7 +21,7 @@ N = 2000
 pytestmark = pytest.mark.slow
 
 #: A constant carbon price at which abating half of base emissions pays (the marginal
-#: abatement cost at green level 0.5 is about 180 USD/t at the defaults), so green
+#: abatement cost at green level 0.5 is about 210 USD/t in 2020 and 170 in 2060), so green
 #: technology diffuses; at the baseline's 10-70 USD/t it does not.
 PAYING = {"carbon_price": 250.0, "carbon_price_growth": 0.0}
 
