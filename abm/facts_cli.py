@@ -433,20 +433,27 @@ def _plot_size_volatility(group: Group, years: tuple[int, int], where: str) -> F
     return fig
 
 
-def _diffusion_curve(ax: Axes, paths: list[pd.Series], label: str, colour: str) -> None:
+def _mean_fit(paths: list[pd.Series], years: tuple[int, int]) -> tuple[pd.Series, dict]:
+    """The runs' mean path of a share and its logistic fit up to the window's end."""
+    from abm import validation
+
+    mean = pd.concat(paths, axis=1).mean(axis=1)
+    frame = pd.DataFrame({"year": mean.index, "share": mean.to_numpy()})
+    return mean, validation.green_diffusion(frame, years, column="share")
+
+
+def _diffusion_curve(
+    ax: Axes, paths: list[pd.Series], years: tuple[int, int], label: str, colour: str
+) -> None:
     """Plot a share's path(s), their mean and the mean's logistic fit on ``ax``."""
     from abm import validation
 
-    frame = pd.concat(paths, axis=1)
-    if len(frame.columns) > 1:
-        for _, path in frame.items():
+    if len(paths) > 1:
+        for path in paths:
             ax.plot(path.index, path.to_numpy(), color=colour, alpha=0.25, lw=0.8)
-    mean = frame.mean(axis=1)
-    several = ", mean of runs" if len(frame.columns) > 1 else ""
+    mean, fit = _mean_fit(paths, years)
+    several = ", mean of runs" if len(paths) > 1 else ""
     ax.plot(mean.index, mean.to_numpy(), "o-", ms=3, color=colour, label=label + several)
-    fit = validation.green_diffusion(
-        pd.DataFrame({"year": mean.index, "share": mean.to_numpy()}), column="share"
-    )
     middle = fit["inflection_year"]
     if np.isfinite(fit["rate"]):
         t = np.linspace(mean.index.min(), mean.index.max(), 200)
@@ -464,9 +471,9 @@ def _plot_green_diffusion(group: Group, years: tuple[int, int], where: str) -> F
     share of firms at the start year's best practice, when the runs recorded it."""
     fig, ax = _axes()
     if group.green:
-        _diffusion_curve(ax, group.green, "green share (green level >= threshold)", "C0")
+        _diffusion_curve(ax, group.green, years, "green share (green level >= threshold)", "C0")
     if group.best:
-        _diffusion_curve(ax, group.best, "share at the start year's best practice", "C2")
+        _diffusion_curve(ax, group.best, years, "share at the start year's best practice", "C2")
     ax.axvspan(years[0], years[1], color="0.9", zorder=0, label="window of the other facts")
     ax.set_ylim(0, 1)
     _finish(ax, "year", "share of firms", f"Green diffusion, {where}", loc="upper left")
@@ -500,14 +507,9 @@ def _figures(group: Group, years: tuple[int, int], folder: Path, name: str | Non
 def _best_practice_line(group: Group, years: tuple[int, int]) -> str:
     """A line on the diffusion of the start year's best practice (not a fact with a
     target): the logistic fit of the runs' mean share, or nothing for runs without it."""
-    from abm import validation
-
     if not group.best:
         return ""
-    mean = pd.concat(group.best, axis=1).mean(axis=1)
-    fit = validation.green_diffusion(
-        pd.DataFrame({"year": mean.index, "share": mean.to_numpy()}), years, column="share"
-    )
+    mean, fit = _mean_fit(group.best, years)
     shape = "a completed S-curve" if fit["s_curve"] else "no completed S-curve"
     return (
         f"\n\nDiagnostic (no target): the share of firms at or below the start year's best "

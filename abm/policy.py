@@ -78,7 +78,7 @@ def backstop_price(p: Params, year: int) -> float:
     """This year's backstop price, USD/t CO2: ``abatement_backstop`` (the price in
     :data:`BACKSTOP_YEAR`) falling by ``abatement_backstop_decline`` a year, as DICE-2016R's
     ``pbacktime`` falls by 2.5 % a five-year period (Nordhaus 2017)."""
-    return p.abatement_backstop * (1.0 - p.abatement_backstop_decline) ** (year - BACKSTOP_YEAR)
+    return price_path(p.abatement_backstop, -p.abatement_backstop_decline, year - BACKSTOP_YEAR)
 
 
 def price_path(start_price: float, growth: float, years: int) -> float:
