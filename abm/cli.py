@@ -418,6 +418,15 @@ def _exit_on_sigterm() -> Callable[[], None]:
     return undo
 
 
+def integer(text: str) -> int:
+    """Parse a whole-number option (``--steps``, ``--n-firms``); its range is checked where
+    it is used."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}; allowed: an integer") from None
+
+
 def seed_value(text: str) -> int:
     """Parse ``--seed``: an integer >= 0."""
     try:
@@ -479,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="preset name, or names joined by + (default: %(default)s)",
     )
     run.add_argument(
-        "--steps", type=int, default=40, help="years to simulate (default: %(default)s)"
+        "--steps", type=integer, default=40, help="years to simulate (default: %(default)s)"
     )
     run.add_argument(
         "--seed",
@@ -497,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
         "removed when this run records no firm data)",
     )
     run.add_argument(
-        "--n-firms", type=int, default=None, metavar="N", help="shortcut for --set n_firms=N"
+        "--n-firms", type=integer, default=None, metavar="N", help="shortcut for --set n_firms=N"
     )
     run.add_argument(
         "--set",

@@ -124,6 +124,7 @@ def test_run_records_how_it_was_made_and_draws_a_seed(tmp_path, capsys):
     [
         (["--steps", "-1"], ["--steps", "-1", "[0, 1000]"]),
         (["--steps", "1001"], ["--steps", "1001", "[0, 1000]"]),
+        (["--n-firms", "5"], ["n_firms", "5", "allowed"]),
         (["--out", "x.csv"], ["--out", "x.csv", ".parquet"]),
     ],
 )
@@ -131,6 +132,15 @@ def test_run_rejects_bad_steps_and_output_names(args, words, capsys):
     assert main(["run", *args, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert all(w in err for w in words), err
+
+
+@pytest.mark.parametrize("option", ["--steps", "--n-firms"])
+def test_run_says_a_whole_number_is_allowed(option, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", option, "2.5", "--quiet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{option}: invalid value '2.5'; allowed: an integer" in err, err
 
 
 @pytest.mark.parametrize("column", ["Step", "year", "green_share"])
