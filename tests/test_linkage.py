@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from abm import TradeClusterModel, innovation
+from tests import runs
 from tests.paired import assert_direction
 
 
@@ -67,10 +68,7 @@ def test_the_linkage_mode_lowers_emission_intensity():
     # against the baseline with t <= -3 and at least 8 of 10 seeds agreeing (more pooled
     # research -> more process and green successes -> less energy and more abatement)
     def intensity(seed: int, preset: str) -> float:
-        m = TradeClusterModel(rng=seed, preset=preset, n_firms=2000, firm_data=False)
-        for _ in range(40):
-            m.step()
-        return float(m.model_frame().emission_intensity.iloc[-1])
+        return float(runs.frame(seed, 40, 2000, preset=preset).emission_intensity.iloc[-1])
 
     d = [intensity(s, "linkage") - intensity(s, "baseline") for s in range(1, 11)]
     assert_direction(d, -1)

@@ -13,6 +13,7 @@ import pytest
 
 from abm import SCENARIOS, TradeClusterModel
 from abm.categories import CATEGORIES, DESTINATIONS, DS, EU, LIB, RIB, ROW, TIB, UK
+from tests import runs
 from tests.conftest import run_model
 from tests.paired import assert_direction
 
@@ -24,13 +25,7 @@ POPULATION = ("cluster", "capacity", "mix", "productivity", "green", "knowledge"
 
 
 def final_frames(steps=40, n_firms=N, **kw):
-    frames = []
-    for seed in SEEDS:
-        m = TradeClusterModel(rng=seed, n_firms=n_firms, firm_data=False, **kw)
-        for _ in range(steps):
-            m.step()
-        frames.append(m.model_frame())
-    return frames
+    return [runs.frame(seed, steps, n_firms, **kw) for seed in SEEDS]
 
 
 def test_every_preset_that_keeps_the_population_parameters_starts_from_the_same_firms():

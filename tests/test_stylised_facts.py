@@ -8,12 +8,11 @@ size tail a few large firms carry a smaller cluster's aggregates) and 40 years (
 stated).
 """
 
-from functools import cache
-
 import numpy as np
 import pytest
 
 from abm import SCENARIOS, TradeClusterModel
+from tests import runs
 from tests.paired import assert_direction
 
 SEEDS = range(10)
@@ -27,16 +26,9 @@ PAYING = {"carbon_price": 250.0, "carbon_price_growth": 0.0}
 
 
 def frame(seed, steps=40, **kw):
-    """The model frame of a run (runs with the same arguments are made once)."""
-    return _frame(seed, steps, tuple(sorted(kw.items()))).copy()
-
-
-@cache
-def _frame(seed, steps, kw):
-    m = TradeClusterModel(rng=seed, n_firms=N, firm_data=False, **dict(kw))
-    for _ in range(steps):
-        m.step()
-    return m.model_frame()
+    """The model frame of a run (runs with the same arguments are made once, shared with
+    other test files)."""
+    return runs.frame(seed, steps, N, **kw)
 
 
 def paired(col, a, b, step=-1, steps=40):
@@ -187,7 +179,5 @@ def test_no_scenario_ends_with_every_firm_at_the_same_green_level():
     # measured 0.044-0.106)
     for name in SCENARIOS:
         for seed in range(1, 4):
-            m = TradeClusterModel(rng=seed, n_firms=N, firm_data=False, preset=name)
-            for _ in range(40):
-                m.step()
-            assert m.firms.green.std() > 0.02, (name, seed, m.firms.green.std())
+            green = runs.run(seed, 40, N, preset=name).green
+            assert green.std() > 0.02, (name, seed, green.std())
