@@ -254,7 +254,7 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
     rows = json.loads(capsys.readouterr().out)
     targets = load_targets(recovery_file)
     assert [r["name"] for r in rows] == [m.name for m in targets.moments]
-    keys = {"name", "observed", "low", "high", "model_mean", "model_low", "model_high"}
+    keys = {"name", "observed", "low", "high", "model_mean", "model_se", "model_low", "model_high"}
     for r in rows:
         assert keys | {"inside", "source"} <= set(r)
         assert r["inside"] == (r["low"] <= r["model_mean"] <= r["high"])
@@ -278,11 +278,14 @@ def test_validate_json_fields_and_share(recovery_file, capsys):
             model.step()
         values.append(targets.moments[0].statistic.compute(model.model_frame()))
     assert rows[0]["model_mean"] == pytest.approx(np.mean(values))
+    # and its standard error says how far more seeds could move it
+    assert rows[0]["model_se"] == pytest.approx(np.std(values, ddof=1) / np.sqrt(3))
     # the printed share is computed from the rows
     assert main(["validate", "--targets", str(recovery_file), "--seeds", "3"]) == 0
     text = capsys.readouterr().out
     n_in = sum(r["inside"] for r in rows)
     assert f"moments inside their interval: {n_in} of {len(rows)}" in text
+    assert "model mean (s.e.) [95 % over seeds]" in text
     # at the true parameters and the targets' own seeds, every moment is its observed value
     at_truth = validate(targets, params=TRUTH, seeds=targets.seeds, fresh_seeds=False)
     for r in at_truth:

@@ -39,10 +39,12 @@ def validate(
 ) -> list[dict[str, Any]]:
     """The model-versus-data table: one dict per moment.
 
-    Keys: ``name, statistic, observed, low, high, model_mean, model_low, model_high,
-    inside, holdout, weight, source``; ``model_low`` and ``model_high`` are the 2.5 % and
-    97.5 % quantiles over the seeds, and ``inside`` says whether the model mean lies in the
-    observed interval (false when the statistic is undefined). With ``fresh_seeds`` (the
+    Keys: ``name, statistic, observed, low, high, model_mean, model_se, model_low,
+    model_high, inside, holdout, weight, source``; ``model_se`` is the standard error of the
+    mean over the seeds (how far more seeds could move it), ``model_low`` and
+    ``model_high`` are the 2.5 % and 97.5 % quantiles over the seeds, and ``inside`` says
+    whether the model mean lies in the observed interval (false when the statistic is
+    undefined). With ``fresh_seeds`` (the
     default) the seeds are not those the calibration uses, so the check is out of sample
     in the model's randomness too.
     """
@@ -66,6 +68,7 @@ def validate(
         v = per_seed[:, j]
         ok = v[np.isfinite(v)]
         mean = float(ok.mean()) if len(ok) == len(v) else math.nan
+        se = float(ok.std(ddof=1) / math.sqrt(len(ok))) if len(ok) == len(v) > 1 else math.nan
         lo = float(np.quantile(ok, 0.025)) if len(ok) else math.nan
         hi = float(np.quantile(ok, 0.975)) if len(ok) else math.nan
         rows.append(
@@ -76,6 +79,7 @@ def validate(
                 "low": m.low,
                 "high": m.high,
                 "model_mean": mean,
+                "model_se": se,
                 "model_low": lo,
                 "model_high": hi,
                 "inside": bool(math.isfinite(mean) and m.low <= mean <= m.high),
@@ -99,14 +103,21 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     def num(x: float) -> str:
         return f"{x:.4g}" if math.isfinite(x) else "nan"
 
-    head = ("moment", "observed [interval]", "model mean [95 % over seeds]", "inside", "source")
+    head = (
+        "moment",
+        "observed [interval]",
+        "model mean (s.e.) [95 % over seeds]",
+        "inside",
+        "source",
+    )
     body = []
     for r in rows:
         body.append(
             (
                 r["name"] + (" (hold-out)" if r["holdout"] else ""),
                 f"{num(r['observed'])} [{num(r['low'])}, {num(r['high'])}]",
-                f"{num(r['model_mean'])} [{num(r['model_low'])}, {num(r['model_high'])}]",
+                f"{num(r['model_mean'])} ({num(r['model_se'])}) "
+                f"[{num(r['model_low'])}, {num(r['model_high'])}]",
                 "yes" if r["inside"] else "no",
                 r["source"],
             )
