@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Network
 
-from abm import abatement, innovation, structure, trade
+from abm import abatement, decomposition, innovation, structure, trade
 from abm.agents import ForeignTradeFirm, Government, ResearchInstitute
 from abm.categories import (
     INFRASTRUCTURE_COST,
@@ -206,6 +206,7 @@ class TradeClusterModel(mesa.Model):
         )
         self.running = True
         # the start year: stages 2-4 and 12, so step 0 is recorded with its markets cleared
+        self._structure: decomposition.Structure | None = None
         self.clear_markets()
         self.account()
         self._wanted_prev = self.market.demand.sum(0)
@@ -414,6 +415,7 @@ class TradeClusterModel(mesa.Model):
             self.export_emissions_by_dest,
         ) = m.book(f.q)
         f.set_sales_value(sales)
+        self._decompose_upgrading()
         self.export_emissions = float(self.export_emissions_by_dest[1:].sum())
         f.carbon_paid = gov.carbon_price * f.emissions / USD_PER_MILLION
         fixed = trade.export_fixed_cost(f.digital, p, self.scale) * f.destinations_served
@@ -426,6 +428,17 @@ class TradeClusterModel(mesa.Model):
         f.subsidy = gov.green_rd_subsidy * f.green_rd_spend
         f.cost = production + trade_costs + f.cbam_paid + capital + fixed + platform + f.rd_spend
         self._book()
+
+    def _decompose_upgrading(self) -> None:
+        """This year's change of the upgrading index by source (:mod:`abm.decomposition`),
+        from the firms that sold this year (before this year's exits and entries)."""
+        now = decomposition.structure(self.firms.q.sum(axis=0), self.firm_ids)
+        before, self._structure = self._structure, now
+        self.upgrading_terms = (
+            decomposition.decompose(before, now)
+            if before is not None
+            else dict.fromkeys(decomposition.TERMS, 0.0)
+        )
 
     def _book(self) -> None:
         f, gov = self.firms, self.government

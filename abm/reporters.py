@@ -141,6 +141,29 @@ def upgrading_index(m) -> float:
     return float((RANK * _share(output_by_category(m))).sum())
 
 
+def _upgrading_term(term: str, doc: str) -> Callable:
+    def reporter(m) -> float:
+        return float(m.upgrading_terms[term])
+
+    reporter.__doc__ = doc
+    return reporter
+
+
+#: The yearly change of the upgrading index by source (:mod:`abm.decomposition`, Foster,
+#: Haltiwanger & Krizan 2001); the five sum to the change of ``upgrading_index`` over the
+#: year and are 0 in the start year.
+UPGRADING_TERMS: dict[str, str] = {
+    "within": "Change of the upgrading index this year from continuing firms' own output "
+    "mixes (within term), index points.",
+    "between": "Change of the upgrading index this year from output moving between "
+    "continuing firms (between term), index points.",
+    "cross": "Change of the upgrading index this year from continuing firms that changed "
+    "both their mix and their share (cross term), index points.",
+    "entry": "Change of the upgrading index this year from entrants, index points.",
+    "exit": "Change of the upgrading index this year from the firms that exited, index points.",
+}
+
+
 def export_hhi(m) -> float:
     """Export concentration: Herfindahl index of firms' shares in exports (0..1)."""
     s = _share(m.firms.export_sales)
@@ -334,6 +357,7 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "output": output,
     "exports": exports,
     "upgrading_index": upgrading_index,
+    **{f"upgrading_{t}": _upgrading_term(t, doc) for t, doc in UPGRADING_TERMS.items()},
     "export_hhi": export_hhi,
     "exporter_share": exporter_share,
     "digital_share": digital_share,
