@@ -417,12 +417,17 @@ def test_a_scheduler_that_cannot_start_says_why():
     assert scheduler.proc.exitcode == 0
 
 
-def test_a_dask_task_holds_several_runs_when_runs_are_short(tmp_path):
+def test_a_dask_task_holds_several_runs_when_runs_are_short(tmp_path, monkeypatch):
     """Runs shorter than TASK_SECONDS go several to a Dask task once one has finished (a
     task's cost would swamp them); the output is the serial one."""
     from distributed import Client, get_task_stream
 
-    exp = tiny(replicates=12)  # 24 runs of a few hundredths of a second
+    from abm.experiments import executors
+
+    # runs of a few hundredths of a second take more than the default half second on a
+    # busy machine: a minute keeps the check independent of the machine's speed
+    monkeypatch.setattr(executors, "TASK_SECONDS", 60.0)
+    exp = tiny(replicates=12)  # 24 runs
     run_experiment(exp, tmp_path / "serial", executor="serial", progress=False)
     with local_cluster(2) as cluster, Client(cluster) as client:
         with get_task_stream(client) as stream:

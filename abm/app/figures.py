@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -25,6 +25,7 @@ from matplotlib.patches import Patch, Wedge
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from abm.categories import CATEGORIES
+from abm.decomposition import TERMS
 from abm.reporters import MODEL_REPORTERS
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ class TimeSeriesFigure:
         self.time_axes.append(ax)
         return ax
 
-    def line(self, ax, column: str, label=None, color=None, scale: float = 1.0, **kw):
+    def line(self, ax, column: str | Callable, label=None, color=None, scale: float = 1.0, **kw):
+        """A line of ``column`` of the model frame (or of ``column(frame)``) times ``scale``."""
         (ln,) = ax.plot([], [], label=label, color=color, lw=1.6, ms=4, **kw)
         self.lines.append((ln, column, scale))
         return ln
@@ -156,7 +158,8 @@ class TimeSeriesFigure:
         years = frame["year"].to_numpy().astype(float)
         single = len(years) == 1
         for ln, column, scale in self.lines:
-            ln.set_data(years, scale * frame[column].to_numpy())
+            values = column(frame) if callable(column) else frame[column].to_numpy()
+            ln.set_data(years, scale * values)
             ln.set_marker("o" if single else "")
         for ax, prefix, artists in self.stacks:
             for artist in artists:
@@ -190,23 +193,40 @@ def _stack(ax, years: np.ndarray, shares: np.ndarray) -> list:
     return ax.stackplot(years, shares, colors=colors, alpha=0.9, linewidth=0)
 
 
-class IndustrialFigure(TimeSeriesFigure):
-    """Output shares of LIB, RIB, TIB and DS over the years, stacked."""
+def _upgrading_since_start(*terms: str) -> Callable:
+    """The change of the upgrading index since the start year from ``terms`` (the
+    ``upgrading_<term>`` reporters summed and accumulated)."""
 
-    margins = (0.07, 0.1, 0.7, 0.92, 0.3, 0.5)
+    def series(frame) -> np.ndarray:
+        return frame[[f"upgrading_{t}" for t in terms]].to_numpy().sum(axis=1).cumsum()
+
+    return series
+
+
+class IndustrialFigure(TimeSeriesFigure):
+    """Output shares of LIB, RIB, TIB and DS over the years, stacked, and where the
+    upgrading index's change since the start year comes from (:mod:`abm.decomposition`)."""
+
+    margins = (0.07, 0.12, 0.97, 0.9, 0.55, 0.5)
 
     def build(self) -> None:
-        ax = self.axis(
-            111, "Share of output (%)", "Industrial structure: output by product category"
-        )
+        grid = self.fig.add_gridspec(1, 2)
+        ax = self.axis(grid[0, 0], "Share of output (%)", "Output by product category")
         self.stack(ax, "output_share")
-        self.fig.legend(
-            handles=_category_handles()[::-1],
+        ax.legend(
+            handles=_category_handles(long=False)[::-1],
             loc="center left",
-            bbox_to_anchor=(0.72, 0.5),
+            bbox_to_anchor=(1.01, 0.5),
             fontsize=LEGEND,
             frameon=False,
         )
+        ax = self.axis(grid[0, 1], "Index points", "Upgrading since the start, by source")
+        self.line(ax, _upgrading_since_start(*TERMS), "all", "#333333")
+        self.line(ax, _upgrading_since_start("within", "cross"), "firms' own mixes", LINE["green"])
+        self.line(ax, _upgrading_since_start("between"), "growth of firms", LINE["blue"])
+        self.line(ax, _upgrading_since_start("entry", "exit"), "entry and exit", LINE["orange"])
+        ax.axhline(0, color="#999999", lw=0.6)
+        ax.legend(fontsize=LEGEND, frameon=False, loc="upper left")
 
 
 class TradeFigure(TimeSeriesFigure):
