@@ -77,3 +77,17 @@ def test_frozen_mixes_move_the_rise_from_within_firms_to_between_them():
     assert_direction(total("within", mix_speed=0.0) - total("within"), -1)
     assert_direction(total("between", mix_speed=0.0) - total("between"), +1)
     assert abs(total("within", mix_speed=0.0).mean()) < 0.05
+
+
+@pytest.mark.slow
+def test_the_technology_mode_upgrades_within_firms():
+    # paired seeds 1-10, 2,000 firms, terms summed over 2021-2060: the technology mode's
+    # knowledge lets firms move their own capacity into technology-intensive goods and
+    # digital services, so the within term rises (measured 0.20 -> 0.32, t = 9.3, 10 of 10
+    # seeds)
+    within = [
+        runs.frame(s, 40, 2000, preset="technology")["upgrading_within"].sum()
+        - runs.frame(s, 40, 2000)["upgrading_within"].sum()
+        for s in range(1, 11)
+    ]
+    assert_direction(within, +1)
