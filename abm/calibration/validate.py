@@ -44,9 +44,8 @@ def validate(
     mean over the seeds (how far more seeds could move it), ``model_low`` and
     ``model_high`` are the 2.5 % and 97.5 % quantiles over the seeds, and ``inside`` says
     whether the model mean lies in the observed interval (false when the statistic is
-    undefined). With ``fresh_seeds`` (the
-    default) the seeds are not those the calibration uses, so the check is out of sample
-    in the model's randomness too.
+    undefined). With ``fresh_seeds`` (the default) the seeds are not those the calibration
+    uses, so the check is out of sample in the model's randomness too.
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 1000:
         raise TargetsError(f"--seeds: invalid value {seeds!r}; allowed: an integer in [1, 1000]")
