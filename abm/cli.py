@@ -304,6 +304,7 @@ def _frames(model: TradeClusterModel, metadata: dict | None) -> tuple[pd.DataFra
 SUMMARY = (
     ("year", "year", "{:.0f}"),
     ("upgrading index (1..4)", "upgrading_index", "{:.3f}"),
+    ("rise: own mixes/firm growth/turnover", None, None),
     ("output shares LIB/RIB/TIB/DS", None, None),
     ("exports, USD m", "exports", "{:,.0f}"),
     ("exporter share", "exporter_share", "{:.1%}"),
@@ -321,6 +322,20 @@ SUMMARY = (
 )
 
 
+def _rise_by_source(frame: pd.DataFrame) -> str:
+    """The upgrading index's change since the start year from firms' own mixes (within and
+    cross terms), the growth of firms (between) and entry and exit, and in all."""
+    from abm.decomposition import TERMS
+
+    total = frame[[f"upgrading_{t}" for t in TERMS]].sum()
+    parts = (
+        total["upgrading_within"] + total["upgrading_cross"],
+        total["upgrading_between"],
+        total["upgrading_entry"] + total["upgrading_exit"],
+    )
+    return " / ".join(f"{x:+.3f}" for x in parts) + f" of {sum(parts):+.3f}"
+
+
 def summary(frame: pd.DataFrame) -> str:
     """A short text summary of the final year of a model frame."""
     last = frame.iloc[-1]
@@ -330,6 +345,9 @@ def summary(frame: pd.DataFrame) -> str:
             cols = [f"exports_{d}" for d in ("EU", "UK", "ROW")]
             if all(c in frame for c in cols):
                 lines.append(f"  {label:<36} " + " / ".join(f"{last[c]:,.0f}" for c in cols))
+        elif col is None and label.startswith("rise: own mixes"):
+            if "upgrading_within" in frame:
+                lines.append(f"  {label:<36} {_rise_by_source(frame)}")
         elif col is None:
             shares = "/".join(
                 f"{last[f'output_share_{c}']:.1%}" for c in ("LIB", "RIB", "TIB", "DS")

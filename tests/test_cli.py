@@ -49,6 +49,11 @@ def test_run_writes_frames_and_summary_for_every_scenario(scenario, tmp_path, ca
     text = capsys.readouterr().out
     assert "upgrading index" in text and "2024" in text
     assert re.search(r"60 firms, built in \d+\.\d s, 4 years in \d+\.\d s", text)
+    # the index's rise by source: the three parts add up to the rise of the run
+    parts = re.search(r"own mixes/firm growth/turnover (\S+) / (\S+) / (\S+) of (\S+)", text)
+    rise = model.upgrading_index.iloc[-1] - model.upgrading_index.iloc[0]
+    assert float(parts[4]) == pytest.approx(rise, abs=6e-4)
+    assert sum(map(float, parts.groups()[:3])) == pytest.approx(rise, abs=2e-3)
 
 
 def test_same_seed_same_parquet(tmp_path):
