@@ -325,14 +325,9 @@ SUMMARY = (
 def _rise_by_source(frame: pd.DataFrame) -> str:
     """The upgrading index's change since the start year from firms' own mixes (within and
     cross terms), the growth of firms (between) and entry and exit, and in all."""
-    from abm.decomposition import TERMS
+    from abm.decomposition import SOURCES, accumulated
 
-    total = frame[[f"upgrading_{t}" for t in TERMS]].sum()
-    parts = (
-        total["upgrading_within"] + total["upgrading_cross"],
-        total["upgrading_between"],
-        total["upgrading_entry"] + total["upgrading_exit"],
-    )
+    parts = [accumulated(frame, terms)[-1] for terms in SOURCES]
     return " / ".join(f"{x:+.3f}" for x in parts) + f" of {sum(parts):+.3f}"
 
 

@@ -28,6 +28,10 @@ from abm.categories import RANK
 #: The terms, in the order of the reporters ``upgrading_<term>``.
 TERMS = ("within", "between", "cross", "entry", "exit")
 
+#: The terms grouped as ``abm run`` and the app show them: firms' own mixes (within and
+#: cross), the growth of firms (between), entry and exit.
+SOURCES = (("within", "cross"), ("between",), ("entry", "exit"))
+
 
 @dataclass(frozen=True)
 class Structure:
@@ -72,3 +76,9 @@ def decompose(before: Structure, after: Structure) -> dict[str, float]:
         "entry": float((after.share[new] * (after.own[new] - u0)).sum()),
         "exit": float(-(before.share[new] * (before.own[new] - u0)).sum()),
     }
+
+
+def accumulated(frame, terms: tuple[str, ...] = TERMS) -> np.ndarray:
+    """The upgrading index's change since the start year from ``terms``: a model frame's
+    reporters ``upgrading_<term>`` summed and accumulated over its years."""
+    return frame[[f"upgrading_{t}" for t in terms]].to_numpy().sum(axis=1).cumsum()

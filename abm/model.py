@@ -432,7 +432,7 @@ class TradeClusterModel(mesa.Model):
     def _decompose_upgrading(self) -> None:
         """This year's change of the upgrading index by source (:mod:`abm.decomposition`),
         from the firms that sold this year (before this year's exits and entries)."""
-        now = decomposition.structure(self.firms.q.sum(axis=0), self.firm_ids)
+        now = decomposition.structure(self.firms.output, self.firm_ids)
         before, self._structure = self._structure, now
         self.upgrading_terms = (
             decomposition.decompose(before, now)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.categories import CATEGORIES, DESTINATIONS, EU, EXPORT_DESTINATIONS, RANK, row_sum
+from abm.decomposition import TERMS
 from abm.policy import cbam_coverage
 
 if TYPE_CHECKING:
@@ -149,10 +150,11 @@ def _upgrading_term(term: str, doc: str) -> Callable:
     return reporter
 
 
-#: The yearly change of the upgrading index by source (:mod:`abm.decomposition`, Foster,
-#: Haltiwanger & Krizan 2001); the five sum to the change of ``upgrading_index`` over the
-#: year and are 0 in the start year.
-UPGRADING_TERMS: dict[str, str] = {
+#: What the reporters ``upgrading_<term>`` hold, for each of :data:`abm.decomposition.TERMS`:
+#: the yearly change of the upgrading index by source (Foster, Haltiwanger & Krizan 2001);
+#: the five sum to the change of ``upgrading_index`` over the year and are 0 in the start
+#: year.
+UPGRADING_DOCS: dict[str, str] = {
     "within": "Change of the upgrading index this year from continuing firms' own output "
     "mixes (within term), index points.",
     "between": "Change of the upgrading index this year from output moving between "
@@ -357,7 +359,7 @@ MODEL_REPORTERS: dict[str, Callable] = {
     "output": output,
     "exports": exports,
     "upgrading_index": upgrading_index,
-    **{f"upgrading_{t}": _upgrading_term(t, doc) for t, doc in UPGRADING_TERMS.items()},
+    **{f"upgrading_{t}": _upgrading_term(t, UPGRADING_DOCS[t]) for t in TERMS},
     "export_hhi": export_hhi,
     "exporter_share": exporter_share,
     "digital_share": digital_share,

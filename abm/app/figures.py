@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import weakref
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -25,7 +26,7 @@ from matplotlib.patches import Patch, Wedge
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from abm.categories import CATEGORIES
-from abm.decomposition import TERMS
+from abm.decomposition import SOURCES, accumulated
 from abm.reporters import MODEL_REPORTERS
 
 if TYPE_CHECKING:
@@ -193,16 +194,6 @@ def _stack(ax, years: np.ndarray, shares: np.ndarray) -> list:
     return ax.stackplot(years, shares, colors=colors, alpha=0.9, linewidth=0)
 
 
-def _upgrading_since_start(*terms: str) -> Callable:
-    """The change of the upgrading index since the start year from ``terms`` (the
-    ``upgrading_<term>`` reporters summed and accumulated)."""
-
-    def series(frame) -> np.ndarray:
-        return frame[[f"upgrading_{t}" for t in terms]].to_numpy().sum(axis=1).cumsum()
-
-    return series
-
-
 class IndustrialFigure(TimeSeriesFigure):
     """Output shares of LIB, RIB, TIB and DS over the years, stacked, and where the
     upgrading index's change since the start year comes from (:mod:`abm.decomposition`)."""
@@ -221,10 +212,11 @@ class IndustrialFigure(TimeSeriesFigure):
             frameon=False,
         )
         ax = self.axis(grid[0, 1], "Index points", "Upgrading since the start, by source")
-        self.line(ax, _upgrading_since_start(*TERMS), "all", "#333333")
-        self.line(ax, _upgrading_since_start("within", "cross"), "firms' own mixes", LINE["green"])
-        self.line(ax, _upgrading_since_start("between"), "growth of firms", LINE["blue"])
-        self.line(ax, _upgrading_since_start("entry", "exit"), "entry and exit", LINE["orange"])
+        self.line(ax, accumulated, "all", "#333333")
+        labels = ("firms' own mixes", "growth of firms", "entry and exit")
+        colours = (LINE["green"], LINE["blue"], LINE["orange"])
+        for terms, label, colour in zip(SOURCES, labels, colours, strict=True):
+            self.line(ax, partial(accumulated, terms=terms), label, colour)
         ax.axhline(0, color="#999999", lw=0.6)
         ax.legend(fontsize=LEGEND, frameon=False, loc="upper left")
 
