@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm import demography_loops
+from abm import demography_loops, structure
 from abm.categories import N_CAT
 from abm.params import Params
 from abm.state import FirmState, draw_mix, initial_mix, opening_debt
@@ -79,7 +79,9 @@ def renew(
 ) -> None:
     """Replace the firms in ``rows`` by entrants: small (``entrant_size`` of the mean
     capacity), young, with the cluster's average technology, in categories drawn by
-    :func:`entry_weights` (on the surviving firms' product mixes). The leaving firms'
+    :func:`entry_weights` (on the surviving firms' product mixes): any of them with
+    ``entrant_capabilities = "cluster"``, only those its own knowledge opens
+    (:func:`abm.structure.allowed_categories`) with ``"own"``. The leaving firms'
     collaborations end on both sides."""
     k = len(rows)
     if k == 0:
@@ -114,7 +116,12 @@ def renew(
     spread = p.entrant_green_spread
     f.green[rows] = np.clip(green * rng.uniform(1.0 - spread, 1.0 + spread, k), 0.0, 1.0)
     f.knowledge[rows] = knowledge * rng.lognormal(0.0, p.entrant_knowledge_dispersion, k)
-    f.mix[rows] = draw_mix(rng, k, digital, p.initial_specialisation, initial_mix(p), weights)
+    allowed = None
+    if p.entrant_capabilities == "own":  # only what its own knowledge opens (section 7.8)
+        allowed = structure.allowed_categories(f.knowledge[rows], digital, p)
+    f.mix[rows] = draw_mix(
+        rng, k, digital, p.initial_specialisation, initial_mix(p), weights, allowed
+    )
     f.rd_taste[rows] = rng.lognormal(0.0, p.rd_taste_dispersion, k)
     f.green_rd_share[rows] = np.clip(
         p.green_rd_share + rng.normal(0, p.green_rd_share_dispersion, k), 0.0, 1.0

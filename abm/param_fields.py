@@ -151,6 +151,7 @@ class ParamFields:
     entrant_productivity_dispersion: float
     entrant_green_spread: float
     entrant_knowledge_dispersion: float
+    entrant_capabilities: str
     initial_size: float
     initial_size_tail: float
     initial_size_dispersion: float

@@ -1257,6 +1257,17 @@ _PARAMS = [
         0.0,
         3.0,
     ),
+    _p(
+        "entrant_capabilities",
+        "cluster",
+        "Which categories an entrant may start in: 'cluster', any the cluster makes "
+        "(spinoffs carry the capabilities of the firms they leave); 'own', only those its "
+        "own knowledge opens, as incumbents need it to expand.",
+        choices=("cluster", "own"),
+        source="modelling choice between spinoffs inheriting their parents' capabilities "
+        "(Klepper 2007) and entry limited by the entrant's own capabilities (Neffke, "
+        "Henning & Boschma 2011 on related diversification)",
+    ),
     # --- initial population (abm/state.py) ---
     _p(
         "initial_size",

@@ -131,16 +131,25 @@ def draw_mix(
     main_share: float,
     population: np.ndarray,
     weights: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Product mixes: a main category drawn by ``weights`` (by default the population mix
     ``population``; DS only on a platform) holding ``main_share`` of capacity, the rest a
-    Dirichlet spread around the population mix."""
+    Dirichlet spread around the population mix. With ``allowed`` ((n, 4) bool), a firm
+    makes only the categories its row allows (labour- and resource-intensive goods must
+    stay allowed)."""
     p = np.broadcast_to(population if weights is None else weights, (n, N_CAT)).copy()
     p[~digital, DS] = 0.0
+    if allowed is not None:
+        p[~allowed] = 0.0
+        none = p.sum(axis=1) == 0  # the weights fall only on categories it may not make
+        p[none] = allowed[none]
     p /= p.sum(axis=1, keepdims=True)
     main = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1).clip(0, N_CAT - 1)
     spread = rng.dirichlet(population * 4, n)
     spread[~digital, DS] = 0.0
+    if allowed is not None:
+        spread[~allowed] = 0.0
     spread /= spread.sum(axis=1, keepdims=True)
     mix = (1.0 - main_share) * spread
     mix[np.arange(n), main] += main_share

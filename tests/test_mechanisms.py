@@ -108,6 +108,27 @@ def test_entrants_choose_categories_by_profit_rate_and_start_small_and_young():
     assert (f.markup[rows] == 1.0).all() and (f.partner_firm[rows] == -1).all()
 
 
+def test_entrants_start_where_the_cluster_does_or_where_their_own_knowledge_allows():
+    # every survivor makes technology-intensive goods, the most profitable category; the
+    # entrants' knowledge is below knowledge_TIB. By default ("cluster") an entrant may
+    # start there like its parents; with "own" it starts only in what its knowledge opens
+    def entrants(rule):
+        f, p = firms(40, entrant_capabilities=rule, entrant_knowledge_dispersion=0.0)
+        f.mix[:] = [0.1, 0.1, 0.8, 0.0]
+        f.knowledge[:] = 0.5 * p.knowledge_TIB  # the survivors' mean, which entrants take
+        rows = np.arange(10)
+        renew(f, rows, np.array([0.0, 0.0, 1.0, 0.0]), p, np.random.default_rng(3))
+        assert (f.knowledge[rows] < p.knowledge_TIB).all()
+        np.testing.assert_allclose(f.mix[rows].sum(1), 1.0)
+        return f.mix[rows]
+
+    assert (entrants("cluster")[:, 2] > 0).all()
+    own = entrants("own")
+    assert (own[:, 2] == 0).all() and (own[:, 3] == 0).all()
+    with pytest.raises(ValueError, match="entrant_capabilities.*'cluster'"):
+        resolve(entrant_capabilities="parent")
+
+
 def test_an_exiting_firms_partner_is_free_again_and_an_entrant_opens_its_balance_sheet():
     # firm 3 exits while partnered with firm 5 (and firm 8 with an institute and firm 9):
     # after the turnover firm 5 has no partner, firm 9 keeps its institute; the entrant's
