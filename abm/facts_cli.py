@@ -100,8 +100,9 @@ def _scale_note(runs: int, fewest: int) -> str:
     else:
         table = f"{runs} runs, the smallest of {fewest:,} firms"
     return (
-        f"abm facts: note: the targets are stated for the mean over {SPEC_RUNS} runs of "
-        f"{SPEC_FIRMS:,} firms (docs/facts.md); this table has {table}, so its values scatter "
+        f"abm facts: note: the targets are stated for the mean over at least {SPEC_RUNS} "
+        f"runs of {SPEC_FIRMS:,} firms (docs/facts.md; experiments/facts.toml runs 20); this "
+        f"table has {table}, so its values scatter "
         "more (the size-tail indices, estimated on the top 10 % of firms, most)"
     )
 

@@ -1576,8 +1576,11 @@ def write_fields() -> None:
 
 
 def did_you_mean(name: str, allowed: Iterable[str]) -> str:
-    """`` (did you mean 'a', 'b'?)`` for the closest allowed names, or ``""``."""
-    close = difflib.get_close_matches(name, list(allowed), n=3)
+    """`` (did you mean 'a', 'b'?)`` for the closest allowed names (those it begins, such
+    as 'technology' for 'tech', first), or ``""``."""
+    allowed = list(allowed)
+    begun = [a for a in allowed if len(name) >= 3 and a.startswith(name)]
+    close = list(dict.fromkeys([*begun, *difflib.get_close_matches(name, allowed, n=3)]))[:3]
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 

@@ -304,3 +304,14 @@ def test_validate_bad_options_are_one_line(recovery_file, tmp_path, capsys, args
     assert main(["validate", "--targets", str(recovery_file), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and field in err, err
+
+
+def test_validate_says_where_its_default_targets_file_is(tmp_path, monkeypatch, capsys):
+    # outside the project's directory the default targets file (experiments/targets.toml,
+    # relative to the current directory) is missing: one line saying so and what to do
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "targets file not found: experiments/targets.toml (relative to" in err
+    assert "allowed: run from the project's directory or pass --targets FILE" in err

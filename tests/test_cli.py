@@ -178,3 +178,22 @@ def test_run_writes_firm_records_as_it_goes_the_same_as_the_firm_frame(tmp_path)
     pd.testing.assert_frame_equal(streamed, model.firm_frame())
     assert streamed.attrs["seed"] == 11 and streamed.attrs["parameters"]["n_firms"] == 70
     assert pq.ParquetFile(firm_path(out)).num_row_groups == 5  # one a year, 2020-2024
+
+
+def test_unknown_names_suggest_the_names_they_begin(capsys):
+    # 'tech' is too short for a close match to 'technology', but it begins it
+    assert main(["run", "--scenario", "policy+tech", "--quiet"]) == 2
+    assert "unknown scenario 'tech' (did you mean 'technology'?)" in capsys.readouterr().err
+
+
+def test_evaluate_names_what_it_reads_when_a_file_is_not_parquet(tmp_path, capsys):
+    text = tmp_path / "notes.md"
+    text.write_text("# notes\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", str(text)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot read {text} as Parquet (" in err, err
+    assert err.rstrip().endswith(
+        "allowed: a run's model file written by abm run or an experiment's results"
+    )

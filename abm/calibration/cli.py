@@ -82,6 +82,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from abm.calibration.targets import load_targets
     from abm.calibration.validate import format_table, load_params, share_inside, validate
 
+    if args.targets == DEFAULT_TARGETS and not Path(DEFAULT_TARGETS).is_file():
+        raise FileNotFoundError(
+            f"targets file not found: {DEFAULT_TARGETS} (relative to the current directory; "
+            "it ships with the project's source, not the installed package); allowed: run "
+            "from the project's directory or pass --targets FILE"
+        )
     targets = load_targets(args.targets)
     params = load_params(args.params) if args.params else {}
     executor = "serial" if args.workers == 1 else "process"
@@ -146,7 +152,9 @@ def register(subparsers) -> None:
         "targets file with its observed value and interval; hold-out moments are marked.",
     )
     val.add_argument(
-        "--targets", default=DEFAULT_TARGETS, help="targets file (default: %(default)s)"
+        "--targets",
+        default=DEFAULT_TARGETS,
+        help="targets file (default: %(default)s, relative to the current directory)",
     )
     val.add_argument("--preset", help="preset (default: the targets file's)")
     val.add_argument("--params", help="TOML file of parameter values, e.g. OUT/best_params.toml")

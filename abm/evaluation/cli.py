@@ -96,7 +96,10 @@ def _read_run(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError, ImportError) as exc:  # pyarrow errors derive from these
-        _fail(f"cannot read {path} as Parquet: {exc}")
+        _fail(
+            f"cannot read {path} as Parquet ({exc}); allowed: a run's model file written by "
+            "abm run or an experiment's results"
+        )
     if "Step" not in frame.columns and frame.index.name == "Step":
         frame = frame.reset_index()
     return frame

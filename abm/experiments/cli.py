@@ -139,11 +139,12 @@ def _experiment(args, max_runs: int | None):
 def _executor_text(args) -> str:
     """Where the runs go, in words: the executor and its workers."""
     workers = args.workers or os.cpu_count() or 1
+    count = f"{workers} worker" + ("" if workers == 1 else "s")
     if args.executor == "dask":
         where = f"Dask scheduler {args.scheduler}" if args.scheduler else "a local Dask cluster"
-        return where + ("" if args.scheduler else f" ({workers} workers)")
+        return where + ("" if args.scheduler else f" ({count})")
     if args.executor == "process":
-        return f"a process pool ({workers} workers)"
+        return f"a process pool ({count})"
     return "this process"
 
 
