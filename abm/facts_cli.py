@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from abm.parquet_read import read_frame
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -152,7 +154,7 @@ def _read(path: Path, needed: tuple[str, ...], extra: tuple[str, ...] = ()) -> p
     if missing:
         raise ValueError(f"{path}: no column {', '.join(map(repr, missing))}; {_HOW}")
     try:
-        return pd.read_parquet(path, columns=[*needed, *(c for c in extra if c in names)])
+        return read_frame(path, columns=[*needed, *(c for c in extra if c in names)])
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: cannot read as Parquet ({exc}); {_HOW}") from None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from abm.experiments.runner import (
     read_manifest,
     run_paths,
 )
+from abm.parquet_read import read_frame
 
 #: Columns that identify a run in :func:`load_results`.
 ID_COLUMNS = ("run_id", "point", "replicate", "seed", "preset")
@@ -203,7 +203,7 @@ def _read_runs(out_dir: Path) -> tuple[list[pd.DataFrame], dict[str, str]]:
         if want is not None and hashlib.sha256(data).hexdigest() != want:
             reasons[rid] = f"corrupt file {path} (sha256 differs from the manifest)"
             continue
-        frames.append(pd.read_parquet(io.BytesIO(data)))
+        frames.append(read_frame(data))
     return frames, reasons
 
 
@@ -216,7 +216,7 @@ def load_firms(out_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.
     manifest = load_manifest(out_dir)
     ok = manifest[manifest["status"] == "ok"]
     ids = list(ok["run_id"]) if run_ids is None else list(run_ids)
-    frames = [pd.read_parquet(p) for p in (run_paths(out_dir, r)[1] for r in ids) if p.exists()]
+    frames = [read_frame(p) for p in (run_paths(out_dir, r)[1] for r in ids) if p.exists()]
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)

@@ -9,7 +9,6 @@ is killed and started again does not redo them.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -21,6 +20,7 @@ import pandas as pd
 
 from abm.calibration.targets import Targets
 from abm.experiments.spec import RunSpec, seed_for
+from abm.parquet_read import read_frame
 from abm.progress import progress_bar
 
 SIMS = "sims"
@@ -114,7 +114,7 @@ def _record(spec: RunSpec, res: dict) -> dict:
         "duration_s": res.get("duration_s"),
     }
     if res["status"] == "ok":
-        frame = pd.read_parquet(io.BytesIO(res["model"]))
+        frame = read_frame(res["model"])
         cols = [c for c in (spec.reporters or ()) if c in frame.columns]
         rec["series"] = {c: frame[c].astype(float).tolist() for c in cols}
         rec["series"]["year"] = frame["year"].astype(int).tolist()

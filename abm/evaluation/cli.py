@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from abm.parquet_read import read_frame
+
 from .index import RUN_COLUMNS, score_run
 from .system import IndicatorSystem
 
@@ -94,7 +96,7 @@ def _read_run(path: Path) -> pd.DataFrame:
     if not Path(path).is_file():
         _fail(f"no such file: {path}")
     try:
-        frame = pd.read_parquet(path)
+        frame = read_frame(path)
     except (OSError, ValueError, ImportError) as exc:  # pyarrow errors derive from these
         _fail(
             f"cannot read {path} as Parquet ({exc}); allowed: a run's model file written by "

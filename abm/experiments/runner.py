@@ -629,6 +629,8 @@ def export_results(out_dir: str | Path, dest: str | Path, firms: bool = False) -
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from abm.parquet_read import read_table
+
     out_dir, dest = Path(out_dir), Path(dest)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"results directory not found: {out_dir}")
@@ -650,7 +652,7 @@ def export_results(out_dir: str | Path, dest: str | Path, firms: bool = False) -
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         for path in paths:
-            table = pq.read_table(path)
+            table = read_table(path)
             table = table.replace_schema_metadata(None)
             if writer is None:
                 schema = table.schema.with_metadata(
