@@ -141,6 +141,21 @@ def factorial_results(tmp_path_factory):
     return out
 
 
+def test_effects_plot_warns_of_one_degree_of_freedom(factorial_results):
+    """Two replicates give replicate-contrast intervals 1 degree of freedom: the figure says
+    so; least squares over the same 8 runs keeps 4 and says nothing."""
+
+    def notes(eff):
+        return " ".join(t.get_text() for t in an.plot_effects(eff).texts)
+
+    pair = an.factorial_effects(factorial_results, "emissions", method="replicate")
+    assert "1 degree of freedom" in notes(pair)
+    fit = an.factorial_effects(factorial_results, "emissions", method="regression")
+    assert fit.attrs["df"] == 8 - 4 and "degree of freedom" not in notes(fit)
+    att = an.mode_attribution(factorial_results, "emissions")
+    assert att.attrs["replicates"] == 2 and "1 degree of freedom" in notes(att)
+
+
 def test_load_results_tidy(factorial_results):
     df = an.load_results(factorial_results)
     assert len(df) == 4 * 2 * 5

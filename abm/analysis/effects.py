@@ -119,7 +119,7 @@ def factorial_effects(
         One row per term (``"technology"``, ``"technology:policy"``, ...): ``order``,
         ``effect``, ``se``, ``ci_low``, ``ci_high``, ``p_value``. ``attrs`` holds the
         reporter, year, method, the mean with every mode off (``baseline``) and on
-        (``all_on``), and the number of runs.
+        (``all_on``), the number of runs and the intervals' degrees of freedom (``df``).
     """
     if method not in METHODS:
         raise ValueError(f"method: invalid value {method!r}; allowed: {', '.join(METHODS)}")
@@ -131,9 +131,9 @@ def factorial_effects(
     terms = _terms(factors, max_order)
     y = data[reporter].to_numpy(float)
     if method == "regression":
-        rows = _regression(data, y, terms, conf)
+        rows, df = _regression(data, y, terms, conf)
     else:
-        rows = _replicate(data, reporter, factors, terms, conf)
+        rows, df = _replicate(data, reporter, factors, terms, conf)
     out = pd.DataFrame(
         rows, columns=["term", "order", "effect", "se", "ci_low", "ci_high", "p_value"]
     )
@@ -146,13 +146,14 @@ def factorial_effects(
         conf=conf,
         factors=factors,
         n_runs=len(data),
+        df=df,
         baseline=float(y[off].mean()) if off.any() else math.nan,
         all_on=float(y[on].mean()) if on.any() else math.nan,
     )
     return out
 
 
-def _regression(data: pd.DataFrame, y: np.ndarray, terms, conf: float) -> list[tuple]:
+def _regression(data: pd.DataFrame, y: np.ndarray, terms, conf: float) -> tuple[list[tuple], int]:
     from scipy import stats
 
     X = np.column_stack([np.ones(len(data))] + [_coded(data, t) for t in terms])
@@ -185,10 +186,10 @@ def _regression(data: pd.DataFrame, y: np.ndarray, terms, conf: float) -> list[t
         else:
             pval = math.nan
         rows.append((":".join(term), len(term), eff, s, eff - tq * s, eff + tq * s, pval))
-    return rows
+    return rows, df
 
 
-def _replicate(data, reporter, factors, terms, conf) -> list[tuple]:
+def _replicate(data, reporter, factors, terms, conf) -> tuple[list[tuple], int]:
     from scipy import stats
 
     if "replicate" not in data.columns:
@@ -214,7 +215,7 @@ def _replicate(data, reporter, factors, terms, conf) -> list[tuple]:
         else:
             pval = math.nan
         rows.append((":".join(t), len(t), mean, se, lo, hi, pval))
-    return rows
+    return rows, len(per_term[terms[0]]) - 1
 
 
 def _shapley(values: dict[frozenset, float], factors: list[str]) -> dict[str, float]:
@@ -248,7 +249,8 @@ def mode_attribution(
     estimate).
 
     Returns one row per mode and a last row ``"all modes"``: ``contribution``, ``se``,
-    ``ci_low``, ``ci_high``, ``share`` (of the total change).
+    ``ci_low``, ``ci_high``, ``share`` (of the total change). ``attrs`` holds the number of
+    complete replicates and the intervals' degrees of freedom (``df``).
     """
     frame = _frame(results)
     data, factors, year = _runs(frame, reporter, year, factors)
@@ -293,6 +295,7 @@ def mode_attribution(
         baseline=full[frozenset()],
         all_on=full[frozenset(factors)],
         replicates=len(reps),
+        df=len(reps) - 1,
     )
     return out
 

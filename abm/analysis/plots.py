@@ -338,6 +338,11 @@ def plot_effects(
         err = None if np.all(np.isnan(lo)) else np.vstack([lo, hi])
         if err is None:
             notes.append(f"{q.label}: no intervals (one run per point)")
+        elif eff.attrs.get("df") == 1:
+            notes.append(
+                f"{q.label}: the intervals have 1 degree of freedom and are very wide; "
+                "run 5 or more replicates"
+            )
         colors = ["C3" if x < 0 else "C0" for x in v]
         ax.barh(y, v, xerr=err, color=colors, alpha=0.8, capsize=3)
         ax.axvline(0, color="k", lw=0.8)
